@@ -1,0 +1,15 @@
+//! mobsynth: synthetic mobile-network data.
+//!
+//! The pipeline, one module per stage, with types flowing one way:
+//! [`scenario`] → [`map`] → [`routing`] → [`population`] → [`days`] →
+//! [`radio`] → [`events`] → [`sink`]; [`validate`] measures what was written.
+
+pub mod days;
+pub mod events;
+pub mod inspect;
+pub mod map;
+pub mod population;
+pub mod radio;
+pub mod rng;
+pub mod routing;
+pub mod scenario;

@@ -1,0 +1,315 @@
+//! Scenario files: what to simulate, where, for how long, from which seed.
+//!
+//! A scenario is a TOML file. Top-level keys say what to run (map, seed,
+//! subscribers, days, start date, time zone); one section per pipeline stage
+//! holds that stage's model parameters, each with documented defaults. Parsing
+//! happens in two steps: serde checks keys and types (unknown keys are
+//! errors), then [`Scenario::validate`] checks values. Every error names the
+//! file, the line and the key.
+
+use std::path::{Path, PathBuf};
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+use serde::{Deserialize, Serialize};
+
+use crate::days::MobilityParams;
+use crate::events::PhoneParams;
+use crate::population::PopulationParams;
+use crate::radio::RadioParams;
+
+/// The bundled default scenario.
+pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/default.toml");
+/// The bundled CI fixture: small and fast.
+pub const CI_FIXTURE_SCENARIO: &str = include_str!("../scenarios/ci-fixture.toml");
+/// The bundled default map, so that the default scenario runs from anywhere.
+/// © OpenStreetMap contributors, ODbL 1.0 (see scenarios/maps/README.md).
+pub const BUNDLED_MAP: &[u8] = include_bytes!("../scenarios/maps/liechtenstein.osm.pbf");
+/// The file name under which scenarios refer to the bundled map.
+pub const BUNDLED_MAP_NAME: &str = "maps/liechtenstein.osm.pbf";
+
+/// The scenarios compiled into the binary, by name.
+pub const BUNDLED: &[(&str, &str)] = &[
+    ("default", DEFAULT_SCENARIO),
+    ("ci-fixture", CI_FIXTURE_SCENARIO),
+];
+
+/// A scenario error, with the place it was found.
+#[derive(Debug, thiserror::Error)]
+#[error("{origin}{}: {message}", line.map(|l| format!(": line {l}")).unwrap_or_default())]
+pub struct ScenarioError {
+    /// The scenario file, or `<bundled NAME>`.
+    pub origin: String,
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+/// Where the map of a scenario comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum MapSource {
+    /// A file on disk.
+    File(PathBuf),
+    /// The map compiled into the binary.
+    Bundled,
+}
+
+/// A whole scenario.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Scenario {
+    /// A short name, written into every output file.
+    pub name: String,
+    /// The `.osm.pbf` map, relative to the scenario file.
+    pub map: PathBuf,
+    /// The seed all random streams derive from.
+    pub seed: u64,
+    /// Number of resident subscribers (inbound roamers come on top, see
+    /// `[population]`).
+    pub subscribers: u32,
+    /// Number of simulated days.
+    pub days: u32,
+    /// First simulated day, `YYYY-MM-DD`, in local time.
+    pub start: String,
+    /// IANA time zone of the simulated region, e.g. `Europe/Vaduz`.
+    pub timezone: String,
+    #[serde(default)]
+    pub population: PopulationParams,
+    #[serde(default)]
+    pub mobility: MobilityParams,
+    #[serde(default)]
+    pub radio: RadioParams,
+    #[serde(default)]
+    pub phone: PhoneParams,
+    /// Set when loaded; not part of the file.
+    #[serde(skip)]
+    pub origin: String,
+    #[serde(skip)]
+    base_dir: Option<PathBuf>,
+}
+
+impl Scenario {
+    /// Reads and validates a scenario file.
+    pub fn from_file(path: &Path) -> Result<Scenario, ScenarioError> {
+        let origin = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ScenarioError {
+            origin: origin.clone(),
+            line: None,
+            message: format!("cannot read scenario file: {e}"),
+        })?;
+        let base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Scenario::parse(&text, &origin, Some(base))
+    }
+
+    /// A scenario compiled into the binary, by name.
+    pub fn bundled(name: &str) -> Result<Scenario, ScenarioError> {
+        let (_, text) = BUNDLED
+            .iter()
+            .find(|(n, _)| *n == name)
+            .ok_or_else(|| ScenarioError {
+                origin: format!("<bundled {name}>"),
+                line: None,
+                message: format!(
+                    "no bundled scenario of that name; known: {}",
+                    BUNDLED
+                        .iter()
+                        .map(|(n, _)| *n)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })?;
+        Scenario::parse(text, &format!("<bundled {name}>"), None)
+    }
+
+    /// Parses and validates scenario text. `base_dir` resolves a relative
+    /// map path; without it the map must be the bundled one.
+    pub fn parse(
+        text: &str,
+        origin: &str,
+        base_dir: Option<PathBuf>,
+    ) -> Result<Scenario, ScenarioError> {
+        let mut scenario: Scenario = toml::from_str(text).map_err(|e| ScenarioError {
+            origin: origin.to_string(),
+            line: e.span().map(|s| line_at(text, s.start)),
+            message: e.message().trim().replace('\n', " "),
+        })?;
+        scenario.origin = origin.to_string();
+        scenario.base_dir = base_dir;
+        scenario
+            .validate()
+            .map_err(|(key, message)| ScenarioError {
+                origin: origin.to_string(),
+                line: line_of_key(text, &key),
+                message: format!("`{key}`: {message}"),
+            })?;
+        Ok(scenario)
+    }
+
+    /// Checks values; the error is (dotted key, what was expected).
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        let err = |k: &str, m: String| Err((k.to_string(), m));
+        if self.name.trim().is_empty() {
+            return err("name", "must not be empty".into());
+        }
+        if self.subscribers == 0 {
+            return err("subscribers", "must be at least 1".into());
+        }
+        if self.days == 0 || self.days > 3660 {
+            return err(
+                "days",
+                format!("must be between 1 and 3660, got {}", self.days),
+            );
+        }
+        if let Err(e) = self.start_date() {
+            return err("start", e);
+        }
+        if let Err(e) = self.time_zone() {
+            return err("timezone", e);
+        }
+        let section = |name: &str, r: Result<(), (String, String)>| {
+            r.map_err(|(k, m)| (format!("{name}.{k}"), m))
+        };
+        section("population", self.population.validate())?;
+        section("mobility", self.mobility.validate())?;
+        section("radio", self.radio.validate())?;
+        section("phone", self.phone.validate())?;
+        Ok(())
+    }
+
+    /// The first simulated day.
+    pub fn start_date(&self) -> Result<Date, String> {
+        self.start.parse::<Date>().map_err(|_| {
+            format!(
+                "expected a date as YYYY-MM-DD that exists, got {:?}",
+                self.start
+            )
+        })
+    }
+
+    /// The region's time zone.
+    pub fn time_zone(&self) -> Result<TimeZone, String> {
+        TimeZone::get(&self.timezone).map_err(|_| {
+            format!(
+                "unknown time zone {:?}; expected an IANA name like Europe/Vaduz",
+                self.timezone
+            )
+        })
+    }
+
+    /// Where to read the map from.
+    pub fn map_source(&self) -> MapSource {
+        match &self.base_dir {
+            Some(dir) => MapSource::File(dir.join(&self.map)),
+            None if self.map == Path::new(BUNDLED_MAP_NAME) => MapSource::Bundled,
+            None => MapSource::File(self.map.clone()),
+        }
+    }
+
+    /// Replaces the map by a file given on the command line.
+    pub fn set_map_file(&mut self, path: PathBuf) {
+        self.map = path;
+        self.base_dir = Some(PathBuf::new());
+    }
+
+    /// The scenario as TOML, with every default written out.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+}
+
+/// 1-based line number of a byte offset.
+fn line_at(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// The line where a dotted key (`section.key` or `key`) is set, if any.
+fn line_of_key(text: &str, dotted: &str) -> Option<usize> {
+    let (section, key) = match dotted.rsplit_once('.') {
+        Some((s, k)) => (Some(s), k),
+        None => (None, dotted),
+    };
+    let mut current: Option<String> = None;
+    for (i, line) in text.lines().enumerate() {
+        let t = line.trim();
+        if let Some(h) = t.strip_prefix('[') {
+            current = Some(h.trim_end_matches(']').trim().to_string());
+            continue;
+        }
+        let in_section = match (section, &current) {
+            (None, None) => true,
+            (Some(s), Some(c)) => s == c,
+            _ => false,
+        };
+        if in_section {
+            if let Some(rest) = t.strip_prefix(key) {
+                if rest.trim_start().starts_with('=') {
+                    return Some(i + 1);
+                }
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = "name = \"t\"\nmap = \"m.osm.pbf\"\nseed = 1\nsubscribers = 10\ndays = 1\nstart = \"2026-03-02\"\ntimezone = \"Europe/Vaduz\"\n";
+
+    #[test]
+    fn bundled_scenarios_parse_and_use_the_bundled_map() {
+        for (name, _) in BUNDLED {
+            let s = Scenario::bundled(name).unwrap();
+            assert_eq!(s.map_source(), MapSource::Bundled, "{name}");
+        }
+    }
+
+    #[test]
+    fn unknown_key_is_named_with_its_line() {
+        let text = format!("{MINIMAL}colour = \"blue\"\n");
+        let e = Scenario::parse(&text, "s.toml", None).unwrap_err();
+        assert_eq!(e.line, Some(8));
+        assert!(e.to_string().contains("colour"), "{e}");
+        assert!(e.to_string().starts_with("s.toml: line 8:"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_is_named_with_its_line() {
+        let text = MINIMAL.replace("subscribers = 10", "subscribers = \"many\"");
+        let e = Scenario::parse(&text, "s.toml", None).unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+        let negative = MINIMAL.replace("subscribers = 10", "subscribers = -5");
+        let e = Scenario::parse(&negative, "s.toml", None).unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
+    }
+
+    #[test]
+    fn impossible_values_name_their_key() {
+        for (from, to, key, line) in [
+            ("subscribers = 10", "subscribers = 0", "subscribers", 4),
+            ("2026-03-02", "2026-02-30", "start", 6),
+            ("Europe/Vaduz", "Europe/Atlantis", "timezone", 7),
+            ("days = 1", "days = 0", "days", 5),
+        ] {
+            let e = Scenario::parse(&MINIMAL.replace(from, to), "s.toml", None).unwrap_err();
+            assert!(e.message.contains(key), "{e}");
+            assert_eq!(e.line, Some(line), "{e}");
+        }
+    }
+
+    #[test]
+    fn relative_map_paths_resolve_against_the_scenario_file() {
+        let s = Scenario::parse(MINIMAL, "x/s.toml", Some(PathBuf::from("x"))).unwrap();
+        assert_eq!(
+            s.map_source(),
+            MapSource::File(PathBuf::from("x/m.osm.pbf"))
+        );
+    }
+
+    #[test]
+    fn a_written_scenario_parses_back_to_the_same() {
+        let s = Scenario::bundled("default").unwrap();
+        let again = Scenario::parse(&s.to_toml(), "again", None).unwrap();
+        assert_eq!(s.to_toml(), again.to_toml());
+    }
+}
