@@ -84,9 +84,9 @@ pub struct Trip {
 /// Everything one subscriber did over the whole run, in time order. Stays and
 /// trips alternate: stay 0, trip 0, stay 1, … A stay that spans midnight is
 /// one stay.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PersonDays {
-    pub subscriber: Option<SubscriberId>,
+    pub subscriber: SubscriberId,
     pub stays: Vec<Stay>,
     pub trips: Vec<Trip>,
 }
