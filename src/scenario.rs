@@ -239,12 +239,11 @@ fn line_of_key(text: &str, dotted: &str) -> Option<usize> {
             (Some(s), Some(c)) => s == c,
             _ => false,
         };
-        if in_section {
-            if let Some(rest) = t.strip_prefix(key) {
-                if rest.trim_start().starts_with('=') {
-                    return Some(i + 1);
-                }
-            }
+        if in_section
+            && t.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        {
+            return Some(i + 1);
         }
     }
     None
