@@ -13,3 +13,4 @@ pub mod radio;
 pub mod rng;
 pub mod routing;
 pub mod scenario;
+pub mod sink;
