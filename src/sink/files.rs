@@ -78,7 +78,10 @@ pub struct FileSummary {
     pub sha256: String,
 }
 
-fn io_err<'a>(path: &'a Path, what: &'static str) -> impl FnOnce(std::io::Error) -> SinkError + 'a {
+pub(super) fn io_err<'a>(
+    path: &'a Path,
+    what: &'static str,
+) -> impl FnOnce(std::io::Error) -> SinkError + 'a {
     move |error| SinkError::Io {
         path: path.to_path_buf(),
         what,
