@@ -863,7 +863,7 @@ mod tests {
         // González et al. (2008): β = 1.75, Δr₀ = 1.5 km, κ = 40 km here.
         let xs = truncated_sample(1.75, 40.0, 1.5, 0.0, 20_000, 33);
         let fit = fit_shifted_truncated_power_law(&xs, 0.0, None).expect("fit");
-        assert!((fit.exponent - 1.75).abs() < 0.15, "exponent {}", fit.exponent);
+        assert!((fit.exponent - 1.75).abs() < 0.1, "exponent {}", fit.exponent);
         assert!((fit.shift - 1.5).abs() < 0.6, "shift {}", fit.shift);
     }
 

@@ -1054,3 +1054,233 @@ pub(crate) fn histogram_plot(label: &str, values: &[f64], lo: f64, hi: f64, bins
 pub(crate) fn fmt_scale(x: f64) -> String {
     if x.is_finite() { format!("{x:.1}") } else { "none (beyond the data)".into() }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const H: u64 = 1;
+    const W: u64 = 2;
+    const S: u64 = 3;
+    const G: u64 = 4;
+    /// 2026-03-02, a Monday, as a local day number.
+    const MONDAY: i64 = 20_514;
+    /// Central European Time.
+    const OFFSET: i64 = 3600;
+
+    fn position(place: u64) -> (f64, f64) {
+        match place {
+            W => (4000.0, 0.0),
+            S => (0.0, 3000.0),
+            G => (4000.0, 3000.0),
+            _ => (0.0, 0.0),
+        }
+    }
+
+    fn utc(day: i64, hour: i64) -> i64 {
+        (MONDAY + day) * DAY_S + hour * 3600 - OFFSET
+    }
+
+    /// Person 1 (age 40): a working week with a shop trip on Tuesday and
+    /// Saturday, the gym on Thursday, home all Sunday. Person 2 (age 85)
+    /// stays home. Every home stay is split at midnight, as a simulator
+    /// writing one day at a time would.
+    fn week() -> (Vec<PersonRecord>, Vec<StayRecord>, Vec<TripRecord>) {
+        let days: [&[(u64, i64, i64)]; 7] = [
+            &[(H, 0, 8), (W, 8, 17), (H, 17, 24)],
+            &[(H, 0, 8), (W, 8, 17), (S, 17, 18), (H, 18, 24)],
+            &[(H, 0, 8), (W, 8, 17), (H, 17, 24)],
+            &[(H, 0, 8), (W, 8, 17), (G, 17, 19), (H, 19, 24)],
+            &[(H, 0, 8), (W, 8, 17), (H, 17, 24)],
+            &[(H, 0, 10), (S, 10, 11), (H, 11, 24)],
+            &[(H, 0, 24)],
+        ];
+        let activity = |p| match p {
+            H => Activity::Home,
+            W => Activity::Work,
+            S => Activity::Shopping,
+            _ => Activity::Leisure,
+        };
+        let mut stays = Vec::new();
+        let mut trips = Vec::new();
+        for (d, list) in days.iter().enumerate() {
+            for (i, &(place, from, to)) in list.iter().enumerate() {
+                let (x, y) = position(place);
+                stays.push(StayRecord {
+                    subscriber: 1,
+                    start_s: utc(d as i64, from),
+                    end_s: utc(d as i64, to),
+                    place,
+                    x_m: x,
+                    y_m: y,
+                    activity: activity(place),
+                });
+                if i > 0 {
+                    let prev = list[i - 1].0;
+                    let (px, py) = position(prev);
+                    trips.push(TripRecord {
+                        subscriber: 1,
+                        start_s: utc(d as i64, from),
+                        end_s: utc(d as i64, from) + 1800,
+                        mode: if i % 2 == 1 { Mode::CarDriver } else { Mode::Walk },
+                        distance_m: (x - px).hypot(y - py),
+                        from_activity: activity(prev),
+                        to_activity: activity(place),
+                    });
+                }
+            }
+            stays.push(StayRecord {
+                subscriber: 2,
+                start_s: utc(d as i64, 0),
+                end_s: utc(d as i64, 24),
+                place: 99,
+                x_m: 500.0,
+                y_m: 500.0,
+                activity: Activity::Home,
+            });
+        }
+        let persons = vec![
+            PersonRecord { subscriber: 1, age: 40, resident: true },
+            PersonRecord { subscriber: 2, age: 85, resident: true },
+            // A roamer's absence from the trips must not count.
+            PersonRecord { subscriber: 3, age: 30, resident: false },
+        ];
+        (persons, stays, trips)
+    }
+
+    fn person_one(traj: &Trajectories) -> &[Visit] {
+        &traj.people[0].1
+    }
+
+    #[test]
+    fn week_merges_into_the_expected_visits() {
+        let (_, stays, _) = week();
+        let traj = Trajectories::from_stays(&stays);
+        let places: Vec<u64> = person_one(&traj).iter().map(|v| v.place).collect();
+        assert_eq!(places, vec![H, W, H, W, S, H, W, H, W, G, H, W, H, S, H]);
+        // Person 2's seven home stays are one visit.
+        assert_eq!(traj.people[1].1.len(), 1);
+        let days = DayRange::from_stays(&stays, OFFSET).expect("days");
+        assert_eq!(days, DayRange { first: MONDAY, last: MONDAY + 6 });
+    }
+
+    #[test]
+    fn week_radius_of_gyration_entropy_and_s2() {
+        let (_, stays, _) = week();
+        let traj = Trajectories::from_stays(&stays);
+        // Visits: home ×7 at (0,0), work ×5 at (4,0) km, shop ×2 at (0,3) km,
+        // gym ×1 at (4,3) km. Centre of mass (1.6, 0.6) km; mean squared
+        // distance (7·2.92 + 5·6.12 + 2·8.32 + 11.52)/15 = 5.28 km².
+        let rg = radius_of_gyration_m(person_one(&traj));
+        assert!((rg - 5_280_000f64.sqrt()).abs() < 1e-6, "{rg}");
+        assert_eq!(radius_of_gyration_m(&traj.people[1].1), 0.0);
+        // Entropy of (7, 5, 2, 1)/15 over ln 4.
+        let h = normalised_entropy(person_one(&traj)).expect("entropy");
+        assert!((h - 0.84474).abs() < 1e-4, "{h}");
+        assert_eq!(normalised_entropy(&traj.people[1].1), None);
+        // Top two places: home ×7 and work ×5, 4 km apart:
+        // rg² = 7·5/12² · 16 km², so s2 = sqrt(3.8889)/sqrt(5.28).
+        let s = s2(person_one(&traj)).expect("s2");
+        assert!((s - (35.0 / 144.0 * 16.0f64 / 5.28).sqrt()).abs() < 1e-9, "{s}");
+        assert!((s - 0.8582).abs() < 1e-4);
+        let m = uncorrelated_entropy(&traj);
+        assert_eq!(m.passed, Some(false));
+    }
+
+    #[test]
+    fn week_distinct_places_zipf_and_exploration() {
+        let (_, stays, _) = week();
+        let traj = Trajectories::from_stays(&stays);
+        let days = DayRange { first: MONDAY, last: MONDAY + 6 };
+        let only_one = Trajectories { people: vec![traj.people[0].clone()] };
+        let s = distinct_places_by_day(&only_one, days, OFFSET);
+        assert_eq!(s, vec![2.0, 3.0, 3.0, 4.0, 4.0, 4.0, 4.0]);
+        // Person 2 adds one place on every day to the mean.
+        let both = distinct_places_by_day(&traj, days, OFFSET);
+        assert_eq!(both, vec![1.5, 2.0, 2.0, 2.5, 2.5, 2.5, 2.5]);
+        // A week is too short to judge S(t).
+        let m = distinct_locations(&traj, Some(days), OFFSET);
+        assert_eq!(m.passed, None);
+        assert!(m.value > 0.0);
+
+        let curve = zipf_curve(&only_one);
+        let shares: Vec<f64> = curve.iter().map(|c| c.0).collect();
+        assert_eq!(shares, vec![7.0 / 15.0, 5.0 / 15.0, 2.0 / 15.0, 1.0 / 15.0]);
+        // Least-squares slope of ln f_k on ln k over k = 1..4, by hand: −1.3820.
+        let z = zipf_visitation(&only_one);
+        assert!((z.value - 1.3820).abs() < 1e-3, "{}", z.value);
+        assert_eq!(z.passed, Some(false));
+
+        let counts = exploration_counts(&only_one);
+        let expect: BTreeMap<usize, (u64, u64)> =
+            [(1, (1, 1)), (2, (3, 1)), (3, (5, 1)), (4, (5, 0))].into_iter().collect();
+        assert_eq!(counts, expect);
+    }
+
+    #[test]
+    fn week_survey_figures() {
+        let (persons, stays, trips) = week();
+        let days = DayRange::from_stays(&stays, OFFSET);
+        let [all, weekday, sunday] = leaving_home(&persons, &trips, days, OFFSET);
+        assert_eq!(all.value, 6.0 / 14.0);
+        assert_eq!(weekday.value, 5.0 / 10.0);
+        assert_eq!(sunday.value, 0.0);
+        let [t_all, t_mid, t_old] = trips_per_person_day(&persons, &trips, days, OFFSET);
+        assert_eq!(t_all.value, 14.0 / 14.0);
+        assert_eq!(t_mid.value, 2.0);
+        assert_eq!(t_old.value, 0.0);
+        assert_eq!(travel_minutes(&persons, &trips, days, OFFSET).value, 30.0);
+        let modes = mode_shares(&persons, &trips);
+        // Odd-numbered legs drive (8 of 14 trips), even-numbered ones walk.
+        assert_eq!(modes[2].value, 8.0 / 14.0);
+        assert_eq!(modes[0].value, 6.0 / 14.0);
+        assert!(modes[0].plot.is_some() && modes[1].plot.is_none());
+        // Commutes: five home→work trips of 4 km.
+        let c = commute_distance(&trips);
+        assert_eq!(c.value, 4.0);
+        assert_eq!(c.passed, Some(false));
+    }
+
+    #[test]
+    fn week_familiar_locations_and_home() {
+        let (_, stays, _) = week();
+        let traj = Trajectories::from_stays(&stays);
+        // Home, work and shop are visited twice or more; the gym once.
+        assert_eq!(familiar_count(person_one(&traj), MONDAY, MONDAY + 6, OFFSET), 3);
+        let m = familiar_locations(&traj, DayRange::from_stays(&stays, OFFSET), OFFSET);
+        assert_eq!(m.value, 1.5);
+        assert_eq!(m.passed, None);
+        assert_eq!(home_of(person_one(&traj)).map(|v| v.place), Some(H));
+        let mut pairs = visitor_pairs(&traj);
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        assert_eq!(pairs, vec![(3000.0, 2), (4000.0, 5), (5000.0, 1)]);
+    }
+
+    #[test]
+    fn week_motifs() {
+        let (_, stays, _) = week();
+        let m = motifs::daily_motifs(&stays, OFFSET);
+        assert_eq!(m.value, 1.0);
+        // Person 1: four 2-cycles, two 3-cycles, one home day; person 2: 7 home days.
+        assert!(m.detail.starts_with("14 person-days, 3 distinct motifs"), "{}", m.detail);
+        let Some(Plot::Bars { measured, .. }) = &m.plot else {
+            panic!("motif chart missing");
+        };
+        assert_eq!(&measured[..3], &[8.0 / 14.0, 4.0 / 14.0, 2.0 / 14.0]);
+    }
+
+    #[test]
+    fn all_truth_metrics_run_on_the_week_and_on_nothing() {
+        let (persons, stays, trips) = week();
+        let config = Config { local_offset_s: OFFSET, ..Config::default() };
+        let metrics = truth_metrics(&persons, &stays, &trips, &config);
+        let mut ids: Vec<&str> = metrics.iter().map(|m| m.id).collect();
+        let n = ids.len();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), n, "metric ids must be unique");
+        let empty = truth_metrics(&[], &[], &[], &config);
+        assert_eq!(empty.len(), n);
+        assert!(empty.iter().all(|m| m.passed.is_none() || m.id == COMMUTE.id));
+    }
+}
