@@ -12,7 +12,8 @@
 //! quiet device: that is what sparse network data allows.
 
 use super::fit;
-use super::mobility::{self, ccdf_plot};
+use super::charts::ccdf_plot;
+use super::mobility;
 use super::motifs;
 use super::{
     Activity, Config, DayRange, EventKind, EventRecord, Metric, Plot, Spec, Trajectories, Visit,
@@ -187,12 +188,18 @@ pub fn calls_per_subscriber_day(
 /// events (voice, SMS, data), pooled over subscribers. Simultaneous records
 /// are one interaction logged twice, so zero gaps are dropped.
 pub fn inter_event_gaps_s(by_sub: &[(u64, Vec<EventRecord>)]) -> Vec<f64> {
-    let mut gaps = Vec::new();
-    for (_, list) in by_sub {
-        let times: Vec<i64> = list.iter().filter(|e| e.kind.is_activity()).map(|e| e.time_s).collect();
-        gaps.extend(times.windows(2).map(|w| w[1] - w[0]).filter(|g| *g > 0).map(|g| g as f64));
-    }
-    gaps
+    by_sub.iter().flat_map(|(_, list)| activity_gaps_s(list)).collect()
+}
+
+/// Positive gaps between one subscriber's time-ordered activity events.
+fn activity_gaps_s(list: &[EventRecord]) -> Vec<f64> {
+    let times: Vec<i64> = list.iter().filter(|e| e.kind.is_activity()).map(|e| e.time_s).collect();
+    times
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .filter(|g| *g > 0)
+        .map(|g| g as f64)
+        .collect()
 }
 
 /// Burstiness B = (σ − μ)/(σ + μ) of one sequence of gaps (Goh & Barabási
@@ -217,9 +224,8 @@ pub fn inter_event_times(by_sub: &[(u64, Vec<EventRecord>)]) -> Metric {
     let span = (hi / lo).log10();
     let per_user: Vec<f64> = by_sub
         .iter()
-        .filter_map(|(s, list)| {
-            let one = [(*s, list.clone())];
-            let g = inter_event_gaps_s(&one);
+        .filter_map(|(_, list)| {
+            let g = activity_gaps_s(list);
             (g.len() >= 10).then(|| burstiness(&g)).flatten()
         })
         .collect();

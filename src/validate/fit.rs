@@ -508,7 +508,14 @@ pub fn fit_truncated_power_law(
     })
 }
 
-/// Fits `p(x) ∝ (x + shift)^−exponent · e^(−x/cutoff)` on `[x_min, x_max]`.
+/// Exponent range of the shifted law. A negative exponent with a large
+/// shift would fit a hump-shaped sample as a gamma-like bump, which says
+/// nothing about a tail; keeping the density non-increasing makes a poor fit
+/// visible instead.
+pub const SHIFTED_EXPONENT: (f64, f64) = (0.0, 10.0);
+
+/// Fits `p(x) ∝ (x + shift)^−exponent · e^(−x/cutoff)` on `[x_min, x_max]`,
+/// with the exponent within [`SHIFTED_EXPONENT`].
 ///
 /// This is the jump-length law of González et al. (2008). Samples beyond
 /// [`MAX_FIT_SAMPLES`] are thinned to evenly spaced order statistics, which
@@ -536,7 +543,7 @@ pub fn fit_shifted_truncated_power_law(
     let ln_shift_min = (1e-4 * x_ref).ln();
     let ln_shift_max = (1e3 * x_ref).ln();
     let neg_ll = |p: &[f64]| {
-        let a = p[0];
+        let a = p[0].clamp(SHIFTED_EXPONENT.0, SHIFTED_EXPONENT.1);
         let lambda = p[1].clamp(ln_lambda_min, ln_lambda_max).exp();
         let shift = p[2].clamp(ln_shift_min, ln_shift_max).exp();
         let sum_log: f64 = xs.iter().map(|x| (x + shift).ln()).sum();
@@ -553,7 +560,7 @@ pub fn fit_shifted_truncated_power_law(
         1.0 / ln_lambda.exp()
     };
     Some(TruncatedPowerLawFit {
-        exponent: p[0],
+        exponent: p[0].clamp(SHIFTED_EXPONENT.0, SHIFTED_EXPONENT.1),
         cutoff,
         shift: p[2].clamp(ln_shift_min, ln_shift_max).exp(),
         x_min,

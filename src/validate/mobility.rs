@@ -1,23 +1,22 @@
-//! Ground-truth mobility metrics: travel-survey figures from trips, and the
-//! scaling laws of individual mobility from stays.
+//! Scaling laws of individual mobility from ground-truth stays: stay
+//! durations, jump lengths, radius of gyration, S(t), Zipf visitation,
+//! exploration, entropy, returners and explorers, familiar locations and
+//! the visitation law; plus [`truth_metrics`], which runs every truth metric.
 //!
-//! Survey figures (leaving home, trips per day, modes, travel time) count
-//! residents only, as a household travel survey would; inbound roamers are
-//! left out. A trip belongs to the local day it starts on.
-//!
-//! The scaling laws work on [`Trajectories`]: each subscriber's stays with
-//! consecutive stays at one place merged into one visit. "Weighted by
-//! visits" means each visit counts once, whatever its duration.
+//! These work on [`Trajectories`]: each subscriber's stays with consecutive
+//! stays at one place merged into one visit. "Weighted by visits" means
+//! each visit counts once, whatever its duration.
 
+use super::charts::{ccdf_plot, fmt_scale, histogram_plot, law_series};
 use super::fit::{self, TruncatedPowerLawFit};
 use super::motifs;
+use super::survey;
 use super::{
-    Activity, Config, DAY_S, DayRange, Metric, Mode, PersonRecord, Plot, Series, Spec,
-    StayRecord, Trajectories, TripRecord, Visit, local_day, mean, sorted_finite, weekday,
+    Activity, Config, DAY_S, DayRange, Metric, PersonRecord, Plot, Series, Spec, StayRecord,
+    Trajectories, TripRecord, Visit, local_day, mean, sorted_finite,
 };
 use std::collections::{BTreeMap, BTreeSet};
 
-const MID: &str = "infas/BMVI (2018), Mobilität in Deutschland 2017";
 const SONG: &str = "Song, Koren, Wang, Barabási (2010), Nature Physics 6";
 const GONZALEZ: &str = "González, Hidalgo, Barabási (2008), Nature 453";
 
@@ -42,101 +41,6 @@ pub const FAMILIAR_WINDOW_DAYS: i64 = 28;
 /// neighbourhood and the annulus area is ill-defined.
 pub const VISITATION_MIN_R_M: f64 = 1_000.0;
 
-pub const LEAVE_HOME: Spec = Spec {
-    id: "truth.leave_home.all",
-    name: "Share of people leaving home, all days",
-    band: Some((0.80, 0.90)),
-    published: "85%",
-    source: MID,
-};
-pub const LEAVE_HOME_WEEKDAY: Spec = Spec {
-    id: "truth.leave_home.weekday",
-    name: "Share of people leaving home, weekdays",
-    band: Some((0.83, 0.93)),
-    published: "88%",
-    source: MID,
-};
-pub const LEAVE_HOME_SUNDAY: Spec = Spec {
-    id: "truth.leave_home.sunday",
-    name: "Share of people leaving home, Sundays",
-    band: Some((0.68, 0.78)),
-    published: "73%",
-    source: MID,
-};
-pub const TRIPS_PER_DAY: Spec = Spec {
-    id: "truth.trips_per_day.all",
-    name: "Trips per person per day",
-    band: Some((2.8, 3.4)),
-    published: "3.1",
-    source: MID,
-};
-pub const TRIPS_PER_DAY_30_49: Spec = Spec {
-    id: "truth.trips_per_day.age30_49",
-    name: "Trips per person per day, ages 30-49",
-    band: Some((3.3, 3.9)),
-    published: "about 3.6",
-    source: MID,
-};
-pub const TRIPS_PER_DAY_80: Spec = Spec {
-    id: "truth.trips_per_day.age80",
-    name: "Trips per person per day, ages 80+",
-    band: Some((1.6, 2.2)),
-    published: "about 1.9",
-    source: MID,
-};
-/// Published mode shares, in [`Mode::ALL`] order.
-pub const MODE_SHARES_PUBLISHED: [f64; 5] = [0.22, 0.11, 0.43, 0.14, 0.10];
-pub const MODE_SPECS: [Spec; 5] = [
-    Spec {
-        id: "truth.mode_share.walk",
-        name: "Mode share: walk",
-        band: Some((0.17, 0.27)),
-        published: "22%",
-        source: MID,
-    },
-    Spec {
-        id: "truth.mode_share.bike",
-        name: "Mode share: bike",
-        band: Some((0.06, 0.16)),
-        published: "11%",
-        source: MID,
-    },
-    Spec {
-        id: "truth.mode_share.car_driver",
-        name: "Mode share: car as driver",
-        band: Some((0.38, 0.48)),
-        published: "43%",
-        source: MID,
-    },
-    Spec {
-        id: "truth.mode_share.car_passenger",
-        name: "Mode share: car as passenger",
-        band: Some((0.09, 0.19)),
-        published: "14%",
-        source: MID,
-    },
-    Spec {
-        id: "truth.mode_share.public_transport",
-        name: "Mode share: public transport",
-        band: Some((0.05, 0.15)),
-        published: "10%",
-        source: MID,
-    },
-];
-pub const COMMUTE: Spec = Spec {
-    id: "truth.commute_km",
-    name: "Commute distance, median (km)",
-    band: None,
-    published: "median 8.1 km, mean 16 km; judged on shape: median < mean",
-    source: MID,
-};
-pub const TRAVEL_MINUTES: Spec = Spec {
-    id: "truth.travel_minutes",
-    name: "Minutes travelling per person per day",
-    band: Some((60.0, 100.0)),
-    published: "about 80-90 min",
-    source: MID,
-};
 pub const STAY_DURATION: Spec = Spec {
     id: "truth.stay_duration_beta",
     name: "Stay durations: beta of dt^-(1+beta) e^(-dt/tau)",
@@ -217,14 +121,14 @@ pub fn truth_metrics(
 ) -> Vec<Metric> {
     let offset = config.local_offset_s;
     let traj = Trajectories::from_stays(stays);
-    let days = DayRange::from_stays(stays, offset).or_else(|| trip_days(trips, offset));
+    let days = DayRange::from_stays(stays, offset).or_else(|| survey::trip_days(trips, offset));
     let diameter_m = config.map_diameter_m.unwrap_or_else(|| traj.extent_m());
     let mut out = Vec::new();
-    out.extend(leaving_home(persons, trips, days, offset));
-    out.extend(trips_per_person_day(persons, trips, days, offset));
-    out.extend(mode_shares(persons, trips));
-    out.push(commute_distance(trips));
-    out.push(travel_minutes(persons, trips, days, offset));
+    out.extend(survey::leaving_home(persons, trips, days, offset));
+    out.extend(survey::trips_per_person_day(persons, trips, days, offset));
+    out.extend(survey::mode_shares(persons, trips));
+    out.push(survey::commute_distance(trips));
+    out.push(survey::travel_minutes(persons, trips, days, offset));
     out.push(stay_durations(&traj, &STAY_DURATION));
     out.push(jump_lengths(&traj, diameter_m, &JUMP_LENGTH));
     out.push(radius_of_gyration(&traj, &RADIUS_OF_GYRATION));
@@ -237,206 +141,6 @@ pub fn truth_metrics(
     out.push(familiar_locations(&traj, days, offset));
     out.push(visitation_law(&traj, diameter_m));
     out
-}
-
-fn trip_days(trips: &[TripRecord], offset: i64) -> Option<DayRange> {
-    let first = trips.iter().map(|t| t.start_s).min()?;
-    let last = trips.iter().map(|t| t.start_s).max()?;
-    Some(DayRange {
-        first: local_day(first, offset),
-        last: local_day(last, offset),
-    })
-}
-
-fn residents(persons: &[PersonRecord]) -> BTreeMap<u64, u8> {
-    persons
-        .iter()
-        .filter(|p| p.resident)
-        .map(|p| (p.subscriber, p.age))
-        .collect()
-}
-
-/// Trips per (resident, local day).
-fn trips_by_person_day(
-    residents: &BTreeMap<u64, u8>,
-    trips: &[TripRecord],
-    offset: i64,
-) -> BTreeMap<(u64, i64), u32> {
-    let mut counts = BTreeMap::new();
-    for t in trips.iter().filter(|t| residents.contains_key(&t.subscriber)) {
-        *counts
-            .entry((t.subscriber, local_day(t.start_s, offset)))
-            .or_insert(0) += 1;
-    }
-    counts
-}
-
-/// Share of resident-days with at least one trip: all days, Monday–Friday,
-/// and Sundays.
-pub fn leaving_home(
-    persons: &[PersonRecord],
-    trips: &[TripRecord],
-    days: Option<DayRange>,
-    offset: i64,
-) -> [Metric; 3] {
-    let specs = [&LEAVE_HOME, &LEAVE_HOME_WEEKDAY, &LEAVE_HOME_SUNDAY];
-    let res = residents(persons);
-    let Some(days) = days.filter(|_| !res.is_empty()) else {
-        return specs.map(|s| Metric::missing(s, "no residents or no days"));
-    };
-    let counts = trips_by_person_day(&res, trips, offset);
-    // [all, weekday, sunday] × (person-days, person-days with a trip)
-    let mut tally = [(0u64, 0u64); 3];
-    for &sub in res.keys() {
-        for day in days.first..=days.last {
-            let out = counts.contains_key(&(sub, day)) as u64;
-            let wd = weekday(day);
-            let groups = [true, wd < 5, wd == 6];
-            for (g, t) in groups.iter().zip(tally.iter_mut()) {
-                if *g {
-                    t.0 += 1;
-                    t.1 += out;
-                }
-            }
-        }
-    }
-    let mut i = 0;
-    specs.map(|spec| {
-        let (n, k) = tally[i];
-        i += 1;
-        if n == 0 {
-            Metric::missing(spec, "no such days in the run")
-        } else {
-            Metric::judged(spec, k as f64 / n as f64, format!("{k} of {n} person-days"))
-        }
-    })
-}
-
-/// Mean trips per resident-day, stay-at-home days included: all ages,
-/// ages 30–49 and ages 80+.
-pub fn trips_per_person_day(
-    persons: &[PersonRecord],
-    trips: &[TripRecord],
-    days: Option<DayRange>,
-    offset: i64,
-) -> [Metric; 3] {
-    let specs = [&TRIPS_PER_DAY, &TRIPS_PER_DAY_30_49, &TRIPS_PER_DAY_80];
-    let res = residents(persons);
-    let Some(days) = days.filter(|_| !res.is_empty()) else {
-        return specs.map(|s| Metric::missing(s, "no residents or no days"));
-    };
-    let mut per_person: BTreeMap<u64, u64> = BTreeMap::new();
-    for t in trips.iter().filter(|t| res.contains_key(&t.subscriber)) {
-        let d = local_day(t.start_s, offset);
-        if d >= days.first && d <= days.last {
-            *per_person.entry(t.subscriber).or_insert(0) += 1;
-        }
-    }
-    let groups: [fn(u8) -> bool; 3] = [|_| true, |a| (30..=49).contains(&a), |a| a >= 80];
-    let mut i = 0;
-    specs.map(|spec| {
-        let in_group = groups[i];
-        i += 1;
-        let people: Vec<u64> = res
-            .iter()
-            .filter(|(_, age)| in_group(**age))
-            .map(|(s, _)| *s)
-            .collect();
-        if people.is_empty() {
-            return Metric::missing(spec, "no residents in this age group");
-        }
-        let total: u64 = people.iter().map(|s| per_person.get(s).copied().unwrap_or(0)).sum();
-        let person_days = people.len() as f64 * days.len() as f64;
-        Metric::judged(
-            spec,
-            total as f64 / person_days,
-            format!("{total} trips over {person_days} person-days"),
-        )
-    })
-}
-
-/// Share of residents' trips by mode, by count. The first metric carries the
-/// bar chart of all modes.
-pub fn mode_shares(persons: &[PersonRecord], trips: &[TripRecord]) -> Vec<Metric> {
-    let res = residents(persons);
-    let counted: Vec<&TripRecord> = trips
-        .iter()
-        .filter(|t| res.is_empty() || res.contains_key(&t.subscriber))
-        .collect();
-    if counted.is_empty() {
-        return MODE_SPECS.iter().map(|s| Metric::missing(s, "no trips")).collect();
-    }
-    let n = counted.len() as f64;
-    let shares: Vec<f64> = Mode::ALL
-        .iter()
-        .map(|m| counted.iter().filter(|t| t.mode == *m).count() as f64 / n)
-        .collect();
-    let plot = Plot::Bars {
-        y_label: "share of trips".into(),
-        labels: ["walk", "bike", "car driver", "car passenger", "public transport"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
-        measured: shares.clone(),
-        reference: Some(MODE_SHARES_PUBLISHED.to_vec()),
-    };
-    let mut out: Vec<Metric> = MODE_SPECS
-        .iter()
-        .zip(&shares)
-        .map(|(spec, &v)| Metric::judged(spec, v, format!("{} trips", counted.len())))
-        .collect();
-    out[0].plot = Some(plot);
-    out
-}
-
-/// Home→work trip lengths, judged on shape: right-skewed, median < mean.
-pub fn commute_distance(trips: &[TripRecord]) -> Metric {
-    let km = sorted_finite(
-        trips
-            .iter()
-            .filter(|t| t.from_activity == Activity::Home && t.to_activity == Activity::Work)
-            .map(|t| t.distance_m / 1000.0),
-    );
-    if km.len() < 2 {
-        return Metric::missing(&COMMUTE, "fewer than 2 home-to-work trips");
-    }
-    let median = fit::quantile(&km, 0.5);
-    let mean = mean(&km);
-    Metric::judged(
-        &COMMUTE,
-        median,
-        format!("mean {mean:.2} km over {} trips; shape judged, not scale", km.len()),
-    )
-    .with_verdict(Some(median < mean))
-    .with_plot(ccdf_plot("commute distance (km)", &km, Vec::new()))
-}
-
-/// Minutes spent travelling per resident-day, stay-at-home days included.
-pub fn travel_minutes(
-    persons: &[PersonRecord],
-    trips: &[TripRecord],
-    days: Option<DayRange>,
-    offset: i64,
-) -> Metric {
-    let res = residents(persons);
-    let Some(days) = days.filter(|_| !res.is_empty()) else {
-        return Metric::missing(&TRAVEL_MINUTES, "no residents or no days");
-    };
-    let seconds: i64 = trips
-        .iter()
-        .filter(|t| res.contains_key(&t.subscriber))
-        .filter(|t| {
-            let d = local_day(t.start_s, offset);
-            d >= days.first && d <= days.last
-        })
-        .map(|t| (t.end_s - t.start_s).max(0))
-        .sum();
-    let person_days = res.len() as f64 * days.len() as f64;
-    Metric::judged(
-        &TRAVEL_MINUTES,
-        seconds as f64 / 60.0 / person_days,
-        format!("{person_days} person-days"),
-    )
 }
 
 /// Durations of visits in hours, leaving out each person's first and last
@@ -1002,62 +706,11 @@ pub fn visitation_law(traj: &Trajectories, diameter_m: f64) -> Metric {
     .with_plot(ccdf_plot("visitor's distance from home (km)", &km, Vec::new()))
 }
 
-/// The fitted law's CCDF, conditioned on the data's lower bound, at points
-/// spread over the data range.
-pub(crate) fn law_series(label: &str, law: &TruncatedPowerLawFit, data: &[f64]) -> Series {
-    let lo = law.x_min.max(data.iter().copied().fold(f64::INFINITY, f64::min));
-    let hi = data.iter().copied().fold(0.0, f64::max);
-    let mut points = Vec::new();
-    if lo > 0.0 && hi > lo {
-        for i in 0..=40 {
-            let x = lo * (hi / lo).powf(i as f64 / 40.0);
-            let y = law.ccdf(x);
-            if y > 0.0 && y.is_finite() {
-                points.push((x, y));
-            }
-        }
-    }
-    Series { label: format!("{label}: exponent {:.2}", law.exponent), points, line: true }
-}
-
-pub(crate) fn ccdf_plot(x_label: &str, values: &[f64], laws: Vec<Series>) -> Plot {
-    let mut series = vec![Series {
-        label: "measured".into(),
-        points: fit::ccdf_points(values, 300)
-            .into_iter()
-            .filter(|(x, _)| *x > 0.0)
-            .collect(),
-        line: false,
-    }];
-    series.extend(laws);
-    Plot::LogLog { x_label: x_label.into(), y_label: "P(X >= x)".into(), series }
-}
-
-pub(crate) fn histogram_plot(label: &str, values: &[f64], lo: f64, hi: f64, bins: usize) -> Plot {
-    let mut counts = vec![0.0; bins];
-    for v in values {
-        let b = (((v - lo) / (hi - lo)) * bins as f64).floor();
-        let b = (b.max(0.0) as usize).min(bins - 1);
-        counts[b] += 1.0;
-    }
-    let n = values.len().max(1) as f64;
-    Plot::Bars {
-        y_label: format!("share of people by {label}"),
-        labels: (0..bins)
-            .map(|i| format!("{:.1}", lo + (hi - lo) * i as f64 / bins as f64))
-            .collect(),
-        measured: counts.into_iter().map(|c| c / n).collect(),
-        reference: None,
-    }
-}
-
-pub(crate) fn fmt_scale(x: f64) -> String {
-    if x.is_finite() { format!("{x:.1}") } else { "none (beyond the data)".into() }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::survey::*;
     use super::*;
+    use crate::validate::Mode;
 
     const H: u64 = 1;
     const W: u64 = 2;
@@ -1281,6 +934,68 @@ mod tests {
         assert_eq!(ids.len(), n, "metric ids must be unique");
         let empty = truth_metrics(&[], &[], &[], &config);
         assert_eq!(empty.len(), n);
-        assert!(empty.iter().all(|m| m.passed.is_none() || m.id == COMMUTE.id));
+        assert!(empty.iter().all(|m| m.passed.is_none()));
+    }
+}
+
+#[cfg(test)]
+mod epr_tests {
+    use super::*;
+    use rand::{RngExt, SeedableRng};
+    use rand_pcg::Pcg64Mcg;
+
+    /// Visits of people following exploration and preferential return with
+    /// P(new) = ρ S^−γ, one visit per hour.
+    fn epr(people: u64, steps: usize, rho: f64, gamma: f64, seed: u64) -> Trajectories {
+        let mut rng = Pcg64Mcg::seed_from_u64(seed);
+        let mut out = Vec::new();
+        for sub in 0..people {
+            let mut counts: Vec<u64> = vec![1];
+            let mut seq = vec![0u64];
+            for _ in 1..steps {
+                let s = counts.len() as f64;
+                let explore = rng.random_bool((rho * s.powf(-gamma)).min(1.0));
+                let place = if explore {
+                    counts.push(0);
+                    counts.len() - 1
+                } else {
+                    let total: u64 = counts.iter().sum();
+                    let mut r = rng.random_range(0..total);
+                    let mut k = 0;
+                    while r >= counts[k] {
+                        r -= counts[k];
+                        k += 1;
+                    }
+                    k
+                };
+                counts[place] += 1;
+                seq.push(place as u64);
+            }
+            let visits = seq
+                .iter()
+                .enumerate()
+                .map(|(i, &p)| Visit {
+                    place: p,
+                    start_s: i as i64 * 3600,
+                    end_s: i as i64 * 3600 + 3600,
+                    x_m: p as f64 * 100.0,
+                    y_m: 0.0,
+                    activity: Activity::Other,
+                })
+                .collect();
+            // Consecutive repeats are kept: each step is a visit here.
+            out.push((sub, visits));
+        }
+        Trajectories { people: out }
+    }
+
+    #[test]
+    fn exploration_fit_recovers_epr_parameters() {
+        let traj = epr(1000, 300, 0.6, 0.21, 5);
+        let (rho, gamma) = fit_exploration(&exploration_counts(&traj)).expect("fit");
+        assert!((rho - 0.6).abs() < 0.03, "rho {rho}");
+        assert!((gamma - 0.21).abs() < 0.02, "gamma {gamma}");
+        let m = exploration(&traj);
+        assert_eq!(m.passed, Some(true));
     }
 }

@@ -17,10 +17,12 @@
 //! are not known here, so only Sundays count as Sundays.
 
 pub mod activity;
+mod charts;
 pub mod fit;
 pub mod mobility;
 pub mod motifs;
 pub mod report;
+pub mod survey;
 
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -297,7 +297,7 @@ fn coverage_metric(spec: &Spec, motifs: Vec<Motif>, note: &str) -> Metric {
     let mut labels: Vec<String> = top
         .iter()
         .enumerate()
-        .map(|(i, (m, _))| format!("#{} {}", i + 1, m.label()))
+        .map(|(i, (m, _))| format!("#{} {}p {}m", i + 1, m.nodes, m.edges))
         .collect();
     let mut measured: Vec<f64> = top.iter().map(|(_, c)| *c as f64 / total as f64).collect();
     labels.push("other".into());
@@ -311,7 +311,7 @@ fn coverage_metric(spec: &Spec, motifs: Vec<Motif>, note: &str) -> Metric {
         spec,
         share,
         format!(
-            "{total} person-days, {} distinct motifs; most common: {}{note}",
+            "{total} person-days, {} distinct motifs (chart: #rank, places p, moves m); most common: {}{note}",
             freq.len(),
             leaders.join("; ")
         ),
