@@ -21,7 +21,7 @@ use super::{
 };
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::BTreeMap;
 
 /// Shortest observed dwell at one cell position that counts as a stay.
 pub const MIN_EVENT_STAY_S: i64 = 600;
@@ -65,7 +65,7 @@ pub const PING_PONG: Spec = Spec {
     name: "Ping-pong handovers (A>B>A within 10 s) / all handovers",
     band: Some((0.0, 0.10)),
     published: "real networks tune for a few %",
-    source: "3GPP mobility robustness practice",
+    source: "network tuning practice; no single publication",
 };
 pub const UNICITY: Spec = Spec {
     id: "events.unicity_4_points",
@@ -112,7 +112,7 @@ pub fn event_metrics(events: &[EventRecord], config: &Config) -> Vec<Metric> {
         mobility::radius_of_gyration(&traj, &EVENT_RG),
         mobility::jump_lengths(&traj, diameter_m, &EVENT_JUMPS),
         mobility::stay_durations(&traj, &EVENT_STAYS),
-        motifs::daily_motifs_from_events(events, offset),
+        motifs::daily_motifs_from_events(&by_sub, offset),
     ]
 }
 
@@ -363,20 +363,28 @@ pub fn unicity_share(
     let traces: Vec<Vec<(i64, u64)>> = by_sub
         .iter()
         .map(|(_, list)| {
-            let set: BTreeSet<(i64, u64)> = list
+            let mut points: Vec<(i64, u64)> = list
                 .iter()
                 .map(|e| ((e.time_s + offset).div_euclid(3600), e.cell))
                 .collect();
-            set.into_iter().collect()
+            points.sort_unstable();
+            points.dedup();
+            points
         })
         .collect();
-    // Lookup only: the index is never iterated, so hashing order is harmless.
-    let mut index: HashMap<(i64, u64), Vec<usize>> = HashMap::new();
-    for (i, t) in traces.iter().enumerate() {
-        for p in t {
-            index.entry(*p).or_default().push(i);
-        }
-    }
+    // Every (point, subscriber index) pair, sorted: the subscribers sharing a
+    // point form one ascending run, found by binary search.
+    let mut index: Vec<((i64, u64), usize)> = traces
+        .iter()
+        .enumerate()
+        .flat_map(|(i, t)| t.iter().map(move |p| (*p, i)))
+        .collect();
+    index.sort_unstable();
+    let holders = |p: (i64, u64)| -> &[((i64, u64), usize)] {
+        let lo = index.partition_point(|e| e.0 < p);
+        let hi = index.partition_point(|e| e.0 <= p);
+        &index[lo..hi]
+    };
     let mut eligible: Vec<usize> = (0..traces.len()).filter(|&i| traces[i].len() >= UNICITY_POINTS).collect();
     if eligible.is_empty() || sample == 0 {
         return None;
@@ -388,16 +396,15 @@ pub fn unicity_share(
     for &who in &eligible[..take] {
         let mut points: Vec<usize> = (0..traces[who].len()).collect();
         partial_shuffle(&mut points, UNICITY_POINTS, &mut rng);
-        let mut lists: Vec<&Vec<usize>> = points[..UNICITY_POINTS]
+        let mut lists: Vec<&[((i64, u64), usize)]> = points[..UNICITY_POINTS]
             .iter()
-            .filter_map(|&k| index.get(&traces[who][k]))
+            .map(|&k| holders(traces[who][k]))
             .collect();
         lists.sort_by_key(|l| l.len());
         let Some((first, rest)) = lists.split_first() else { continue };
-        // Index lists are ascending because traces were indexed in order.
         let matches = first
             .iter()
-            .filter(|c| rest.iter().all(|l| l.binary_search(c).is_ok()))
+            .filter(|(_, c)| rest.iter().all(|l| l.binary_search_by_key(c, |e| e.1).is_ok()))
             .count();
         if matches == 1 {
             unique += 1;

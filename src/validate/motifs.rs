@@ -13,6 +13,7 @@
 use super::{DAY_S, EventRecord, Metric, Plot, Spec, StayRecord, Visit};
 use std::collections::{BTreeMap, HashMap};
 
+
 /// Half-hour slots per day.
 pub const SLOTS: usize = 48;
 
@@ -149,53 +150,65 @@ pub fn canonical(n: usize, edges: &[(usize, usize)]) -> Motif {
 }
 
 /// Slot locations of one person for every local day they have a visit on,
-/// from ground-truth visits: the place with the longest presence in the
-/// slot, ties to the lower place id.
-pub fn slots_from_visits(visits: &[Visit], offset: i64) -> BTreeMap<i64, [Option<u64>; SLOTS]> {
-    // (global slot, place) → seconds present.
-    let mut presence: BTreeMap<(i64, u64), i64> = BTreeMap::new();
+/// in day order, from ground-truth visits: the place with the longest
+/// presence in the slot, ties to the lower place id.
+pub fn slots_from_visits(visits: &[Visit], offset: i64) -> Vec<(i64, [Option<u64>; SLOTS])> {
+    // (global slot, place, seconds present)
+    let mut presence: Vec<(i64, u64, i64)> = Vec::new();
     for v in visits {
         let (start, end) = (v.start_s + offset, v.end_s + offset);
-        if end <= start {
-            continue;
-        }
         let mut slot = start.div_euclid(SLOT_S);
         while slot * SLOT_S < end {
             let overlap = end.min((slot + 1) * SLOT_S) - start.max(slot * SLOT_S);
-            *presence.entry((slot, v.place)).or_insert(0) += overlap;
+            presence.push((slot, v.place, overlap));
             slot += 1;
         }
     }
     pick_slots(presence)
 }
 
-fn pick_slots(presence: BTreeMap<(i64, u64), i64>) -> BTreeMap<i64, [Option<u64>; SLOTS]> {
-    let mut best: BTreeMap<i64, (u64, i64)> = BTreeMap::new();
-    for ((slot, place), secs) in presence {
-        let e = best.entry(slot).or_insert((place, secs));
-        // Keys arrive in place order, so a tie keeps the lower id.
-        if secs > e.1 {
-            *e = (place, secs);
-        }
-    }
-    let mut days: BTreeMap<i64, [Option<u64>; SLOTS]> = BTreeMap::new();
-    for (slot, (place, _)) in best {
-        let day = slot.div_euclid(SLOTS as i64);
-        let idx = slot.rem_euclid(SLOTS as i64) as usize;
-        days.entry(day).or_insert([None; SLOTS])[idx] = Some(place);
-    }
-    days
+/// Slot locations of one person's events, in day order: the most frequent
+/// cell in each slot, ties to the lower cell id.
+pub fn slots_from_events(events: &[EventRecord], offset: i64) -> Vec<(i64, [Option<u64>; SLOTS])> {
+    let presence = events
+        .iter()
+        .map(|e| ((e.time_s + offset).div_euclid(SLOT_S), e.cell, 1))
+        .collect();
+    pick_slots(presence)
 }
 
-/// Slot locations of one person's events (sorted or not): the most frequent
-/// cell in each slot, ties to the lower cell id.
-pub fn slots_from_events(events: &[&EventRecord], offset: i64) -> BTreeMap<i64, [Option<u64>; SLOTS]> {
-    let mut presence: BTreeMap<(i64, u64), i64> = BTreeMap::new();
-    for e in events {
-        let slot = (e.time_s + offset).div_euclid(SLOT_S);
-        *presence.entry((slot, e.cell)).or_insert(0) += 1;
+fn pick_slots(mut presence: Vec<(i64, u64, i64)>) -> Vec<(i64, [Option<u64>; SLOTS])> {
+    presence.sort_unstable_by_key(|p| (p.0, p.1));
+    let mut days: Vec<(i64, [Option<u64>; SLOTS])> = Vec::new();
+    let mut i = 0;
+    while i < presence.len() {
+        let slot = presence[i].0;
+        let mut best: Option<(u64, i64)> = None;
+        while i < presence.len() && presence[i].0 == slot {
+            let place = presence[i].1;
+            let mut total = 0;
+            while i < presence.len() && presence[i].0 == slot && presence[i].1 == place {
+                total += presence[i].2;
+                i += 1;
+            }
+            // Places arrive in id order, so a tie keeps the lower id.
+            if best.is_none_or(|b| total > b.1) {
+                best = Some((place, total));
+            }
+        }
+        let Some((place, secs)) = best else { continue };
+        if secs <= 0 {
+            continue;
+        }
+        let day = slot.div_euclid(SLOTS as i64);
+        if days.last().is_none_or(|d| d.0 != day) {
+            days.push((day, [None; SLOTS]));
+        }
+        if let Some(d) = days.last_mut() {
+            d.1[slot.rem_euclid(SLOTS as i64) as usize] = Some(place);
+        }
     }
-    pick_slots(presence)
+    days
 }
 
 /// Motif counts, most common first; ties in count are ordered by motif.
@@ -249,8 +262,8 @@ pub fn daily_motifs(stays: &[StayRecord], offset: i64) -> Metric {
     let mut classifier = Classifier::new();
     let mut motifs = Vec::new();
     for (_, visits) in &traj.people {
-        for slots in slots_from_visits(visits, offset).values() {
-            if let Some(m) = classifier.classify(slots) {
+        for (_, slots) in slots_from_visits(visits, offset) {
+            if let Some(m) = classifier.classify(&slots) {
                 motifs.push(m);
             }
         }
@@ -258,23 +271,19 @@ pub fn daily_motifs(stays: &[StayRecord], offset: i64) -> Metric {
     coverage_metric(&MOTIFS_TRUTH, motifs, "")
 }
 
-/// Motif coverage from events alone. Days with fewer than
-/// [`MIN_EVENT_SLOTS`] observed slots are left out.
-pub fn daily_motifs_from_events(events: &[EventRecord], offset: i64) -> Metric {
-    let mut by_sub: BTreeMap<u64, Vec<&EventRecord>> = BTreeMap::new();
-    for e in events {
-        by_sub.entry(e.subscriber).or_default().push(e);
-    }
+/// Motif coverage from events alone, given each subscriber's events. Days
+/// with fewer than [`MIN_EVENT_SLOTS`] observed slots are left out.
+pub fn daily_motifs_from_events(by_sub: &[(u64, Vec<EventRecord>)], offset: i64) -> Metric {
     let mut classifier = Classifier::new();
     let mut motifs = Vec::new();
     let mut skipped = 0usize;
-    for list in by_sub.values() {
-        for slots in slots_from_events(list, offset).values() {
+    for (_, list) in by_sub {
+        for (_, slots) in slots_from_events(list, offset) {
             if slots.iter().flatten().count() < MIN_EVENT_SLOTS {
                 skipped += 1;
                 continue;
             }
-            if let Some(m) = classifier.classify(slots) {
+            if let Some(m) = classifier.classify(&slots) {
                 motifs.push(m);
             }
         }
@@ -391,7 +400,8 @@ mod tests {
         };
         // Slot 0 of day 0: place 1 for 20 min, place 2 for 10 min.
         let days = slots_from_visits(&[v(1, 0, 1200), v(2, 1200, 1800), v(3, 1800, 3600)], 0);
-        let d0 = days.get(&0).expect("day 0");
+        assert_eq!(days.len(), 1);
+        let d0 = &days[0].1;
         assert_eq!(d0[0], Some(1));
         assert_eq!(d0[1], Some(3));
         assert_eq!(d0[2], None);
