@@ -606,3 +606,61 @@ mod tests {
         assert!(b > 0.3);
     }
 }
+
+#[cfg(test)]
+mod log_tests {
+    use super::*;
+
+    /// Two subscribers over two days: one shuttles between two sites 4 km
+    /// apart with hour-long dwells, the other sits at one site.
+    fn log() -> Vec<EventRecord> {
+        let at = |sub, t, kind, cell: u64, x: f64| EventRecord {
+            subscriber: sub,
+            time_s: t,
+            kind,
+            cell,
+            cell_x_m: x,
+            cell_y_m: 0.0,
+        };
+        let mut v = Vec::new();
+        for k in 0..48 {
+            let (cell, x) = if k % 2 == 0 { (1, 0.0) } else { (2, 4000.0) };
+            v.push(at(7, k * 3600, EventKind::DataSession, cell, x));
+            v.push(at(7, k * 3600 + 1200, EventKind::VoiceMo, cell, x));
+            v.push(at(8, k * 3600 + 600, EventKind::TauPeriodic, 5, 100.0));
+        }
+        v
+    }
+
+    #[test]
+    fn event_mobility_recovers_the_shuttle() {
+        let events = log();
+        let traj = stays_from_events(&group_sorted(&events));
+        let shuttle = &traj.people[0].1;
+        assert_eq!(shuttle.len(), 48);
+        assert_eq!(mobility::radius_of_gyration_m(shuttle), 2000.0);
+        assert!(mobility::jump_lengths_km(&traj).iter().all(|d| *d == 4.0));
+        // The sitter's periodic updates are one long stay.
+        assert_eq!(traj.people[1].1.len(), 1);
+    }
+
+    #[test]
+    fn event_metrics_are_complete_and_independent_of_input_order() {
+        let events = log();
+        let config = Config::default();
+        let a = event_metrics(&events, &config);
+        let mut reversed = events.clone();
+        reversed.reverse();
+        let b = event_metrics(&reversed, &config);
+        let text = |m: &[Metric]| serde_json::to_string(m).expect("serialise");
+        assert_eq!(text(&a), text(&b));
+        let mut ids: Vec<&str> = a.iter().map(|m| m.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), a.len());
+        let calls = a.iter().find(|m| m.id == CALLS_PER_DAY.id).expect("calls");
+        // Subscriber 7 calls 24 times a day, subscriber 8 never.
+        assert_eq!(calls.value, 12.0);
+        assert!(event_metrics(&[], &config).iter().all(|m| m.passed.is_none()));
+    }
+}

@@ -932,6 +932,11 @@ mod tests {
         ids.sort_unstable();
         ids.dedup();
         assert_eq!(ids.len(), n, "metric ids must be unique");
+        let mut shuffled = stays.clone();
+        shuffled.reverse();
+        let again = truth_metrics(&persons, &shuffled, &trips, &config);
+        let text = |m: &[Metric]| serde_json::to_string(m).expect("serialise");
+        assert_eq!(text(&metrics), text(&again));
         let empty = truth_metrics(&[], &[], &[], &config);
         assert_eq!(empty.len(), n);
         assert!(empty.iter().all(|m| m.passed.is_none()));
