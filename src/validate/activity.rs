@@ -11,8 +11,8 @@
 //! stay ends when the next run begins, which over-estimates the dwell of a
 //! quiet device: that is what sparse network data allows.
 
-use super::fit;
 use super::charts::ccdf_plot;
+use super::fit;
 use super::mobility;
 use super::motifs;
 use super::{
@@ -161,7 +161,11 @@ pub fn calls_per_subscriber_day(
     let Some(days) = days else {
         return Metric::missing(&CALLS_PER_DAY, "no events");
     };
-    let counts = sorted_finite(calls_per_day_counts(by_sub, days, offset).into_iter().map(f64::from));
+    let counts = sorted_finite(
+        calls_per_day_counts(by_sub, days, offset)
+            .into_iter()
+            .map(f64::from),
+    );
     if counts.is_empty() {
         return Metric::missing(&CALLS_PER_DAY, "no subscriber-days");
     }
@@ -188,12 +192,19 @@ pub fn calls_per_subscriber_day(
 /// events (voice, SMS, data), pooled over subscribers. Simultaneous records
 /// are one interaction logged twice, so zero gaps are dropped.
 pub fn inter_event_gaps_s(by_sub: &[(u64, Vec<EventRecord>)]) -> Vec<f64> {
-    by_sub.iter().flat_map(|(_, list)| activity_gaps_s(list)).collect()
+    by_sub
+        .iter()
+        .flat_map(|(_, list)| activity_gaps_s(list))
+        .collect()
 }
 
 /// Positive gaps between one subscriber's time-ordered activity events.
 fn activity_gaps_s(list: &[EventRecord]) -> Vec<f64> {
-    let times: Vec<i64> = list.iter().filter(|e| e.kind.is_activity()).map(|e| e.time_s).collect();
+    let times: Vec<i64> = list
+        .iter()
+        .filter(|e| e.kind.is_activity())
+        .map(|e| e.time_s)
+        .collect();
     times
         .windows(2)
         .map(|w| w[1] - w[0])
@@ -272,17 +283,21 @@ pub fn night_share(events: &[EventRecord], offset: i64) -> Metric {
     if total <= 0.0 {
         return Metric::missing(&NIGHT_SHARE, "no activity events");
     }
-    let night: f64 = (0..7).flat_map(|d| (0..6).map(move |h| d * 24 + h)).map(|i| profile[i]).sum();
+    let night: f64 = (0..7)
+        .flat_map(|d| (0..6).map(move |h| d * 24 + h))
+        .map(|i| profile[i])
+        .sum();
     const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
-    let labels = (0..168).map(|i| format!("{} {:02}h", DAYS[i / 24], i % 24)).collect();
+    let labels = (0..168)
+        .map(|i| format!("{} {:02}h", DAYS[i / 24], i % 24))
+        .collect();
     let n = events.iter().filter(|e| e.kind.is_activity()).count();
-    Metric::judged(&NIGHT_SHARE, night, format!("{n} activity events"))
-        .with_plot(Plot::Bars {
-            y_label: "share of activity events per hour of week".into(),
-            labels,
-            measured: profile,
-            reference: None,
-        })
+    Metric::judged(&NIGHT_SHARE, night, format!("{n} activity events")).with_plot(Plot::Bars {
+        y_label: "share of activity events per hour of week".into(),
+        labels,
+        measured: profile,
+        reference: None,
+    })
 }
 
 /// TAU_PERIODIC count for each device-day whose events are all
@@ -314,7 +329,11 @@ pub fn tau_periodic(by_sub: &[(u64, Vec<EventRecord>)], offset: i64) -> Metric {
     Metric::judged(
         &TAU_PERIODIC,
         f64::from(*max),
-        format!("median {:.0} over {} idle device-days", fit::quantile(&sorted, 0.5), counts.len()),
+        format!(
+            "median {:.0} over {} idle device-days",
+            fit::quantile(&sorted, 0.5),
+            counts.len()
+        ),
     )
 }
 
@@ -324,7 +343,10 @@ pub fn tau_periodic(by_sub: &[(u64, Vec<EventRecord>)], offset: i64) -> Metric {
 pub fn ping_pong_counts(by_sub: &[(u64, Vec<EventRecord>)]) -> (usize, usize) {
     let (mut pp, mut total) = (0, 0);
     for (_, list) in by_sub {
-        let ho: Vec<&EventRecord> = list.iter().filter(|e| e.kind == EventKind::Handover).collect();
+        let ho: Vec<&EventRecord> = list
+            .iter()
+            .filter(|e| e.kind == EventKind::Handover)
+            .collect();
         total += ho.len();
         pp += ho
             .windows(3)
@@ -344,7 +366,11 @@ pub fn ping_pong(by_sub: &[(u64, Vec<EventRecord>)]) -> Metric {
     if total == 0 {
         return Metric::missing(&PING_PONG, "no handovers");
     }
-    Metric::judged(&PING_PONG, pp as f64 / total as f64, format!("{pp} of {total} handovers"))
+    Metric::judged(
+        &PING_PONG,
+        pp as f64 / total as f64,
+        format!("{pp} of {total} handovers"),
+    )
 }
 
 /// Share of sampled subscribers singled out by [`UNICITY_POINTS`] random
@@ -385,7 +411,9 @@ pub fn unicity_share(
         let hi = index.partition_point(|e| e.0 <= p);
         &index[lo..hi]
     };
-    let mut eligible: Vec<usize> = (0..traces.len()).filter(|&i| traces[i].len() >= UNICITY_POINTS).collect();
+    let mut eligible: Vec<usize> = (0..traces.len())
+        .filter(|&i| traces[i].len() >= UNICITY_POINTS)
+        .collect();
     if eligible.is_empty() || sample == 0 {
         return None;
     }
@@ -401,10 +429,15 @@ pub fn unicity_share(
             .map(|&k| holders(traces[who][k]))
             .collect();
         lists.sort_by_key(|l| l.len());
-        let Some((first, rest)) = lists.split_first() else { continue };
+        let Some((first, rest)) = lists.split_first() else {
+            continue;
+        };
         let matches = first
             .iter()
-            .filter(|(_, c)| rest.iter().all(|l| l.binary_search_by_key(c, |e| e.1).is_ok()))
+            .filter(|(_, c)| {
+                rest.iter()
+                    .all(|l| l.binary_search_by_key(c, |e| e.1).is_ok())
+            })
             .count();
         if matches == 1 {
             unique += 1;
@@ -421,12 +454,20 @@ fn partial_shuffle<T>(v: &mut [T], k: usize, rng: &mut Pcg64Mcg) {
 }
 
 /// Unicity metric on a deterministic sample.
-pub fn unicity(by_sub: &[(u64, Vec<EventRecord>)], offset: i64, sample: usize, seed: u64) -> Metric {
+pub fn unicity(
+    by_sub: &[(u64, Vec<EventRecord>)],
+    offset: i64,
+    sample: usize,
+    seed: u64,
+) -> Metric {
     match unicity_share(by_sub, offset, sample, seed) {
         Some((share, n)) => Metric::judged(
             &UNICITY,
             share,
-            format!("{n} subscribers sampled (seed {seed}) among {}", by_sub.len()),
+            format!(
+                "{n} subscribers sampled (seed {seed}) among {}",
+                by_sub.len()
+            ),
         ),
         None => Metric::missing(&UNICITY, "no subscriber with 4 distinct points"),
     }
@@ -595,7 +636,11 @@ mod tests {
             ev(1, 9500, EventKind::DataSession, 3),
         ];
         let t = stays_from_events(&group_sorted(&events));
-        let v: Vec<(f64, i64, i64)> = t.people[0].1.iter().map(|v| (v.x_m, v.start_s, v.end_s)).collect();
+        let v: Vec<(f64, i64, i64)> = t.people[0]
+            .1
+            .iter()
+            .map(|v| (v.x_m, v.start_s, v.end_s))
+            .collect();
         assert_eq!(v, vec![(1000.0, 0, 7000), (3000.0, 7060, 9500)]);
     }
 
@@ -661,6 +706,10 @@ mod log_tests {
         let calls = a.iter().find(|m| m.id == CALLS_PER_DAY.id).expect("calls");
         // Subscriber 7 calls 24 times a day, subscriber 8 never.
         assert_eq!(calls.value, 12.0);
-        assert!(event_metrics(&[], &config).iter().all(|m| m.passed.is_none()));
+        assert!(
+            event_metrics(&[], &config)
+                .iter()
+                .all(|m| m.passed.is_none())
+        );
     }
 }

@@ -7,7 +7,9 @@ use super::{Plot, Series};
 /// The fitted law's CCDF, conditioned on the data's lower bound, at points
 /// spread over the data range.
 pub(crate) fn law_series(label: &str, law: &TruncatedPowerLawFit, data: &[f64]) -> Series {
-    let lo = law.x_min.max(data.iter().copied().fold(f64::INFINITY, f64::min));
+    let lo = law
+        .x_min
+        .max(data.iter().copied().fold(f64::INFINITY, f64::min));
     let hi = data.iter().copied().fold(0.0, f64::max);
     let mut points = Vec::new();
     if lo > 0.0 && hi > lo {
@@ -19,7 +21,11 @@ pub(crate) fn law_series(label: &str, law: &TruncatedPowerLawFit, data: &[f64]) 
             }
         }
     }
-    Series { label: format!("{label}: exponent {:.2}", law.exponent), points, line: true }
+    Series {
+        label: format!("{label}: exponent {:.2}", law.exponent),
+        points,
+        line: true,
+    }
 }
 
 pub(crate) fn ccdf_plot(x_label: &str, values: &[f64], laws: Vec<Series>) -> Plot {
@@ -32,7 +38,11 @@ pub(crate) fn ccdf_plot(x_label: &str, values: &[f64], laws: Vec<Series>) -> Plo
         line: false,
     }];
     series.extend(laws);
-    Plot::LogLog { x_label: x_label.into(), y_label: "P(X >= x)".into(), series }
+    Plot::LogLog {
+        x_label: x_label.into(),
+        y_label: "P(X >= x)".into(),
+        series,
+    }
 }
 
 pub(crate) fn histogram_plot(label: &str, values: &[f64], lo: f64, hi: f64, bins: usize) -> Plot {
@@ -55,6 +65,9 @@ pub(crate) fn histogram_plot(label: &str, values: &[f64], lo: f64, hi: f64, bins
 
 /// A cut-off scale for text, saying so when there is none.
 pub(crate) fn fmt_scale(x: f64) -> String {
-    if x.is_finite() { format!("{x:.1}") } else { "none (beyond the data)".into() }
+    if x.is_finite() {
+        format!("{x:.1}")
+    } else {
+        "none (beyond the data)".into()
+    }
 }
-

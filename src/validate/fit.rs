@@ -375,7 +375,7 @@ impl TruncatedPowerLawFit {
 /// Substituting u = ln(x + shift) makes the integrand smooth and log-concave
 /// in u, so Simpson's rule on a fine grid around its peak is accurate.
 pub fn log_integral(a: f64, lambda: f64, shift: f64, lo: f64, hi: Option<f64>) -> f64 {
-    if lo + shift <= 0.0 || !a.is_finite() || !(lambda >= 0.0) {
+    if lo + shift <= 0.0 || !a.is_finite() || lambda.is_nan() || lambda < 0.0 {
         return f64::INFINITY;
     }
     let u0 = (lo + shift).ln();
@@ -465,7 +465,7 @@ pub fn fit_truncated_power_law(
     x_min: f64,
     x_max: Option<f64>,
 ) -> Option<TruncatedPowerLawFit> {
-    if !(x_min > 0.0) {
+    if x_min.is_nan() || x_min <= 0.0 {
         return None;
     }
     let xs = window(data, x_min, x_max);
@@ -525,7 +525,7 @@ pub fn fit_shifted_truncated_power_law(
     x_min: f64,
     x_max: Option<f64>,
 ) -> Option<TruncatedPowerLawFit> {
-    if !(x_min >= 0.0) {
+    if x_min.is_nan() || x_min < 0.0 {
         return None;
     }
     let all = window(data, x_min, x_max);
@@ -570,7 +570,11 @@ pub fn fit_shifted_truncated_power_law(
     })
 }
 
-fn minimise_with_restart<F: Fn(&[f64]) -> f64>(f: &F, start: &[f64], step: &[f64]) -> (Vec<f64>, f64) {
+fn minimise_with_restart<F: Fn(&[f64]) -> f64>(
+    f: &F,
+    start: &[f64],
+    step: &[f64],
+) -> (Vec<f64>, f64) {
     let (p, _) = nelder_mead(f, start, step, 2000, 1e-10);
     // A restart from the first optimum escapes a simplex that collapsed early.
     let small: Vec<f64> = step.iter().map(|s| s * 0.2).collect();
@@ -829,7 +833,14 @@ mod tests {
     }
 
     /// Rejection sampler for (x + shift)^−a e^(−x/cutoff), x ≥ x_min, a > 1.
-    fn truncated_sample(a: f64, cutoff: f64, shift: f64, x_min: f64, n: usize, seed: u64) -> Vec<f64> {
+    fn truncated_sample(
+        a: f64,
+        cutoff: f64,
+        shift: f64,
+        x_min: f64,
+        n: usize,
+        seed: u64,
+    ) -> Vec<f64> {
         let mut rng = Pcg64Mcg::seed_from_u64(seed);
         let y_min = x_min + shift;
         let mut out = Vec::with_capacity(n);
@@ -850,8 +861,16 @@ mod tests {
         // Song et al. (2010): β = 0.8, τ = 17 h, so the exponent is 1.8.
         let xs = truncated_sample(1.8, 17.0, 0.0, 0.5, 20_000, 21);
         let fit = fit_truncated_power_law(&xs, 0.5, None).expect("fit");
-        assert!((fit.exponent - 1.8).abs() < 0.05, "exponent {}", fit.exponent);
-        assert!((fit.cutoff / 17.0 - 1.0).abs() < 0.25, "cutoff {}", fit.cutoff);
+        assert!(
+            (fit.exponent - 1.8).abs() < 0.05,
+            "exponent {}",
+            fit.exponent
+        );
+        assert!(
+            (fit.cutoff / 17.0 - 1.0).abs() < 0.25,
+            "cutoff {}",
+            fit.cutoff
+        );
         let c = fit.ccdf(0.5);
         assert!((c - 1.0).abs() < 1e-9);
         assert!(fit.ccdf(10.0) < 1.0 && fit.ccdf(10.0) > 0.0);
@@ -861,7 +880,11 @@ mod tests {
     fn truncated_power_law_without_cutoff_reports_infinity_or_far_scale() {
         let xs = power_law_sample(2.5, 1.0, 20_000, 9);
         let fit = fit_truncated_power_law(&xs, 1.0, None).expect("fit");
-        assert!((fit.exponent - 2.5).abs() < 0.06, "exponent {}", fit.exponent);
+        assert!(
+            (fit.exponent - 2.5).abs() < 0.06,
+            "exponent {}",
+            fit.exponent
+        );
         assert!(fit.cutoff > 100.0, "cutoff {}", fit.cutoff);
     }
 
@@ -870,13 +893,19 @@ mod tests {
         // González et al. (2008): β = 1.75, Δr₀ = 1.5 km, κ = 40 km here.
         let xs = truncated_sample(1.75, 40.0, 1.5, 0.0, 20_000, 33);
         let fit = fit_shifted_truncated_power_law(&xs, 0.0, None).expect("fit");
-        assert!((fit.exponent - 1.75).abs() < 0.1, "exponent {}", fit.exponent);
+        assert!(
+            (fit.exponent - 1.75).abs() < 0.1,
+            "exponent {}",
+            fit.exponent
+        );
         assert!((fit.shift - 1.5).abs() < 0.6, "shift {}", fit.shift);
     }
 
     #[test]
     fn loglog_slope_of_an_exact_power_is_exact() {
-        let pts: Vec<(f64, f64)> = (1..20).map(|t| (t as f64, 3.0 * (t as f64).powf(0.6))).collect();
+        let pts: Vec<(f64, f64)> = (1..20)
+            .map(|t| (t as f64, 3.0 * (t as f64).powf(0.6)))
+            .collect();
         let (s, c) = loglog_slope(&pts).expect("slope");
         assert!((s - 0.6).abs() < 1e-12 && (c - 3f64.ln()).abs() < 1e-12);
     }

@@ -169,8 +169,15 @@ pub fn stay_durations(traj: &Trajectories, spec: &Spec) -> Metric {
         n: 0,
         log_likelihood: f64::NAN,
     };
-    let tail: Vec<f64> = hours.iter().copied().filter(|h| *h >= STAY_FIT_MIN_H).collect();
-    let laws = vec![law_series("fit", &f, &tail), law_series("published", &published, &tail)];
+    let tail: Vec<f64> = hours
+        .iter()
+        .copied()
+        .filter(|h| *h >= STAY_FIT_MIN_H)
+        .collect();
+    let laws = vec![
+        law_series("fit", &f, &tail),
+        law_series("published", &published, &tail),
+    ];
     Metric::judged(
         spec,
         f.exponent - 1.0,
@@ -196,7 +203,7 @@ pub fn jump_lengths_km(traj: &Trajectories) -> Vec<f64> {
 pub fn jump_lengths(traj: &Trajectories, diameter_m: f64, spec: &Spec) -> Metric {
     let km = jump_lengths_km(traj);
     let x_max = diameter_m / 1000.0;
-    if !(x_max > JUMP_FIT_MIN_KM) {
+    if x_max.is_nan() || x_max <= JUMP_FIT_MIN_KM {
         return Metric::missing(spec, "map too small or no positions");
     }
     let Some(f) = fit::fit_shifted_truncated_power_law(&km, JUMP_FIT_MIN_KM, Some(x_max)) else {
@@ -216,7 +223,10 @@ pub fn jump_lengths(traj: &Trajectories, diameter_m: f64, spec: &Spec) -> Metric
         .copied()
         .filter(|d| *d >= JUMP_FIT_MIN_KM && *d <= x_max)
         .collect();
-    let laws = vec![law_series("fit", &f, &tail), law_series("published", &published, &tail)];
+    let laws = vec![
+        law_series("fit", &f, &tail),
+        law_series("published", &published, &tail),
+    ];
     Metric::judged(
         spec,
         f.exponent,
@@ -324,12 +334,19 @@ pub fn distinct_locations(traj: &Trajectories, days: Option<DayRange>, offset: i
         return Metric::missing(&DISTINCT_LOCATIONS, "need at least 2 days");
     };
     let s = distinct_places_by_day(traj, days, offset);
-    let pts: Vec<(f64, f64)> = s.iter().enumerate().map(|(d, v)| ((d + 1) as f64, *v)).collect();
+    let pts: Vec<(f64, f64)> = s
+        .iter()
+        .enumerate()
+        .map(|(d, v)| ((d + 1) as f64, *v))
+        .collect();
     let Some((slope, icpt)) = fit::loglog_slope(&pts) else {
         return Metric::missing(&DISTINCT_LOCATIONS, "no visits");
     };
     let short = days.len() < MIN_MULTI_DAY_RUN;
-    let line: Vec<(f64, f64)> = pts.iter().map(|(t, _)| (*t, (icpt + slope * t.ln()).exp())).collect();
+    let line: Vec<(f64, f64)> = pts
+        .iter()
+        .map(|(t, _)| (*t, (icpt + slope * t.ln()).exp()))
+        .collect();
     let reference = reference_power(&pts, 0.6);
     let m = Metric::judged(
         &DISTINCT_LOCATIONS,
@@ -338,7 +355,11 @@ pub fn distinct_locations(traj: &Trajectories, days: Option<DayRange>, offset: i
             "S after {} days: {:.1}{}",
             days.len(),
             s.last().copied().unwrap_or(0.0),
-            if short { "; run shorter than 14 days, not judged" } else { "" }
+            if short {
+                "; run shorter than 14 days, not judged"
+            } else {
+                ""
+            }
         ),
     );
     let verdict = if short { None } else { m.passed };
@@ -346,9 +367,21 @@ pub fn distinct_locations(traj: &Trajectories, days: Option<DayRange>, offset: i
         x_label: "day t".into(),
         y_label: "mean distinct places S(t)".into(),
         series: vec![
-            Series { label: "measured".into(), points: pts, line: false },
-            Series { label: "fit".into(), points: line, line: true },
-            Series { label: "published t^0.6".into(), points: reference, line: true },
+            Series {
+                label: "measured".into(),
+                points: pts,
+                line: false,
+            },
+            Series {
+                label: "fit".into(),
+                points: line,
+                line: true,
+            },
+            Series {
+                label: "published t^0.6".into(),
+                points: reference,
+                line: true,
+            },
         ],
     })
 }
@@ -358,7 +391,9 @@ fn reference_power(pts: &[(f64, f64)], exponent: f64) -> Vec<(f64, f64)> {
     let Some(&(x0, y0)) = pts.first() else {
         return Vec::new();
     };
-    pts.iter().map(|(x, _)| (*x, y0 * (x / x0).powf(exponent))).collect()
+    pts.iter()
+        .map(|(x, _)| (*x, y0 * (x / x0).powf(exponent)))
+        .collect()
 }
 
 /// Visit counts per place for each person, most visited first; ties go to
@@ -401,7 +436,11 @@ pub fn zipf_visitation(traj: &Trajectories) -> Metric {
     let Some(&(_, base)) = curve.get(1) else {
         return Metric::missing(&ZIPF, "nobody visits two places");
     };
-    let k_max = curve.iter().take_while(|(_, n)| 2 * n >= base).count().max(2);
+    let k_max = curve
+        .iter()
+        .take_while(|(_, n)| 2 * n >= base)
+        .count()
+        .max(2);
     let pts: Vec<(f64, f64)> = curve
         .iter()
         .take(k_max)
@@ -417,7 +456,10 @@ pub fn zipf_visitation(traj: &Trajectories) -> Metric {
         .filter(|(_, (_, n))| *n >= 5 || curve.len() < 50)
         .map(|(k, (f, _))| ((k + 1) as f64, *f))
         .collect();
-    let line: Vec<(f64, f64)> = pts.iter().map(|(k, _)| (*k, (icpt + slope * k.ln()).exp())).collect();
+    let line: Vec<(f64, f64)> = pts
+        .iter()
+        .map(|(k, _)| (*k, (icpt + slope * k.ln()).exp()))
+        .collect();
     let reference = reference_power(&pts, -1.2);
     Metric::judged(
         &ZIPF,
@@ -428,9 +470,21 @@ pub fn zipf_visitation(traj: &Trajectories) -> Metric {
         x_label: "rank k".into(),
         y_label: "mean visit share f_k".into(),
         series: vec![
-            Series { label: "measured".into(), points: shown, line: false },
-            Series { label: "fit".into(), points: line, line: true },
-            Series { label: "published k^-1.2".into(), points: reference, line: true },
+            Series {
+                label: "measured".into(),
+                points: shown,
+                line: false,
+            },
+            Series {
+                label: "fit".into(),
+                points: line,
+                line: true,
+            },
+            Series {
+                label: "published k^-1.2".into(),
+                points: reference,
+                line: true,
+            },
         ],
     })
 }
@@ -490,19 +544,38 @@ pub fn exploration(traj: &Trajectories) -> Metric {
         .filter(|(_, (n, k))| *n >= 10 && *k > 0)
         .map(|(s, (n, k))| (*s as f64, *k as f64 / *n as f64))
         .collect();
-    let fitted = measured.iter().map(|(s, _)| (*s, (rho * s.powf(-gamma)).min(1.0))).collect();
-    let published = measured.iter().map(|(s, _)| (*s, (0.6 * s.powf(-0.21)).min(1.0))).collect();
+    let fitted = measured
+        .iter()
+        .map(|(s, _)| (*s, (rho * s.powf(-gamma)).min(1.0)))
+        .collect();
+    let published = measured
+        .iter()
+        .map(|(s, _)| (*s, (0.6 * s.powf(-0.21)).min(1.0)))
+        .collect();
     let steps: u64 = counts.values().map(|c| c.0).sum();
-    Metric::judged(&EXPLORATION, gamma, format!("rho {rho:.3}; {steps} steps"))
-        .with_plot(Plot::LogLog {
+    Metric::judged(&EXPLORATION, gamma, format!("rho {rho:.3}; {steps} steps")).with_plot(
+        Plot::LogLog {
             x_label: "distinct places so far S".into(),
             y_label: "P(next place is new)".into(),
             series: vec![
-                Series { label: "measured".into(), points: measured, line: false },
-                Series { label: "fit".into(), points: fitted, line: true },
-                Series { label: "published 0.6 S^-0.21".into(), points: published, line: true },
+                Series {
+                    label: "measured".into(),
+                    points: measured,
+                    line: false,
+                },
+                Series {
+                    label: "fit".into(),
+                    points: fitted,
+                    line: true,
+                },
+                Series {
+                    label: "published 0.6 S^-0.21".into(),
+                    points: published,
+                    line: true,
+                },
             ],
-        })
+        },
+    )
 }
 
 /// Shannon entropy of a person's visit distribution divided by ln(number of
@@ -525,7 +598,11 @@ pub fn normalised_entropy(visits: &[Visit]) -> Option<f64> {
 
 /// Mean normalised uncorrelated entropy over people with two or more places.
 pub fn uncorrelated_entropy(traj: &Trajectories) -> Metric {
-    let values: Vec<f64> = traj.people.iter().filter_map(|(_, vs)| normalised_entropy(vs)).collect();
+    let values: Vec<f64> = traj
+        .people
+        .iter()
+        .filter_map(|(_, vs)| normalised_entropy(vs))
+        .collect();
     if values.is_empty() {
         return Metric::missing(&ENTROPY, "nobody visits two places");
     }
@@ -537,12 +614,16 @@ pub fn uncorrelated_entropy(traj: &Trajectories) -> Metric {
 /// all visits (Pappalardo et al. 2015); `None` when r_g is zero.
 pub fn s2(visits: &[Visit]) -> Option<f64> {
     let rg = radius_of_gyration_m(visits);
-    if !(rg > 0.0) {
+    if rg.is_nan() || rg <= 0.0 {
         return None;
     }
     let ranked = ranked_visit_counts(visits);
     let top: BTreeSet<u64> = ranked.iter().take(2).map(|(p, _)| *p).collect();
-    let sub: Vec<Visit> = visits.iter().filter(|v| top.contains(&v.place)).copied().collect();
+    let sub: Vec<Visit> = visits
+        .iter()
+        .filter(|v| top.contains(&v.place))
+        .copied()
+        .collect();
     Some(radius_of_gyration_m(&sub) / rg)
 }
 
@@ -573,7 +654,7 @@ pub fn bimodality_coefficient(values: &[f64]) -> Option<f64> {
     }
     let m = mean(values);
     let m2 = values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / n;
-    if !(m2 > 0.0) {
+    if m2.is_nan() || m2 <= 0.0 {
         return None;
     }
     let m3 = values.iter().map(|v| (v - m).powi(3)).sum::<f64>() / n;
@@ -607,13 +688,21 @@ pub fn familiar_locations(traj: &Trajectories, days: Option<DayRange>, offset: i
     let Some(days) = days else {
         return Metric::missing(&FAMILIAR, "no days");
     };
-    let people: Vec<&Vec<Visit>> = traj.people.iter().map(|(_, v)| v).filter(|v| !v.is_empty()).collect();
+    let people: Vec<&Vec<Visit>> = traj
+        .people
+        .iter()
+        .map(|(_, v)| v)
+        .filter(|v| !v.is_empty())
+        .collect();
     if people.is_empty() {
         return Metric::missing(&FAMILIAR, "no visits");
     }
     let window_mean = |end: i64| {
         let from = (end - FAMILIAR_WINDOW_DAYS + 1).max(days.first);
-        let counts: Vec<f64> = people.iter().map(|v| familiar_count(v, from, end, offset) as f64).collect();
+        let counts: Vec<f64> = people
+            .iter()
+            .map(|v| familiar_count(v, from, end, offset) as f64)
+            .collect();
         mean(&counts)
     };
     let value = window_mean(days.last);
@@ -627,7 +716,10 @@ pub fn familiar_locations(traj: &Trajectories, days: Option<DayRange>, offset: i
     let detail = if full {
         format!("weekly windows: {}", history.join(", "))
     } else {
-        format!("run of {} days is shorter than the 4-week window; not judged", days.len())
+        format!(
+            "run of {} days is shorter than the 4-week window; not judged",
+            days.len()
+        )
     };
     let m = Metric::judged(&FAMILIAR, value, detail);
     let verdict = if full { m.passed } else { None };
@@ -703,7 +795,11 @@ pub fn visitation_law(traj: &Trajectories, diameter_m: f64) -> Metric {
             r_max / 1000.0
         ),
     )
-    .with_plot(ccdf_plot("visitor's distance from home (km)", &km, Vec::new()))
+    .with_plot(ccdf_plot(
+        "visitor's distance from home (km)",
+        &km,
+        Vec::new(),
+    ))
 }
 
 #[cfg(test)]
@@ -775,7 +871,11 @@ mod tests {
                         subscriber: 1,
                         start_s: utc(d as i64, from),
                         end_s: utc(d as i64, from) + 1800,
-                        mode: if i % 2 == 1 { Mode::CarDriver } else { Mode::Walk },
+                        mode: if i % 2 == 1 {
+                            Mode::CarDriver
+                        } else {
+                            Mode::Walk
+                        },
                         distance_m: (x - px).hypot(y - py),
                         from_activity: activity(prev),
                         to_activity: activity(place),
@@ -793,10 +893,22 @@ mod tests {
             });
         }
         let persons = vec![
-            PersonRecord { subscriber: 1, age: 40, resident: true },
-            PersonRecord { subscriber: 2, age: 85, resident: true },
+            PersonRecord {
+                subscriber: 1,
+                age: 40,
+                resident: true,
+            },
+            PersonRecord {
+                subscriber: 2,
+                age: 85,
+                resident: true,
+            },
             // A roamer's absence from the trips must not count.
-            PersonRecord { subscriber: 3, age: 30, resident: false },
+            PersonRecord {
+                subscriber: 3,
+                age: 30,
+                resident: false,
+            },
         ];
         (persons, stays, trips)
     }
@@ -814,7 +926,13 @@ mod tests {
         // Person 2's seven home stays are one visit.
         assert_eq!(traj.people[1].1.len(), 1);
         let days = DayRange::from_stays(&stays, OFFSET).expect("days");
-        assert_eq!(days, DayRange { first: MONDAY, last: MONDAY + 6 });
+        assert_eq!(
+            days,
+            DayRange {
+                first: MONDAY,
+                last: MONDAY + 6
+            }
+        );
     }
 
     #[test]
@@ -834,7 +952,10 @@ mod tests {
         // Top two places: home ×7 and work ×5, 4 km apart:
         // rg² = 7·5/12² · 16 km², so s2 = sqrt(3.8889)/sqrt(5.28).
         let s = s2(person_one(&traj)).expect("s2");
-        assert!((s - (35.0 / 144.0 * 16.0f64 / 5.28).sqrt()).abs() < 1e-9, "{s}");
+        assert!(
+            (s - (35.0 / 144.0 * 16.0f64 / 5.28).sqrt()).abs() < 1e-9,
+            "{s}"
+        );
         assert!((s - 0.8582).abs() < 1e-4);
         let m = uncorrelated_entropy(&traj);
         assert_eq!(m.passed, Some(false));
@@ -844,8 +965,13 @@ mod tests {
     fn week_distinct_places_zipf_and_exploration() {
         let (_, stays, _) = week();
         let traj = Trajectories::from_stays(&stays);
-        let days = DayRange { first: MONDAY, last: MONDAY + 6 };
-        let only_one = Trajectories { people: vec![traj.people[0].clone()] };
+        let days = DayRange {
+            first: MONDAY,
+            last: MONDAY + 6,
+        };
+        let only_one = Trajectories {
+            people: vec![traj.people[0].clone()],
+        };
         let s = distinct_places_by_day(&only_one, days, OFFSET);
         assert_eq!(s, vec![2.0, 3.0, 3.0, 4.0, 4.0, 4.0, 4.0]);
         // Person 2 adds one place on every day to the mean.
@@ -866,7 +992,9 @@ mod tests {
 
         let counts = exploration_counts(&only_one);
         let expect: BTreeMap<usize, (u64, u64)> =
-            [(1, (1, 1)), (2, (3, 1)), (3, (5, 1)), (4, (5, 0))].into_iter().collect();
+            [(1, (1, 1)), (2, (3, 1)), (3, (5, 1)), (4, (5, 0))]
+                .into_iter()
+                .collect();
         assert_eq!(counts, expect);
     }
 
@@ -899,7 +1027,10 @@ mod tests {
         let (_, stays, _) = week();
         let traj = Trajectories::from_stays(&stays);
         // Home, work and shop are visited twice or more; the gym once.
-        assert_eq!(familiar_count(person_one(&traj), MONDAY, MONDAY + 6, OFFSET), 3);
+        assert_eq!(
+            familiar_count(person_one(&traj), MONDAY, MONDAY + 6, OFFSET),
+            3
+        );
         let m = familiar_locations(&traj, DayRange::from_stays(&stays, OFFSET), OFFSET);
         assert_eq!(m.value, 1.5);
         assert_eq!(m.passed, None);
@@ -915,7 +1046,11 @@ mod tests {
         let m = motifs::daily_motifs(&stays, OFFSET);
         assert_eq!(m.value, 1.0);
         // Person 1: four 2-cycles, two 3-cycles, one home day; person 2: 7 home days.
-        assert!(m.detail.starts_with("14 person-days, 3 distinct motifs"), "{}", m.detail);
+        assert!(
+            m.detail.starts_with("14 person-days, 3 distinct motifs"),
+            "{}",
+            m.detail
+        );
         let Some(Plot::Bars { measured, .. }) = &m.plot else {
             panic!("motif chart missing");
         };
@@ -925,7 +1060,10 @@ mod tests {
     #[test]
     fn all_truth_metrics_run_on_the_week_and_on_nothing() {
         let (persons, stays, trips) = week();
-        let config = Config { local_offset_s: OFFSET, ..Config::default() };
+        let config = Config {
+            local_offset_s: OFFSET,
+            ..Config::default()
+        };
         let metrics = truth_metrics(&persons, &stays, &trips, &config);
         let mut ids: Vec<&str> = metrics.iter().map(|m| m.id).collect();
         let n = ids.len();

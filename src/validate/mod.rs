@@ -384,9 +384,19 @@ impl Trajectories {
 
     /// Diagonal of the bounding box of all visit positions, in metres.
     pub fn extent_m(&self) -> f64 {
-        let mut bb = (f64::INFINITY, f64::INFINITY, f64::NEG_INFINITY, f64::NEG_INFINITY);
+        let mut bb = (
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        );
         for v in self.people.iter().flat_map(|(_, vs)| vs) {
-            bb = (bb.0.min(v.x_m), bb.1.min(v.y_m), bb.2.max(v.x_m), bb.3.max(v.y_m));
+            bb = (
+                bb.0.min(v.x_m),
+                bb.1.min(v.y_m),
+                bb.2.max(v.x_m),
+                bb.3.max(v.y_m),
+            );
         }
         if bb.0.is_finite() {
             (bb.2 - bb.0).hypot(bb.3 - bb.1)
@@ -453,8 +463,11 @@ mod tests {
             activity: Activity::Home,
         };
         let t = Trajectories::from_stays(&[s(100, 200, 2), s(0, 100, 1), s(200, 300, 2)]);
-        let places: Vec<(u64, i64, i64)> =
-            t.people[0].1.iter().map(|v| (v.place, v.start_s, v.end_s)).collect();
+        let places: Vec<(u64, i64, i64)> = t.people[0]
+            .1
+            .iter()
+            .map(|v| (v.place, v.start_s, v.end_s))
+            .collect();
         assert_eq!(places, vec![(1, 0, 100), (2, 100, 300)]);
     }
 }

@@ -13,7 +13,6 @@
 use super::{DAY_S, EventRecord, Metric, Plot, Spec, StayRecord, Visit};
 use std::collections::{BTreeMap, HashMap};
 
-
 /// Half-hour slots per day.
 pub const SLOTS: usize = 48;
 
@@ -101,10 +100,10 @@ pub fn classify_slots(slots: &[Option<u64>]) -> Option<Motif> {
                 order.len() - 1
             }
         };
-        if let Some(p) = prev.filter(|p| *p != idx) {
-            if !edges.contains(&(p, idx)) {
-                edges.push((p, idx));
-            }
+        if let Some(p) = prev.filter(|p| *p != idx)
+            && !edges.contains(&(p, idx))
+        {
+            edges.push((p, idx));
         }
         prev = Some(idx);
     }
@@ -119,7 +118,11 @@ pub fn canonical(n: usize, edges: &[(usize, usize)]) -> Motif {
     let nodes = n.min(u8::MAX as usize) as u8;
     let edge_count = edges.len().min(u8::MAX as usize) as u8;
     if n > MAX_CANONICAL_NODES {
-        return Motif { nodes, edges: edge_count, code: u64::MAX };
+        return Motif {
+            nodes,
+            edges: edge_count,
+            code: u64::MAX,
+        };
     }
     let mut perm: Vec<usize> = (0..n).collect();
     let code_of = |perm: &[usize]| {
@@ -146,7 +149,11 @@ pub fn canonical(n: usize, edges: &[(usize, usize)]) -> Motif {
             i += 1;
         }
     }
-    Motif { nodes, edges: edge_count, code: best }
+    Motif {
+        nodes,
+        edges: edge_count,
+        code: best,
+    }
 }
 
 /// Slot locations of one person for every local day they have a visit on,
@@ -229,7 +236,9 @@ struct Classifier {
 
 impl Classifier {
     fn new() -> Self {
-        Classifier { cache: HashMap::new() }
+        Classifier {
+            cache: HashMap::new(),
+        }
     }
 
     fn classify(&mut self, slots: &[Option<u64>]) -> Option<Motif> {
@@ -300,7 +309,11 @@ fn coverage_metric(spec: &Spec, motifs: Vec<Motif>, note: &str) -> Metric {
         return Metric::missing(spec, "no person-days");
     }
     let freq = motif_frequencies(motifs);
-    let top: Vec<&(Motif, usize)> = freq.iter().filter(|(m, _)| m.is_canonical()).take(TOP_MOTIFS).collect();
+    let top: Vec<&(Motif, usize)> = freq
+        .iter()
+        .filter(|(m, _)| m.is_canonical())
+        .take(TOP_MOTIFS)
+        .collect();
     let covered: usize = top.iter().map(|(_, c)| c).sum();
     let share = covered as f64 / total as f64;
     let mut labels: Vec<String> = top
@@ -359,7 +372,8 @@ mod tests {
     fn home_work_shop_home_is_a_three_cycle() {
         let m = classify_slots(&day(&[(1, 16), (2, 18), (3, 2), (1, 12)])).expect("motif");
         assert_eq!((m.nodes, m.edges), (3, 3));
-        let other_cycle = classify_slots(&day(&[(7, 10), (5, 10), (9, 10), (7, 18)])).expect("motif");
+        let other_cycle =
+            classify_slots(&day(&[(7, 10), (5, 10), (9, 10), (7, 18)])).expect("motif");
         assert_eq!(m, other_cycle);
         // A chain home→work→shop without returning is a different motif.
         let chain = classify_slots(&day(&[(1, 16), (2, 18), (3, 14)])).expect("motif");
@@ -427,6 +441,10 @@ mod tests {
         ];
         let m = daily_motifs(&stays, 0);
         assert_eq!(m.value, 1.0);
-        assert!(m.detail.starts_with("2 person-days, 2 distinct motifs"), "{}", m.detail);
+        assert!(
+            m.detail.starts_with("2 person-days, 2 distinct motifs"),
+            "{}",
+            m.detail
+        );
     }
 }

@@ -135,7 +135,10 @@ fn trips_by_person_day(
     offset: i64,
 ) -> BTreeMap<(u64, i64), u32> {
     let mut counts = BTreeMap::new();
-    for t in trips.iter().filter(|t| residents.contains_key(&t.subscriber)) {
+    for t in trips
+        .iter()
+        .filter(|t| residents.contains_key(&t.subscriber))
+    {
         *counts
             .entry((t.subscriber, local_day(t.start_s, offset)))
             .or_insert(0) += 1;
@@ -217,7 +220,10 @@ pub fn trips_per_person_day(
         if people.is_empty() {
             return Metric::missing(spec, "no residents in this age group");
         }
-        let total: u64 = people.iter().map(|s| per_person.get(s).copied().unwrap_or(0)).sum();
+        let total: u64 = people
+            .iter()
+            .map(|s| per_person.get(s).copied().unwrap_or(0))
+            .sum();
         let person_days = people.len() as f64 * days.len() as f64;
         Metric::judged(
             spec,
@@ -236,7 +242,10 @@ pub fn mode_shares(persons: &[PersonRecord], trips: &[TripRecord]) -> Vec<Metric
         .filter(|t| res.is_empty() || res.contains_key(&t.subscriber))
         .collect();
     if counted.is_empty() {
-        return MODE_SPECS.iter().map(|s| Metric::missing(s, "no trips")).collect();
+        return MODE_SPECS
+            .iter()
+            .map(|s| Metric::missing(s, "no trips"))
+            .collect();
     }
     let n = counted.len() as f64;
     let shares: Vec<f64> = Mode::ALL
@@ -245,10 +254,16 @@ pub fn mode_shares(persons: &[PersonRecord], trips: &[TripRecord]) -> Vec<Metric
         .collect();
     let plot = Plot::Bars {
         y_label: "share of trips".into(),
-        labels: ["walk", "bike", "car driver", "car passenger", "public transport"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect(),
+        labels: [
+            "walk",
+            "bike",
+            "car driver",
+            "car passenger",
+            "public transport",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect(),
         measured: shares.clone(),
         reference: Some(MODE_SHARES_PUBLISHED.to_vec()),
     };
@@ -277,7 +292,10 @@ pub fn commute_distance(trips: &[TripRecord]) -> Metric {
     Metric::judged(
         &COMMUTE,
         median,
-        format!("mean {mean:.2} km over {} trips; shape judged, not scale", km.len()),
+        format!(
+            "mean {mean:.2} km over {} trips; shape judged, not scale",
+            km.len()
+        ),
     )
     .with_verdict(Some(median < mean))
     .with_plot(ccdf_plot("commute distance (km)", &km, Vec::new()))
@@ -310,4 +328,3 @@ pub fn travel_minutes(
         format!("{person_days} person-days"),
     )
 }
-
