@@ -136,7 +136,7 @@ pub fn truth_metrics(
     out.push(zipf_visitation(&traj));
     out.push(exploration(&traj));
     out.push(uncorrelated_entropy(&traj));
-    out.push(motifs::daily_motifs(stays, offset));
+    out.push(motifs::daily_motifs(&traj, offset));
     out.push(returners_explorers(&traj));
     out.push(familiar_locations(&traj, days, offset));
     out.push(visitation_law(&traj, diameter_m));
@@ -1043,7 +1043,7 @@ mod tests {
     #[test]
     fn week_motifs() {
         let (_, stays, _) = week();
-        let m = motifs::daily_motifs(&stays, OFFSET);
+        let m = motifs::daily_motifs(&Trajectories::from_stays(&stays), OFFSET);
         assert_eq!(m.value, 1.0);
         // Person 1: four 2-cycles, two 3-cycles, one home day; person 2: 7 home days.
         assert!(

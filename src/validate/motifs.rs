@@ -10,7 +10,7 @@
 //! permutations for graphs of up to [`MAX_CANONICAL_NODES`] nodes; larger
 //! graphs are counted but never among the common motifs.
 
-use super::{DAY_S, EventRecord, Metric, Plot, Spec, StayRecord, Visit};
+use super::{DAY_S, EventRecord, Metric, Plot, Spec, Trajectories, Visit};
 use std::collections::{BTreeMap, HashMap};
 
 /// Half-hour slots per day.
@@ -265,9 +265,8 @@ impl Classifier {
     }
 }
 
-/// Motif coverage from ground-truth stays.
-pub fn daily_motifs(stays: &[StayRecord], offset: i64) -> Metric {
-    let traj = super::Trajectories::from_stays(stays);
+/// Motif coverage from ground-truth visits.
+pub fn daily_motifs(traj: &Trajectories, offset: i64) -> Metric {
     let mut classifier = Classifier::new();
     let mut motifs = Vec::new();
     for (_, visits) in &traj.people {
@@ -349,7 +348,7 @@ fn coverage_metric(spec: &Spec, motifs: Vec<Motif>, note: &str) -> Metric {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::validate::Activity;
+    use crate::validate::{Activity, StayRecord};
 
     fn day(pattern: &[(u64, usize)]) -> Vec<Option<u64>> {
         // (place, number of slots) runs filling the day.
@@ -439,7 +438,7 @@ mod tests {
             s(1, 17 * h, 24 * h, 10),
             s(2, 0, 24 * h, 20),
         ];
-        let m = daily_motifs(&stays, 0);
+        let m = daily_motifs(&crate::validate::Trajectories::from_stays(&stays), 0);
         assert_eq!(m.value, 1.0);
         assert!(
             m.detail.starts_with("2 person-days, 2 distinct motifs"),
