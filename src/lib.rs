@@ -14,3 +14,4 @@ pub mod rng;
 pub mod routing;
 pub mod scenario;
 pub mod sink;
+pub mod validate;
