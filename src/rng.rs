@@ -36,6 +36,8 @@ pub enum Purpose {
     Habits = 10,
     /// Sampling done by the validator.
     Validate = 11,
+    /// Travel details of one subscriber-day: waits, parking, access walks.
+    Travel = 12,
 }
 
 /// SplitMix64 finaliser: a bijective mix with full avalanche, used to turn

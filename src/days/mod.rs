@@ -1,24 +1,30 @@
 //! Subscribers' days: activity plans, place choice, modes and routed
 //! trajectories. The output of this stage is the ground truth of where every
 //! subscriber really was.
+//!
+//! Build a [`World`] once per scenario and map, then call [`simulate`] for
+//! each subscriber with the calling thread's own [`RouteQuery`]. A person's
+//! whole run is simulated at once (their visit memory carries over from day
+//! to day), from random streams keyed by that person alone, so the result
+//! does not depend on other subscribers, threads or parts. The model is
+//! described in `docs/MODEL.md`.
+
+mod clock;
+mod params;
+mod sim;
+mod travel;
 
 use geo::Coord;
-use serde::{Deserialize, Serialize};
+use rand::Rng;
 
-use crate::map::PlaceId;
-use crate::population::SubscriberId;
+pub use clock::{Day, DayKind};
+pub use params::{MobilityParams, ModeConstants, PerDayType};
 
-/// Parameters of the mobility model, from the scenario's `[mobility]`.
-#[derive(Clone, Debug, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields)]
-pub struct MobilityParams {}
-
-impl MobilityParams {
-    /// Checks values; the error is (key, what was expected).
-    pub fn validate(&self) -> Result<(), (String, String)> {
-        Ok(())
-    }
-}
+use crate::map::{Map, NodeId, PlaceClass, PlaceId};
+use crate::population::spatial::{Gate, GravityPlaces, find_gates};
+use crate::population::{Subscriber, SubscriberId, draw_gate, person_key};
+use crate::routing::RouteQuery;
+use crate::scenario::Scenario;
 
 /// What a subscriber does during a stay.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -79,6 +85,35 @@ pub struct Trip {
     /// The route as timed points, from the origin at `start` to the
     /// destination at `end`; the position between two points is linear.
     pub path: Vec<Waypoint>,
+    /// For trips that leave or enter the map: the time span (UTC seconds)
+    /// of the trip spent outside it, during which the path holds the border
+    /// point and the device is on another network.
+    pub outside: Option<(f64, f64)>,
+}
+
+impl Trip {
+    /// Where the traveller is at UTC time `t` (clamped to the trip).
+    pub fn position_at(&self, t: f64) -> Coord {
+        let path = &self.path;
+        let i = path.partition_point(|w| w.t <= t);
+        match (i.checked_sub(1).and_then(|j| path.get(j)), path.get(i)) {
+            (Some(a), Some(b)) if b.t > a.t => {
+                let f = (t - a.t) / (b.t - a.t);
+                Coord {
+                    x: a.pos.x + (b.pos.x - a.pos.x) * f,
+                    y: a.pos.y + (b.pos.y - a.pos.y) * f,
+                }
+            }
+            (Some(a), _) => a.pos,
+            (None, Some(b)) => b.pos,
+            (None, None) => Coord::default(),
+        }
+    }
+
+    /// Travel time in seconds.
+    pub fn duration_s(&self) -> i64 {
+        self.end - self.start
+    }
 }
 
 /// Everything one subscriber did over the whole run, in time order. Stays and
@@ -89,4 +124,159 @@ pub struct PersonDays {
     pub subscriber: SubscriberId,
     pub stays: Vec<Stay>,
     pub trips: Vec<Trip>,
+}
+
+/// Why the days of a scenario cannot be simulated; names the scenario key.
+#[derive(Debug, thiserror::Error)]
+#[error("`{key}`: {message}")]
+pub struct DaysError {
+    pub key: String,
+    pub message: String,
+}
+
+/// Shares of shopping, leisure and other errands among explorations
+/// (MiD 2017 trip purposes, leaving out work, education and escort).
+pub(crate) const EXPLORE_PURPOSE_SHARES: [f64; 3] = [0.40, 0.38, 0.22];
+
+/// Attractiveness of a place for exploration is its capacity up to this
+/// many m², so that parks and big halls do not take every visit.
+const ATTRACTIVENESS_CAP_M2: f64 = 5_000.0;
+/// Grid cell of the exploration samplers, metres.
+const EXPLORE_CELL_M: f64 = 500.0;
+
+/// What is shared by every subscriber's simulation: the days of the run,
+/// place samplers and border gates. Built once per scenario and map.
+pub struct World<'a> {
+    pub scenario: &'a Scenario,
+    pub map: &'a Map,
+    pub params: MobilityParams,
+    /// The simulated days, in order.
+    pub days: Vec<Day>,
+    /// Where roads leave the map.
+    pub gates: Vec<Gate>,
+    /// New places by purpose: shopping, leisure, other errands.
+    explore: [GravityPlaces; 3],
+}
+
+/// Where a subscriber can be: a place, or a border gate (outside the map).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LocInfo {
+    pub place: Option<PlaceId>,
+    pub pos: Coord,
+    pub node: NodeId,
+    pub outside: bool,
+}
+
+impl<'a> World<'a> {
+    /// Prepares the days and samplers of a scenario on a map.
+    pub fn new(scenario: &'a Scenario, map: &'a Map) -> Result<World<'a>, DaysError> {
+        let invalid = |key: &str, message: String| DaysError {
+            key: key.into(),
+            message,
+        };
+        scenario
+            .mobility
+            .validate()
+            .map_err(|(k, m)| invalid(&format!("mobility.{k}"), m))?;
+        let start = scenario.start_date().map_err(|m| invalid("start", m))?;
+        let tz = scenario.time_zone().map_err(|m| invalid("timezone", m))?;
+        let params = scenario.mobility.clone();
+        let days = Day::run(start, scenario.days, &tz, &params.holiday_dates());
+        let weight = |capacity: f32| (capacity as f64).min(ATTRACTIVENESS_CAP_M2);
+        let sampler = |purpose: usize| {
+            let factor = |class: PlaceClass| match (purpose, class) {
+                (0, PlaceClass::Shopping) => 1.0,
+                (1, PlaceClass::Leisure) => 1.0,
+                (1, PlaceClass::Home) => 0.1,
+                (2, PlaceClass::Other) => 1.0,
+                (2, PlaceClass::Work | PlaceClass::Education) => 0.3,
+                (2, PlaceClass::Home) => 0.03,
+                _ => 0.0,
+            };
+            let mut s = GravityPlaces::new(
+                map,
+                map.places
+                    .iter()
+                    .map(|p| (p.id, weight(p.capacity) * factor(p.class))),
+                EXPLORE_CELL_M,
+            );
+            if s.is_empty() {
+                // A map without such places: any non-home place will do,
+                // and failing that any place.
+                s = GravityPlaces::new(
+                    map,
+                    map.places.iter().map(|p| {
+                        let f = if p.class == PlaceClass::Home {
+                            0.01
+                        } else {
+                            1.0
+                        };
+                        (p.id, weight(p.capacity) * f)
+                    }),
+                    EXPLORE_CELL_M,
+                );
+            }
+            s
+        };
+        Ok(World {
+            scenario,
+            map,
+            params,
+            days,
+            gates: find_gates(&map.graph),
+            explore: [sampler(0), sampler(1), sampler(2)],
+        })
+    }
+
+    /// The key of a subscriber's random streams.
+    pub fn person_key(&self, id: SubscriberId) -> u64 {
+        person_key(self.scenario.subscribers, id)
+    }
+
+    pub(crate) fn place_loc(&self, id: PlaceId) -> LocInfo {
+        let p = self.map.place(id);
+        LocInfo {
+            place: Some(id),
+            pos: p.pos,
+            node: p.node,
+            outside: false,
+        }
+    }
+
+    pub(crate) fn gate_loc(&self, node: NodeId) -> LocInfo {
+        LocInfo {
+            place: None,
+            pos: self.map.graph.node_pos(node),
+            node,
+            outside: true,
+        }
+    }
+
+    pub(crate) fn gate_near<R: Rng + ?Sized>(&self, origin: Coord, rng: &mut R) -> Option<LocInfo> {
+        draw_gate(&self.gates, rng, origin).map(|g| self.gate_loc(g))
+    }
+
+    /// A place for `purpose` (index into [`EXPLORE_PURPOSE_SHARES`]) by the
+    /// gravity kernel (d + d0)^−α around `origin`.
+    pub(crate) fn explore_from<R: Rng + ?Sized>(
+        &self,
+        purpose: usize,
+        origin: Coord,
+        rng: &mut R,
+        scratch: &mut Vec<f64>,
+    ) -> Option<PlaceId> {
+        let p = &self.params;
+        let (d0, alpha) = (p.explore_offset_m, p.explore_exponent);
+        self.explore
+            .get(purpose)?
+            .sample(origin, |d| (d + d0).powf(-alpha), rng, scratch)
+    }
+}
+
+/// Simulates one subscriber's whole run. `query` is the calling thread's
+/// routing state. Roamers appear only on their days in the region; IoT
+/// modules stay where they are installed.
+pub fn simulate(world: &World, query: &mut RouteQuery, subscriber: &Subscriber) -> PersonDays {
+    let key = world.person_key(subscriber.id);
+    sim::Sim::new(world, query, subscriber, key).run()
 }

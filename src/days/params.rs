@@ -1,0 +1,253 @@
+//! The `[mobility]` section of a scenario: the parameters of activity plans,
+//! place choice, mode choice and travel, with documented defaults (sources in
+//! `docs/MODEL.md`).
+
+use serde::{Deserialize, Serialize};
+
+use jiff::civil::Date;
+
+/// A probability per day type.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct PerDayType {
+    pub weekday: f64,
+    pub saturday: f64,
+    /// Sundays and the scenario's holidays.
+    pub sunday: f64,
+}
+
+/// Alternative-specific constants of the mode-choice logit, in utility
+/// units. They set the overall mode shares; distance, age and car
+/// availability move each trip away from them.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModeConstants {
+    pub walk: f64,
+    pub bike: f64,
+    pub car_driver: f64,
+    pub car_passenger: f64,
+    pub public_transport: f64,
+}
+
+/// Parameters of the mobility model, from the scenario's `[mobility]`.
+#[derive(Clone, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MobilityParams {
+    /// Probability that a person without work or school that day leaves
+    /// home at all. Default weekday 0.80, Saturday 0.80, Sunday 0.68.
+    pub leave_home: PerDayType,
+    /// Probability that an employed person works that day. Default weekday
+    /// 0.86 (leave, sickness and part-time days off), Saturday 0.15,
+    /// Sunday 0.05.
+    pub work_day: PerDayType,
+    /// Probability that a pupil or student attends that day. Default
+    /// weekday 0.90, Saturday 0.02, Sunday 0.
+    pub school_day: PerDayType,
+    /// Exploration and preferential return: probability ρ·S^−γ of visiting
+    /// a new place, S being the number of distinct places seen so far.
+    /// Default ρ = 0.6 (Song et al. 2010).
+    pub epr_rho: f64,
+    /// Default γ = 0.21 (Song et al. 2010).
+    pub epr_gamma: f64,
+    /// Places each person already knows when the run starts, besides home
+    /// and work. Default 6.
+    pub known_places: usize,
+    /// Exponent α of the gravity kernel (d + d0)^−α of new places.
+    /// Default 2.
+    pub explore_exponent: f64,
+    /// Offset d0 of the gravity kernel, metres. Default 500.
+    pub explore_offset_m: f64,
+    /// Mode-choice constants; the defaults are calibrated so that the
+    /// default map reproduces the MiD 2017 mode shares.
+    pub mode_constants: ModeConstants,
+    /// Car speed as a share of free flow in the worst weekday peak hour.
+    /// Default 0.6.
+    pub peak_speed_factor: f64,
+    /// Car speed as a share of free flow in daytime off-peak. Default 0.85.
+    pub day_speed_factor: f64,
+    /// Public transport in-vehicle speed as a share of car speed, stops
+    /// included. Default 0.65.
+    pub transit_speed_factor: f64,
+    /// Interval between public transport departures, seconds; the wait is
+    /// uniform up to it. Default 1200.
+    pub transit_headway_s: f64,
+    /// Median search time for a parking space, seconds. Default 240.
+    pub parking_search_s: f64,
+    /// Probability of a day trip out of the map on a weekend day. Default
+    /// Saturday 0.12, Sunday 0.14; weekday 0.03 (shopping or errands
+    /// abroad).
+    pub excursion: PerDayType,
+    /// Median travel time outside the map on the way to an out-of-area
+    /// destination, seconds. Default 1500.
+    pub outside_travel_s: f64,
+    /// Dates (YYYY-MM-DD) treated as Sundays. Default none.
+    pub holidays: Vec<String>,
+}
+
+impl Default for MobilityParams {
+    fn default() -> Self {
+        MobilityParams {
+            leave_home: PerDayType {
+                weekday: 0.80,
+                saturday: 0.80,
+                sunday: 0.68,
+            },
+            work_day: PerDayType {
+                weekday: 0.86,
+                saturday: 0.15,
+                sunday: 0.05,
+            },
+            school_day: PerDayType {
+                weekday: 0.90,
+                saturday: 0.02,
+                sunday: 0.0,
+            },
+            epr_rho: 0.6,
+            epr_gamma: 0.21,
+            known_places: 6,
+            explore_exponent: 2.0,
+            explore_offset_m: 500.0,
+            mode_constants: ModeConstants {
+                walk: 0.0,
+                bike: -0.5,
+                car_driver: 0.5,
+                car_passenger: -0.8,
+                public_transport: -1.2,
+            },
+            peak_speed_factor: 0.6,
+            day_speed_factor: 0.85,
+            transit_speed_factor: 0.65,
+            transit_headway_s: 1200.0,
+            parking_search_s: 240.0,
+            excursion: PerDayType {
+                weekday: 0.03,
+                saturday: 0.12,
+                sunday: 0.14,
+            },
+            outside_travel_s: 1500.0,
+            holidays: Vec::new(),
+        }
+    }
+}
+
+type Check = Result<(), (String, String)>;
+
+fn probability(key: &str, v: f64) -> Check {
+    if v.is_finite() && (0.0..=1.0).contains(&v) {
+        Ok(())
+    } else {
+        Err((
+            key.into(),
+            format!("must be a probability between 0 and 1, got {v}"),
+        ))
+    }
+}
+
+fn in_range(key: &str, v: f64, lo: f64, hi: f64, what: &str) -> Check {
+    if v.is_finite() && v >= lo && v <= hi {
+        Ok(())
+    } else {
+        Err((key.into(), format!("must be {what}, got {v}")))
+    }
+}
+
+impl PerDayType {
+    fn validate(&self, key: &str) -> Check {
+        probability(&format!("{key}.weekday"), self.weekday)?;
+        probability(&format!("{key}.saturday"), self.saturday)?;
+        probability(&format!("{key}.sunday"), self.sunday)
+    }
+}
+
+impl MobilityParams {
+    /// Checks values; the error is (key, what was expected).
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        self.leave_home.validate("leave_home")?;
+        self.work_day.validate("work_day")?;
+        self.school_day.validate("school_day")?;
+        self.excursion.validate("excursion")?;
+        in_range("epr_rho", self.epr_rho, 0.0, 1.0, "between 0 and 1")?;
+        in_range("epr_gamma", self.epr_gamma, 0.0, 5.0, "between 0 and 5")?;
+        if self.known_places > 1000 {
+            return Err((
+                "known_places".into(),
+                format!("must be at most 1000, got {}", self.known_places),
+            ));
+        }
+        in_range(
+            "explore_exponent",
+            self.explore_exponent,
+            0.0,
+            10.0,
+            "between 0 and 10",
+        )?;
+        in_range(
+            "explore_offset_m",
+            self.explore_offset_m,
+            1.0,
+            1e6,
+            "at least 1 metre",
+        )?;
+        let c = &self.mode_constants;
+        for (k, v) in [
+            ("mode_constants.walk", c.walk),
+            ("mode_constants.bike", c.bike),
+            ("mode_constants.car_driver", c.car_driver),
+            ("mode_constants.car_passenger", c.car_passenger),
+            ("mode_constants.public_transport", c.public_transport),
+        ] {
+            in_range(k, v, -50.0, 50.0, "a utility between -50 and 50")?;
+        }
+        for (k, v) in [
+            ("peak_speed_factor", self.peak_speed_factor),
+            ("day_speed_factor", self.day_speed_factor),
+            ("transit_speed_factor", self.transit_speed_factor),
+        ] {
+            in_range(k, v, 0.05, 1.0, "a share of free-flow speed in 0.05..=1")?;
+        }
+        for (k, v) in [
+            ("transit_headway_s", self.transit_headway_s),
+            ("parking_search_s", self.parking_search_s),
+            ("outside_travel_s", self.outside_travel_s),
+        ] {
+            in_range(k, v, 0.0, 86_400.0, "a duration between 0 and 86400 s")?;
+        }
+        for (i, h) in self.holidays.iter().enumerate() {
+            if h.parse::<Date>().is_err() {
+                return Err((
+                    format!("holidays[{i}]"),
+                    format!("expected a date as YYYY-MM-DD that exists, got {h:?}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The holidays as dates; invalid entries (refused by `validate`) are
+    /// skipped.
+    pub fn holiday_dates(&self) -> Vec<Date> {
+        self.holidays
+            .iter()
+            .filter_map(|h| h.parse::<Date>().ok())
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid_and_bad_values_name_their_key() {
+        MobilityParams::default().validate().unwrap();
+        let mut p = MobilityParams::default();
+        p.leave_home.sunday = 1.5;
+        assert_eq!(p.validate().unwrap_err().0, "leave_home.sunday");
+        let mut p = MobilityParams::default();
+        p.holidays = vec!["2026-02-30".into()];
+        assert_eq!(p.validate().unwrap_err().0, "holidays[0]");
+        let mut p = MobilityParams::default();
+        p.peak_speed_factor = 0.0;
+        assert_eq!(p.validate().unwrap_err().0, "peak_speed_factor");
+    }
+}

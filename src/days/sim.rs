@@ -1,0 +1,665 @@
+//! One subscriber's whole run: day plans, place choice, modes, trips.
+
+use geo::Coord;
+use rand::Rng;
+use rand_pcg::Pcg64Mcg;
+
+use super::clock::{Day, DayKind};
+use super::travel::{End, LegSpec, travel};
+use super::{Activity, PersonDays, Stay, Trip, TripMode, World};
+use crate::map::{PlaceClass, PlaceId};
+use crate::population::draw::{chance, log_normal, normal, pick, unit};
+use crate::population::{DeviceType, Occupation, Subscriber};
+use crate::rng::{Purpose, stream};
+use crate::routing::RouteQuery;
+
+/// Where the subscriber is; outside the map, `pos` and `node` are the gate.
+type Loc = super::LocInfo;
+
+/// What a stop of a tour is.
+#[derive(Clone, Copy, Debug)]
+enum StopKind {
+    /// Work or school at the anchor, with its duration in seconds.
+    Mandatory(f64),
+    /// A discretionary stop chosen by exploration and preferential return.
+    Discretionary,
+    /// Out of the map for this many seconds.
+    Outside(f64),
+}
+
+/// A stop with its place chosen.
+#[derive(Clone, Copy, Debug)]
+struct Stop {
+    loc: Loc,
+    activity: Activity,
+    /// Planned duration, seconds.
+    duration: f64,
+}
+
+/// The places a person knows, for exploration and preferential return.
+#[derive(Clone, Debug, Default)]
+struct Memory {
+    /// Discretionary places and how often they were visited.
+    places: Vec<(PlaceId, u32)>,
+    /// Home and anchor count as known places too.
+    fixed: usize,
+}
+
+impl Memory {
+    fn distinct(&self) -> usize {
+        self.places.len() + self.fixed
+    }
+
+    fn visit(&mut self, place: PlaceId) {
+        match self.places.iter_mut().find(|(p, _)| *p == place) {
+            Some(e) => e.1 += 1,
+            None => self.places.push((place, 1)),
+        }
+    }
+
+    fn knows(&self, place: PlaceId) -> bool {
+        self.places.iter().any(|(p, _)| *p == place)
+    }
+
+    /// A known place ∝ its visits.
+    fn recall<R: Rng + ?Sized>(&self, rng: &mut R) -> Option<PlaceId> {
+        let weights: Vec<f64> = self.places.iter().map(|e| e.1 as f64).collect();
+        if weights.is_empty() {
+            return None;
+        }
+        Some(self.places[pick(rng, &weights)].0)
+    }
+}
+
+/// How active a person of this age is, relative to a working-age adult: it
+/// scales the chance of extra tours and stops.
+fn activity_level(age: u8) -> f64 {
+    match age {
+        0..=17 => 0.9,
+        18..=29 => 1.0,
+        30..=49 => 1.2,
+        50..=64 => 1.05,
+        65..=74 => 0.95,
+        75..=79 => 0.8,
+        _ => 0.6,
+    }
+}
+
+/// How likely a person of this age is to leave home on a free day, relative
+/// to a working-age adult.
+fn outing_factor(age: u8) -> f64 {
+    match age {
+        0..=74 => 1.0,
+        75..=79 => 0.9,
+        80..=84 => 0.78,
+        _ => 0.68,
+    }
+}
+
+fn activity_of(class: PlaceClass) -> Activity {
+    match class {
+        // Visiting friends or family.
+        PlaceClass::Home => Activity::Leisure,
+        PlaceClass::Shopping => Activity::Shopping,
+        PlaceClass::Leisure => Activity::Leisure,
+        PlaceClass::Work | PlaceClass::Education | PlaceClass::Other => Activity::Other,
+    }
+}
+
+/// Stay duration of a discretionary activity, seconds: log-normal, with
+/// medians from time-use surveys (a short shop, a longer outing or visit).
+fn discretionary_duration<R: Rng + ?Sized>(
+    rng: &mut R,
+    activity: Activity,
+    at_home_place: bool,
+) -> f64 {
+    let (median, sigma) = match activity {
+        Activity::Shopping => (25.0 * 60.0, 0.7),
+        Activity::Leisure if at_home_place => (120.0 * 60.0, 0.7),
+        Activity::Leisure => (80.0 * 60.0, 0.8),
+        _ => (40.0 * 60.0, 0.9),
+    };
+    log_normal(rng, median, sigma).clamp(5.0 * 60.0, 8.0 * 3600.0)
+}
+
+/// A person's simulation state.
+pub(super) struct Sim<'w, 'a, 'q, 'r, 'g> {
+    world: &'w World<'a>,
+    query: &'q mut RouteQuery<'r, 'g>,
+    sub: &'w Subscriber,
+    key: u64,
+    stays: Vec<Stay>,
+    trips: Vec<Trip>,
+    /// The stay in progress: where, since when, doing what.
+    here: Loc,
+    since: i64,
+    doing: Activity,
+    memory: Memory,
+    /// Personal mode preferences, fixed for the run.
+    tastes: [f64; 5],
+    home: Loc,
+    anchor: Option<Loc>,
+    scratch: Vec<f64>,
+}
+
+impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
+    pub(super) fn new(
+        world: &'w World<'a>,
+        query: &'q mut RouteQuery<'r, 'g>,
+        sub: &'w Subscriber,
+        key: u64,
+    ) -> Self {
+        let home = world.place_loc(sub.home);
+        let anchor = match (sub.anchor, sub.anchor_gate) {
+            (Some(p), _) => Some(world.place_loc(p)),
+            (None, Some(g)) => Some(world.gate_loc(g)),
+            _ => None,
+        };
+        let mut hrng = stream(world.scenario.seed, Purpose::Habits, key, 0);
+        let tastes = [(); 5].map(|_| 0.9 * normal(&mut hrng));
+        let mut memory = Memory {
+            places: Vec::new(),
+            fixed: 1 + usize::from(sub.anchor.is_some()),
+        };
+        // People know some places before the run starts: a few favourites,
+        // drawn like explorations around home, with Zipf-like habits.
+        let known = world.params.known_places;
+        let origin = home.pos;
+        let mut scratch = Vec::new();
+        for rank in 0..known {
+            let purpose = pick(&mut hrng, &super::EXPLORE_PURPOSE_SHARES);
+            let place = world.explore_from(purpose, origin, &mut hrng, &mut scratch);
+            if let Some(place) = place {
+                if !memory.knows(place) && place != sub.home {
+                    let visits = (8.0 / (rank as f64 + 1.0).powf(1.2)).ceil() as u32;
+                    memory.places.push((place, visits.max(1)));
+                }
+            }
+        }
+        Sim {
+            world,
+            query,
+            sub,
+            key,
+            stays: Vec::new(),
+            trips: Vec::new(),
+            here: home,
+            since: 0,
+            doing: Activity::Home,
+            memory,
+            tastes,
+            home,
+            anchor,
+            scratch,
+        }
+    }
+
+    pub(super) fn run(mut self) -> PersonDays {
+        let world = self.world;
+        let days = &world.days;
+        let (Some(first), Some(last)) = (days.first(), days.last()) else {
+            return self.finish();
+        };
+        let (run_start, run_end) = (first.start_utc, last.end_utc);
+        match self.sub.roaming {
+            None => {
+                self.since = run_start;
+                if self.sub.device != DeviceType::Iot {
+                    for (d, day) in days.iter().enumerate() {
+                        self.resident_day(d as u64, day);
+                    }
+                }
+                self.close_stay(run_end);
+            }
+            Some(r) => {
+                let (f, l) = (r.first_day as usize, r.last_day as usize);
+                let (Some(fd), Some(ld)) = (days.get(f), days.get(l)) else {
+                    return self.finish();
+                };
+                let arrives = f > 0;
+                let leaves = l + 1 < days.len();
+                let mut grng = stream(world.scenario.seed, Purpose::Habits, self.key, 1);
+                let gate = world.gate_near(self.home.pos, &mut grng);
+                if arrives {
+                    if let Some(gate) = gate {
+                        self.here = gate;
+                        self.doing = Activity::OutOfArea;
+                    }
+                }
+                self.since = fd.start_utc;
+                for d in f..=l {
+                    self.roamer_day(
+                        d as u64,
+                        &days[d],
+                        arrives && d == f,
+                        leaves && d == l,
+                        gate,
+                    );
+                }
+                self.close_stay(ld.end_utc.min(run_end));
+            }
+        }
+        self.finish()
+    }
+
+    fn finish(self) -> PersonDays {
+        PersonDays {
+            subscriber: self.sub.id,
+            stays: self.stays,
+            trips: self.trips,
+        }
+    }
+
+    fn day_rng(&self, purpose: Purpose, day: u64) -> Pcg64Mcg {
+        stream(self.world.scenario.seed, purpose, self.key, day)
+    }
+
+    fn close_stay(&mut self, end: i64) {
+        let end = end.max(self.since);
+        self.stays.push(Stay {
+            start: self.since,
+            end,
+            activity: self.doing,
+            place: if self.here.outside {
+                None
+            } else {
+                self.here.place
+            },
+            pos: self.here.pos,
+        });
+    }
+
+    /// Travels from here to `stop` leaving at `depart` (UTC seconds); the
+    /// stay there begins on arrival. Returns the arrival time.
+    fn go(
+        &mut self,
+        depart: i64,
+        mode: TripMode,
+        stop: &Stop,
+        day: &Day,
+        rng: &mut Pcg64Mcg,
+    ) -> i64 {
+        // A stay lasts at least a minute, and a trip never starts before it.
+        let depart = depart.max(self.since + 60);
+        let p = &self.world.params;
+        let outside_before = if self.here.outside {
+            log_normal(rng, p.outside_travel_s, 0.5)
+        } else {
+            0.0
+        };
+        let outside_after = if stop.loc.outside {
+            log_normal(rng, p.outside_travel_s, 0.5)
+        } else {
+            0.0
+        };
+        let leg = travel(
+            &self.world.map.graph,
+            self.query,
+            p,
+            &LegSpec {
+                mode,
+                from: End {
+                    pos: self.here.pos,
+                    node: self.here.node,
+                },
+                to: End {
+                    pos: stop.loc.pos,
+                    node: stop.loc.node,
+                },
+                depart: depart as f64,
+                outside_before,
+                outside_after,
+                day,
+            },
+            rng,
+        );
+        self.close_stay(depart);
+        let end = (leg.end as i64).max(depart + 1);
+        let from_stay = self.stays.len() - 1;
+        self.trips.push(Trip {
+            start: depart,
+            end,
+            mode,
+            distance_m: leg.distance_m,
+            from_stay,
+            to_stay: from_stay + 1,
+            path: leg.path,
+            outside: leg.outside,
+        });
+        self.here = stop.loc;
+        self.since = end;
+        self.doing = stop.activity;
+        let discretionary = matches!(
+            stop.activity,
+            Activity::Shopping | Activity::Leisure | Activity::Other
+        );
+        if let (true, Some(place)) = (discretionary, stop.loc.place) {
+            self.memory.visit(place);
+        }
+        end
+    }
+
+    /// A discretionary destination near `from`, by exploration and
+    /// preferential return.
+    fn choose_place(&mut self, from: Coord, rng: &mut Pcg64Mcg) -> Option<Stop> {
+        let p = &self.world.params;
+        let s = self.memory.distinct().max(1) as f64;
+        let explore =
+            self.memory.places.is_empty() || chance(rng, p.epr_rho * s.powf(-p.epr_gamma));
+        let mut place = None;
+        if explore {
+            let purpose = pick(rng, &super::EXPLORE_PURPOSE_SHARES);
+            for _ in 0..4 {
+                let candidate = self
+                    .world
+                    .explore_from(purpose, from, rng, &mut self.scratch);
+                match candidate {
+                    Some(c)
+                        if !self.memory.knows(c)
+                            && c != self.sub.home
+                            && Some(c) != self.sub.anchor =>
+                    {
+                        place = Some(c);
+                        break;
+                    }
+                    Some(c) => place = Some(c),
+                    None => {}
+                }
+            }
+        }
+        if place.is_none() || (!explore && !self.memory.places.is_empty()) {
+            place = self.memory.recall(rng).or(place);
+        }
+        let place = place?;
+        let class = self.world.map.place(place).class;
+        let activity = activity_of(class);
+        Some(Stop {
+            loc: self.world.place_loc(place),
+            activity,
+            duration: discretionary_duration(rng, activity, class == PlaceClass::Home),
+        })
+    }
+
+    /// Mode of a tour whose farthest stop is `dist_m` away in a straight
+    /// line; `outside` tours leave the map.
+    fn choose_mode(&self, dist_m: f64, outside: bool, rng: &mut Pcg64Mcg) -> TripMode {
+        let c = &self.world.params.mode_constants;
+        let sub = self.sub;
+        let km = if outside { 20.0 } else { dist_m / 1000.0 };
+        let age = sub.age;
+        let can_drive = sub.has_car && age >= 18;
+        let young_old_bike = if !(10..75).contains(&age) {
+            -1.5
+        } else if age >= 65 {
+            -0.5
+        } else {
+            0.0
+        };
+        let in_education = matches!(sub.occupation, Occupation::Pupil | Occupation::Student);
+        let no_car = !sub.has_car;
+        let neg = f64::NEG_INFINITY;
+        let u = [
+            if outside { neg } else { c.walk - 1.8 * km },
+            if outside {
+                neg
+            } else {
+                c.bike - 0.45 * km + young_old_bike
+            },
+            if can_drive {
+                c.car_driver + 0.05 * km
+            } else {
+                neg
+            },
+            c.car_passenger
+                + 0.05 * km
+                + if age < 18 { 1.2 } else { 0.0 }
+                + if no_car { 0.4 } else { 0.0 },
+            c.public_transport
+                + 0.06 * km
+                + if no_car { 0.9 } else { 0.0 }
+                + if in_education { 0.9 } else { 0.0 },
+        ];
+        let mut best = 3;
+        let mut best_u = neg;
+        for (i, ui) in u.iter().enumerate() {
+            if ui.is_finite() {
+                // Gumbel noise makes the draw a multinomial logit.
+                let g = -(-(1.0 - unit(rng)).ln()).ln();
+                let v = ui + self.tastes[i] + g;
+                if v > best_u {
+                    best_u = v;
+                    best = i;
+                }
+            }
+        }
+        [
+            TripMode::Walk,
+            TripMode::Bike,
+            TripMode::CarDriver,
+            TripMode::CarPassenger,
+            TripMode::PublicTransport,
+        ][best]
+    }
+
+    /// Runs a home-based tour: leave home at local time `depart_s`, visit
+    /// the stops, come back home. Returns the local time of return.
+    fn tour(&mut self, day: &Day, depart_s: f64, kinds: &[StopKind], rngs: &mut DayRngs) -> f64 {
+        // Choose the places first, so that the mode fits the farthest one.
+        let mut stops = Vec::with_capacity(kinds.len() + 1);
+        let mut from = self.here.pos;
+        let mut farthest: f64 = 0.0;
+        let mut outside = false;
+        for kind in kinds {
+            let stop = match *kind {
+                StopKind::Mandatory(duration) => self.anchor.map(|loc| Stop {
+                    loc,
+                    activity: match self.sub.occupation {
+                        Occupation::Pupil | Occupation::Student => Activity::Education,
+                        _ => Activity::Work,
+                    },
+                    duration,
+                }),
+                StopKind::Discretionary => self.choose_place(from, &mut rngs.place),
+                StopKind::Outside(duration) => self
+                    .world
+                    .gate_near(self.home.pos, &mut rngs.place)
+                    .map(|loc| Stop {
+                        loc,
+                        activity: Activity::OutOfArea,
+                        duration,
+                    }),
+            };
+            if let Some(stop) = stop {
+                outside |= stop.loc.outside;
+                farthest = farthest.max(crate::map::distance(self.home.pos, stop.loc.pos));
+                from = stop.loc.pos;
+                stops.push(stop);
+            }
+        }
+        if stops.is_empty() {
+            return depart_s;
+        }
+        let mode = self.choose_mode(farthest, outside, &mut rngs.mode);
+        let home_stop = Stop {
+            loc: self.home,
+            activity: Activity::Home,
+            duration: 0.0,
+        };
+        let mut t = day.utc(depart_s);
+        for (i, stop) in stops.iter().enumerate() {
+            let arrive = self.go(t, mode, stop, day, &mut rngs.travel);
+            t = arrive + stop.duration.round() as i64;
+            // Late in the evening the remaining stops are dropped.
+            if day.local_seconds(t as f64) > 23.0 * 3600.0 && i + 1 < stops.len() {
+                break;
+            }
+        }
+        let back = self.go(t, mode, &home_stop, day, &mut rngs.travel);
+        day.local_seconds(back as f64)
+    }
+
+    fn resident_day(&mut self, d: u64, day: &Day) {
+        let mut rngs = DayRngs::new(self, d);
+        let p = &self.world.params;
+        let sub = self.sub;
+        let level = activity_level(sub.age);
+        let kind_p = |x: &super::params::PerDayType| match day.kind {
+            DayKind::Weekday => x.weekday,
+            DayKind::Saturday => x.saturday,
+            DayKind::Sunday => x.sunday,
+        };
+        let r = &mut rngs.plan;
+        let mandatory = match sub.occupation {
+            Occupation::Employed => self.anchor.is_some() && chance(r, kind_p(&p.work_day)),
+            Occupation::Pupil | Occupation::Student => {
+                self.anchor.is_some() && chance(r, kind_p(&p.school_day))
+            }
+            _ => false,
+        };
+        let excursion_p = kind_p(&p.excursion) * if sub.age >= 75 { 0.5 } else { 1.0 };
+        if mandatory {
+            let (start, duration) = self.mandatory_times(r);
+            let works_outside = self.anchor.is_some_and(|a| a.outside);
+            let mut kinds = Vec::new();
+            if !works_outside && chance(r, 0.07 * level) {
+                kinds.push(StopKind::Discretionary);
+            }
+            kinds.push(StopKind::Mandatory(duration));
+            if !works_outside {
+                let after = pick(r, &[1.0 - 0.32 * level, 0.24 * level, 0.08 * level]);
+                kinds.extend(std::iter::repeat_n(StopKind::Discretionary, after));
+            }
+            // Leave so as to arrive about on time.
+            let dist = self
+                .anchor
+                .map_or(0.0, |a| crate::map::distance(self.home.pos, a.pos));
+            let lead = 600.0 + dist / 7.0;
+            let back = self.tour(day, start - lead, &kinds, &mut rngs);
+            self.evening_tours(day, back, 0.28 * level, &mut rngs);
+        } else if !self.world.gates.is_empty() && sub.has_car && chance(r, excursion_p) {
+            let depart = 8.5 * 3600.0 + 1.5 * 3600.0 * normal(r).clamp(-2.0, 2.0);
+            let stay = log_normal(r, 5.0 * 3600.0, 0.4).min(12.0 * 3600.0);
+            let back = self.tour(day, depart, &[StopKind::Outside(stay)], &mut rngs);
+            self.evening_tours(day, back, 0.2 * level, &mut rngs);
+        } else if chance(r, kind_p(&p.leave_home) * outing_factor(sub.age)) {
+            let tours = 1 + pick(r, &[1.0 - 0.40 * level, 0.30 * level, 0.10 * level]);
+            let mut t = 9.5 * 3600.0 + 1.8 * 3600.0 * normal(r).clamp(-1.8, 2.5);
+            for _ in 0..tours {
+                if t > 21.5 * 3600.0 {
+                    break;
+                }
+                let r = &mut rngs.plan;
+                let stops = 1 + pick(r, &[0.66, 0.25 * level, 0.09 * level]);
+                let kinds = vec![StopKind::Discretionary; stops];
+                let back = self.tour(day, t, &kinds, &mut rngs);
+                t = back + log_normal(&mut rngs.plan, 2.0 * 3600.0, 0.7).max(1200.0);
+            }
+        }
+    }
+
+    /// Start (local seconds) and duration of work or school.
+    fn mandatory_times(&self, r: &mut Pcg64Mcg) -> (f64, f64) {
+        let h = 3600.0;
+        match self.sub.occupation {
+            Occupation::Pupil => {
+                let start = 7.75 * h + 0.3 * h * normal(r).clamp(-2.0, 3.0);
+                let base = if self.sub.age < 12 { 5.0 } else { 6.5 };
+                (
+                    start,
+                    (base * h + 1.2 * h * normal(r)).clamp(3.0 * h, 9.0 * h),
+                )
+            }
+            Occupation::Student => {
+                let start = 9.5 * h + 1.5 * h * normal(r).clamp(-1.5, 3.0);
+                (
+                    start,
+                    (5.0 * h + 2.0 * h * normal(r)).clamp(1.5 * h, 10.0 * h),
+                )
+            }
+            _ => {
+                let start = 7.75 * h + 1.2 * h * normal(r).clamp(-2.0, 4.0);
+                // About one in four works part time.
+                let base = if chance(r, 0.27) { 4.5 } else { 8.75 };
+                (
+                    start,
+                    (base * h + 1.0 * h * normal(r)).clamp(2.0 * h, 12.0 * h),
+                )
+            }
+        }
+    }
+
+    /// Evening tours after the return home at local time `back`.
+    fn evening_tours(&mut self, day: &Day, back: f64, p: f64, rngs: &mut DayRngs) {
+        let r = &mut rngs.plan;
+        if back < 20.5 * 3600.0 && chance(r, p) {
+            let t = back + log_normal(r, 1.5 * 3600.0, 0.6).max(900.0);
+            if t < 21.5 * 3600.0 {
+                let stops = 1 + pick(r, &[0.8, 0.2]);
+                let kinds = vec![StopKind::Discretionary; stops];
+                self.tour(day, t, &kinds, rngs);
+            }
+        }
+    }
+
+    fn roamer_day(&mut self, d: u64, day: &Day, arrives: bool, leaves: bool, gate: Option<Loc>) {
+        let mut rngs = DayRngs::new(self, d);
+        let h = 3600.0;
+        let mut t = 9.5 * h + 1.2 * h * normal(&mut rngs.plan).clamp(-2.0, 2.0);
+        if arrives {
+            let arrival = 12.0 * h + 2.5 * h * normal(&mut rngs.plan).clamp(-2.0, 2.5);
+            let mode = self.choose_mode(0.0, true, &mut rngs.mode);
+            let hotel = Stop {
+                loc: self.home,
+                activity: Activity::Home,
+                duration: 0.0,
+            };
+            let end = self.go(day.utc(arrival), mode, &hotel, day, &mut rngs.travel);
+            t = day.local_seconds(end as f64) + log_normal(&mut rngs.plan, 3600.0, 0.5);
+        }
+        let leave_at = 15.0 * h + 2.0 * h * normal(&mut rngs.plan).clamp(-2.0, 2.5);
+        let tours = if leaves { 1 } else { 2 };
+        for _ in 0..tours {
+            if t > 21.0 * h || (leaves && t > leave_at - 2.0 * h) {
+                break;
+            }
+            let r = &mut rngs.plan;
+            let kinds = if !self.world.gates.is_empty() && chance(r, 0.12) {
+                vec![StopKind::Outside(log_normal(r, 5.0 * h, 0.4))]
+            } else {
+                vec![StopKind::Discretionary; 1 + pick(r, &[0.45, 0.35, 0.2])]
+            };
+            let back = self.tour(day, t, &kinds, &mut rngs);
+            t = back + log_normal(&mut rngs.plan, 1.5 * h, 0.6).max(1200.0);
+        }
+        if leaves {
+            if let Some(gate) = gate {
+                let mode = self.choose_mode(0.0, true, &mut rngs.mode);
+                let out = Stop {
+                    loc: gate,
+                    activity: Activity::OutOfArea,
+                    duration: 0.0,
+                };
+                self.go(day.utc(leave_at.max(t)), mode, &out, day, &mut rngs.travel);
+            }
+        }
+    }
+}
+
+/// The random streams of one subscriber-day, one per stage.
+struct DayRngs {
+    plan: Pcg64Mcg,
+    place: Pcg64Mcg,
+    mode: Pcg64Mcg,
+    travel: Pcg64Mcg,
+}
+
+impl DayRngs {
+    fn new(sim: &Sim, d: u64) -> Self {
+        DayRngs {
+            plan: sim.day_rng(Purpose::DayPlan, d),
+            place: sim.day_rng(Purpose::PlaceChoice, d),
+            mode: sim.day_rng(Purpose::ModeChoice, d),
+            travel: sim.day_rng(Purpose::Travel, d),
+        }
+    }
+}

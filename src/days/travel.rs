@@ -1,0 +1,245 @@
+//! Turning a trip into a timed trajectory along the routed roads.
+//!
+//! Each mode adds what a door-to-door trip costs beyond the road itself:
+//! walking to and from the parked car and searching for a space, walking to
+//! the stop and waiting for public transport, locking the bike. Car and bus
+//! speeds follow the time of day.
+
+use geo::Coord;
+use rand::Rng;
+
+use super::clock::{Day, DayKind};
+use super::params::MobilityParams;
+use super::{TripMode, Waypoint};
+use crate::map::graph::{BIKE_SPEED_MPS, WALK_SPEED_MPS};
+use crate::map::{NodeId, RoadGraph, TravelMode, distance};
+use crate::population::draw::{log_normal, unit};
+use crate::routing::RouteQuery;
+
+/// Where a leg starts or ends: a position and the road node it is reached
+/// from.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct End {
+    pub pos: Coord,
+    pub node: NodeId,
+}
+
+/// A travelled leg.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Leg {
+    pub end: f64,
+    pub distance_m: f64,
+    pub path: Vec<Waypoint>,
+    /// When the traveller is outside the map during the leg, UTC seconds.
+    pub outside: Option<(f64, f64)>,
+}
+
+/// Average speed assumed outside the map, m/s (about 55 km/h).
+const OUTSIDE_SPEED_MPS: f64 = 15.0;
+/// Routes missing in a mode's network fall back to the straight line with
+/// this detour factor.
+const DETOUR: f64 = 1.3;
+
+fn smoothstep(a: f64, b: f64, x: f64) -> f64 {
+    let t = ((x - a) / (b - a)).clamp(0.0, 1.0);
+    t * t * (3.0 - 2.0 * t)
+}
+
+/// Car speed as a share of free flow at a local time: free at night, slower
+/// in the day, slowest in the weekday peaks around 07:45 and 17:15.
+pub(crate) fn speed_factor(p: &MobilityParams, kind: DayKind, local_s: f64) -> f64 {
+    let h = (local_s / 3600.0).rem_euclid(24.0);
+    let daytime = smoothstep(5.5, 7.0, h) * (1.0 - smoothstep(19.5, 22.0, h));
+    let day = p.day_speed_factor;
+    if kind == DayKind::Weekday {
+        let peak = (-((h - 7.75) / 0.75).powi(2))
+            .exp()
+            .max((-((h - 17.25) / 1.0).powi(2)).exp());
+        let f = 1.0 - (1.0 - day) * daytime - (day - p.peak_speed_factor).max(0.0) * peak;
+        f.clamp(p.peak_speed_factor.min(day), 1.0)
+    } else {
+        (1.0 - (1.0 - day) * 0.6 * daytime).clamp(day, 1.0)
+    }
+}
+
+struct PathBuilder {
+    t: f64,
+    pos: Coord,
+    distance_m: f64,
+    path: Vec<Waypoint>,
+}
+
+impl PathBuilder {
+    fn new(t: f64, pos: Coord) -> Self {
+        PathBuilder {
+            t,
+            pos,
+            distance_m: 0.0,
+            path: vec![Waypoint { t, pos }],
+        }
+    }
+
+    /// Moves to `pos`, arriving after `dt` seconds.
+    fn go(&mut self, pos: Coord, dt: f64) {
+        self.distance_m += distance(self.pos, pos);
+        self.t += dt.max(0.0);
+        self.pos = pos;
+        self.path.push(Waypoint { t: self.t, pos });
+    }
+
+    /// Stays put for `dt` seconds.
+    fn hold(&mut self, dt: f64) {
+        if dt > 0.0 {
+            self.t += dt;
+            self.path.push(Waypoint {
+                t: self.t,
+                pos: self.pos,
+            });
+        }
+    }
+
+    /// Walks straight to `pos`.
+    fn walk(&mut self, pos: Coord) {
+        let dt = distance(self.pos, pos) / WALK_SPEED_MPS;
+        self.go(pos, dt);
+    }
+}
+
+/// The inputs of one leg.
+pub(crate) struct LegSpec<'a> {
+    pub mode: TripMode,
+    pub from: End,
+    pub to: End,
+    /// UTC seconds of departure.
+    pub depart: f64,
+    /// Seconds spent outside the map before reaching `from` (entering).
+    pub outside_before: f64,
+    /// Seconds spent outside the map after reaching `to` (leaving).
+    pub outside_after: f64,
+    pub day: &'a Day,
+}
+
+/// Travels one leg.
+pub(crate) fn travel<R: Rng + ?Sized>(
+    graph: &RoadGraph,
+    query: &mut RouteQuery,
+    p: &MobilityParams,
+    spec: &LegSpec,
+    rng: &mut R,
+) -> Leg {
+    let mut b = PathBuilder::new(spec.depart, spec.from.pos);
+    let mut outside = None;
+    if spec.outside_before > 0.0 {
+        outside = Some((b.t, b.t + spec.outside_before));
+        b.hold(spec.outside_before);
+        b.distance_m += spec.outside_before * OUTSIDE_SPEED_MPS;
+    }
+    let from_node = graph.node_pos(spec.from.node);
+    let to_node = graph.node_pos(spec.to.node);
+    let headway = p.transit_headway_s;
+    let (road_mode, speed_scale) = match spec.mode {
+        TripMode::Walk => (TravelMode::Walk, 1.0),
+        TripMode::Bike => (TravelMode::Bike, 1.0),
+        TripMode::CarDriver | TripMode::CarPassenger => (TravelMode::Car, 1.0),
+        TripMode::PublicTransport => (TravelMode::Car, p.transit_speed_factor),
+    };
+    // Getting going.
+    match spec.mode {
+        TripMode::Walk => b.walk(from_node),
+        TripMode::Bike => {
+            b.hold(30.0 + 60.0 * unit(rng));
+            b.walk(from_node);
+        }
+        TripMode::CarDriver => {
+            b.hold(30.0 + 90.0 * unit(rng));
+            b.walk(from_node);
+        }
+        TripMode::CarPassenger => {
+            b.hold(60.0 + 120.0 * unit(rng));
+            b.walk(from_node);
+        }
+        TripMode::PublicTransport => {
+            // Walk to the stop (taken to lie by the road node), then wait.
+            let access = 150.0 + 450.0 * unit(rng);
+            b.go(from_node, access / WALK_SPEED_MPS);
+            b.hold(headway * unit(rng));
+        }
+    }
+    // The road part.
+    let motor = road_mode == TravelMode::Car;
+    match query.route(road_mode, spec.from.node, spec.to.node) {
+        Some(route) => {
+            for &e in &route.edges {
+                let edge = graph.edge(e);
+                let mut dt = edge.travel_time_s(road_mode) / speed_scale;
+                if motor {
+                    let local = spec.day.local_seconds(b.t);
+                    dt /= speed_factor(p, spec.day.kind, local);
+                }
+                let shape = graph.edge_shape(e);
+                let len: f64 = shape.windows(2).map(|w| distance(w[0], w[1])).sum();
+                if len <= 0.0 || shape.len() < 2 {
+                    b.go(graph.node_pos(edge.to), dt);
+                    continue;
+                }
+                for w in shape.windows(2) {
+                    b.go(w[1], dt * distance(w[0], w[1]) / len);
+                }
+            }
+        }
+        None => {
+            // Not routable in this mode: straight line with a detour.
+            let d = distance(from_node, to_node) * DETOUR;
+            let speed = match road_mode {
+                TravelMode::Walk => WALK_SPEED_MPS,
+                TravelMode::Bike => BIKE_SPEED_MPS,
+                TravelMode::Car => 40.0 / 3.6 * speed_scale,
+            };
+            b.go(to_node, d / speed);
+            b.distance_m += d - distance(from_node, to_node);
+        }
+    }
+    if spec.mode == TripMode::PublicTransport {
+        // Stops: about 20 s dwell per kilometre travelled.
+        b.hold(b.distance_m / 1000.0 * 20.0);
+    }
+    // Arriving.
+    match spec.mode {
+        TripMode::Walk => b.walk(spec.to.pos),
+        TripMode::Bike => {
+            b.walk(spec.to.pos);
+            b.hold(30.0 + 60.0 * unit(rng));
+        }
+        TripMode::CarDriver => {
+            if spec.outside_after <= 0.0 {
+                b.hold(log_normal(rng, p.parking_search_s, 0.7).min(1800.0));
+                b.walk(spec.to.pos);
+                b.hold(30.0 + 90.0 * unit(rng));
+            }
+        }
+        TripMode::CarPassenger => b.walk(spec.to.pos),
+        TripMode::PublicTransport => {
+            let egress = 150.0 + 450.0 * unit(rng);
+            b.go(spec.to.pos, egress / WALK_SPEED_MPS);
+        }
+    }
+    let crossing = b.t;
+    if spec.outside_after > 0.0 {
+        b.hold(spec.outside_after);
+        b.distance_m += spec.outside_after * OUTSIDE_SPEED_MPS;
+    }
+    // Whole seconds, so that trip and stay times agree exactly.
+    let end = b.t.ceil();
+    if end > b.t {
+        b.hold(end - b.t);
+    }
+    if spec.outside_after > 0.0 {
+        outside = Some((crossing, end));
+    }
+    Leg {
+        end,
+        distance_m: b.distance_m,
+        path: b.path,
+        outside,
+    }
+}
