@@ -36,6 +36,9 @@ pub enum Purpose {
     Habits = 10,
     /// Sampling done by the validator.
     Validate = 11,
+    /// Phone habits of one subscriber that last the whole run (activity
+    /// levels, contact list, night switch-off).
+    PhoneHabits = 12,
 }
 
 /// SplitMix64 finaliser: a bijective mix with full avalanche, used to turn
