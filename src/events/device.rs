@@ -235,7 +235,10 @@ pub struct DeviceRun<'a> {
     run_end: f64,
     layer: Option<LayerIdx>,
     camped: CellIdx,
-    registered_tac: u32,
+    /// The tracking-area list of the last registration: the area entered
+    /// and the one before, as MMEs commonly assign, so that a device
+    /// wavering on a border does not update at every step.
+    registered: [u32; 2],
     last_contact: f64,
     /// A better cell seen since a time: reselection or A3 in progress.
     pending: Option<(CellIdx, f64)>,
@@ -268,7 +271,7 @@ impl<'a> DeviceRun<'a> {
             run_end,
             layer: preferred_layer(network, sub.device),
             camped: CellIdx(0),
-            registered_tac: 0,
+            registered: [0, 0],
             last_contact: run_start,
             pending: None,
             seq: 0,
@@ -328,7 +331,8 @@ impl<'a> DeviceRun<'a> {
             return ai;
         };
         self.camped = best.cell;
-        self.registered_tac = self.network.cell(best.cell).tac;
+        let tac = self.network.cell(best.cell).tac;
+        self.registered = [tac, tac];
         self.pending = None;
         if attach {
             self.emit(EventType::Attach, t0, best.cell, pos);
@@ -402,9 +406,7 @@ impl<'a> DeviceRun<'a> {
                 if t - since >= self.resel_s {
                     self.pending = None;
                     self.camped = best.cell;
-                    let tac = self.network.cell(best.cell).tac;
-                    if tac != self.registered_tac {
-                        self.registered_tac = tac;
+                    if self.enters_new_area(best.cell) {
                         self.emit(EventType::TauAreaChange, t, best.cell, pos);
                         self.last_contact = t;
                     }
@@ -480,9 +482,7 @@ impl<'a> DeviceRun<'a> {
                 let at = self.out.len();
                 self.emit(EventType::Handover, t, cand.cell, pos);
                 self.out[at].source_cell = Some(self.network.cell(serving).id);
-                let tac = self.network.cell(cand.cell).tac;
-                if tac != self.registered_tac {
-                    self.registered_tac = tac;
+                if self.enters_new_area(cand.cell) {
                     self.emit(EventType::TauAreaChange, t, cand.cell, pos);
                 }
                 cand.cell
@@ -493,6 +493,16 @@ impl<'a> DeviceRun<'a> {
                 serving
             }
         }
+    }
+
+    /// Whether camping on `cell` needs a TAU; if so, registers its area.
+    fn enters_new_area(&mut self, cell: CellIdx) -> bool {
+        let tac = self.network.cell(cell).tac;
+        if self.registered.contains(&tac) {
+            return false;
+        }
+        self.registered = [tac, self.registered[0]];
+        true
     }
 
     fn emit(&mut self, kind: EventType, t: f64, cell: CellIdx, pos: Coord) {

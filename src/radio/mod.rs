@@ -203,6 +203,8 @@ pub struct RadioParams {
     pub shadowing_sigma_db: f64,
     /// Decorrelation distance of the shadowing, metres (80).
     pub shadowing_correlation_m: f64,
+    /// Correlation of the shadowing of two sites at one point (0.5).
+    pub shadowing_site_correlation: f64,
     /// Horizontal 3 dB beamwidth of sector antennas, degrees (65).
     pub h_beamwidth_deg: f64,
     /// Vertical 3 dB beamwidth, degrees (10).
@@ -245,6 +247,7 @@ impl Default for RadioParams {
             path_loss_exponent_rural: 3.0,
             shadowing_sigma_db: 8.0,
             shadowing_correlation_m: 80.0,
+            shadowing_site_correlation: 0.5,
             h_beamwidth_deg: 65.0,
             v_beamwidth_deg: 10.0,
             front_to_back_db: 25.0,
@@ -314,6 +317,12 @@ impl RadioParams {
                 return err(k, format!("must be zero or more, got {v}"));
             }
         }
+        if !(0.0..=1.0).contains(&self.shadowing_site_correlation) {
+            return err(
+                "shadowing_site_correlation",
+                format!("must be between 0 and 1, got {}", self.shadowing_site_correlation),
+            );
+        }
         if self.isd_max_m < self.isd_min_m {
             return err("isd_max_m", "must not be below isd_min_m".into());
         }
@@ -348,6 +357,7 @@ impl RadioParams {
             side_lobe_db: self.side_lobe_db,
             shadowing_sigma_db: self.shadowing_sigma_db,
             shadowing_correlation_m: self.shadowing_correlation_m,
+            shadowing_site_correlation: self.shadowing_site_correlation,
             seed,
         }
     }

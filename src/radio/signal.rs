@@ -93,6 +93,35 @@ pub fn shadowing_db(seed: u64, site: u32, p: Coord, sigma_db: f64, corr_m: f64) 
     if sigma_db <= 0.0 {
         return 0.0;
     }
+    sigma_db * unit_field(seed, site, p, corr_m)
+}
+
+/// Shadowing of one site with a part shared by all sites: an obstacle near
+/// the handset dims every site alike, so the fields of two sites correlate
+/// with coefficient `site_correlation` (0.5 in 3GPP TR 36.942).
+pub fn correlated_shadowing_db(
+    seed: u64,
+    site: u32,
+    p: Coord,
+    sigma_db: f64,
+    corr_m: f64,
+    site_correlation: f64,
+) -> f64 {
+    if sigma_db <= 0.0 {
+        return 0.0;
+    }
+    let rho = site_correlation.clamp(0.0, 1.0);
+    let own = unit_field(seed, site, p, corr_m);
+    let shared = if rho > 0.0 {
+        unit_field(seed, u32::MAX, p, corr_m)
+    } else {
+        0.0
+    };
+    sigma_db * (rho.sqrt() * shared + (1.0 - rho).sqrt() * own)
+}
+
+/// A smooth standard-normal field of one key.
+fn unit_field(seed: u64, site: u32, p: Coord, corr_m: f64) -> f64 {
     let gx = p.x / corr_m;
     let gy = p.y / corr_m;
     let (ix, iy) = (gx.floor(), gy.floor());
@@ -112,7 +141,7 @@ pub fn shadowing_db(seed: u64, site: u32, p: Coord, sigma_db: f64, corr_m: f64) 
     ];
     let sum: f64 = w.iter().zip(g).map(|(w, g)| w * g).sum();
     let norm = w.iter().map(|w| w * w).sum::<f64>().sqrt();
-    sigma_db * sum / norm
+    sum / norm
 }
 
 /// A standard normal that depends only on its key (Box–Muller on the two
@@ -134,6 +163,7 @@ pub struct AntennaModel {
     pub side_lobe_db: f64,
     pub shadowing_sigma_db: f64,
     pub shadowing_correlation_m: f64,
+    pub shadowing_site_correlation: f64,
     pub seed: u64,
 }
 
@@ -159,12 +189,13 @@ pub fn received_dbm(cell: &Cell, model: &AntennaModel, p: Coord) -> f64 {
     };
     cell.power_dbm + reference_offset_db(cell.technology) + cell.gain_dbi + pattern
         - path_loss_db(d, cell.path_loss_exponent, frequency_mhz(cell.technology))
-        + shadowing_db(
+        + correlated_shadowing_db(
             model.seed,
             cell.site,
             p,
             model.shadowing_sigma_db,
             model.shadowing_correlation_m,
+            model.shadowing_site_correlation,
         )
 }
 
