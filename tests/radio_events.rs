@@ -664,3 +664,221 @@ fn activity_statistics_of_a_few_hundred_subscriber_days() {
         "{ping_pong} ping-pong of {handovers} handovers"
     );
 }
+
+/// A routed car path as timed waypoints, leaving at `start`.
+fn timed_path(
+    graph: &mobsynth::map::RoadGraph,
+    edges: &[mobsynth::map::EdgeId],
+    start: f64,
+) -> Vec<Waypoint> {
+    let mut path = Vec::new();
+    let mut t = start;
+    for &e in edges {
+        let shape = graph.edge_shape(e);
+        let edge = graph.edge(e);
+        let speed = edge.length_m / edge.travel_time_s(mobsynth::map::TravelMode::Car).max(1e-3);
+        for (k, p) in shape.iter().enumerate() {
+            if k > 0 {
+                let prev = shape[k - 1];
+                t += (p.x - prev.x).hypot(p.y - prev.y) / speed;
+            } else if !path.is_empty() {
+                continue;
+            }
+            path.push(Waypoint { t, pos: *p });
+        }
+    }
+    path
+}
+
+/// Synthetic commuters on the default map: homes and workplaces drawn from
+/// the map's places, weekday car commutes routed on the road graph.
+fn routed_commuters(s: &Scenario, n: u32) -> Vec<(Subscriber, PersonDays)> {
+    use mobsynth::map::{PlaceClass, TravelMode};
+    use mobsynth::rng::{Purpose, unit_hash};
+    let map = map();
+    let router = mobsynth::routing::Router::new(&map.graph);
+    let mut q = router.query();
+    let homes: Vec<_> = map
+        .places
+        .iter()
+        .filter(|p| p.class == PlaceClass::Home)
+        .collect();
+    let works: Vec<_> = map
+        .places
+        .iter()
+        .filter(|p| p.class != PlaceClass::Home)
+        .collect();
+    let (a, b) = run_bounds(s);
+    (0..n)
+        .map(|i| {
+            let u = |k| unit_hash(5, Purpose::Validate, i as u64, k);
+            let home = homes[(u(0) * homes.len() as f64) as usize];
+            let work = works[(u(1) * works.len() as f64) as usize];
+            let device = match u(2) {
+                x if x < 0.85 => DeviceType::Smartphone,
+                x if x < 0.95 => DeviceType::FeaturePhone,
+                _ => DeviceType::Iot,
+            };
+            let go = q.route(TravelMode::Car, home.node, work.node);
+            let back = q.route(TravelMode::Car, work.node, home.node);
+            let mut stays = vec![];
+            let mut trips = vec![];
+            let mut t = a;
+            if let (Some(go), Some(back)) = (go, back) {
+                for d in 0..s.days as i64 {
+                    if d % 7 >= 5 || go.edges.is_empty() {
+                        continue;
+                    }
+                    let leave = a + d * 86_400 + 6 * 3600 + (u(3) * 3.0 * 3600.0) as i64;
+                    for (from, to, route, start) in [
+                        (home, work, &go, leave),
+                        (work, home, &back, leave + 9 * 3600),
+                    ] {
+                        let path = timed_path(&map.graph, &route.edges, start as f64);
+                        let end = path.last().map_or(start, |w| w.t.ceil() as i64);
+                        let activity = if from.id == home.id {
+                            Activity::Home
+                        } else {
+                            Activity::Work
+                        };
+                        stays.push(stay(t, start, from.pos, activity));
+                        trips.push(Trip {
+                            start,
+                            end,
+                            mode: TripMode::CarDriver,
+                            distance_m: route.length_m,
+                            from_stay: stays.len() - 1,
+                            to_stay: stays.len(),
+                            path,
+                        });
+                        t = end;
+                        let _ = to;
+                    }
+                }
+            }
+            stays.push(stay(t, b + 3600, home.pos, Activity::Home));
+            (
+                subscriber(i, device),
+                PersonDays {
+                    subscriber: SubscriberId(i),
+                    stays,
+                    trips,
+                },
+            )
+        })
+        .collect()
+}
+
+#[test]
+#[ignore = "a measurement on the default map: cargo test --release --test radio_events -- --ignored --nocapture"]
+fn measure_events_on_the_default_map() {
+    let s = Scenario::bundled("default").expect("default scenario");
+    let t = Instant::now();
+    let net = Network::build(&s, map()).expect("network");
+    let build_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let people = routed_commuters(&s, s.subscribers);
+    let days_s = t.elapsed().as_secs_f64();
+    let mut sim = Simulator::new(&s, &net).expect("simulator");
+    let mut out = Vec::with_capacity(1 << 16);
+    let mut by_kind = [0usize; 10];
+    let mut total = 0usize;
+    let mut calls = Vec::new();
+    let (a, _) = run_bounds(&s);
+    let tz = s.time_zone().expect("tz");
+    let (mut night, mut activity) = (0usize, 0usize);
+    let (mut hos, mut ping_pong) = (0usize, 0usize);
+    let mut gaps = Vec::new();
+    let mut max_periodic_per_day = 0usize;
+    let mut sim_s = 0.0;
+    for (sub, days) in &people {
+        out.clear();
+        let t = Instant::now();
+        sim.simulate(sub, days, &mut out);
+        sim_s += t.elapsed().as_secs_f64();
+        total += out.len();
+        let mut per_day = vec![0u32; s.days as usize];
+        let mut periodic = vec![0usize; s.days as usize];
+        let mut last = None;
+        let mut last_ho: Option<&Event> = None;
+        for e in &out {
+            by_kind[EventType::ALL
+                .iter()
+                .position(|k| *k == e.kind)
+                .unwrap_or(0)] += 1;
+            let day = (((e.time_ms / 1000 - a) / 86_400) as usize).min(s.days as usize - 1);
+            match e.kind {
+                EventType::VoiceMo | EventType::VoiceMt => per_day[day] += 1,
+                EventType::TauPeriodic => periodic[day] += 1,
+                EventType::Handover => {
+                    hos += 1;
+                    if let Some(p) = last_ho {
+                        if Some(e.cell) == p.source_cell && e.time_ms - p.time_ms <= 10_000 {
+                            ping_pong += 1;
+                        }
+                    }
+                    last_ho = Some(e);
+                }
+                _ => {}
+            }
+            if e.kind.is_activity() {
+                activity += 1;
+                let hour = jiff::Timestamp::from_millisecond(e.time_ms)
+                    .expect("time")
+                    .to_zoned_datetime(tz.clone())
+                    .hour();
+                if hour < 6 {
+                    night += 1;
+                }
+                if let Some(l) = last {
+                    gaps.push((e.time_ms - l) as f64 / 1000.0);
+                }
+                last = Some(e.time_ms);
+            }
+        }
+        if sub.device != DeviceType::Iot {
+            calls.extend(per_day);
+        }
+        max_periodic_per_day = max_periodic_per_day.max(periodic.into_iter().max().unwrap_or(0));
+    }
+    calls.sort_unstable();
+    gaps.retain(|&g| g > 0.0);
+    gaps.sort_by(f64::total_cmp);
+    let q = |p: f64| gaps[((gaps.len() - 1) as f64 * p) as usize];
+    let sub_days = people.len() as f64 * s.days as f64;
+    eprintln!(
+        "network: {} cells, built with coverage in {build_s:.2} s; synthetic days in {days_s:.2} s",
+        net.cells().len()
+    );
+    eprintln!(
+        "{total} events, {:.1} per subscriber-day, {:.2} M events/s on one thread ({sim_s:.2} s)",
+        total as f64 / sub_days,
+        total as f64 / sim_s / 1e6
+    );
+    for (k, n) in EventType::ALL.iter().zip(by_kind) {
+        eprintln!(
+            "  {:<16} {n:>9} {:>7.2} per subscriber-day",
+            k.name(),
+            n as f64 / sub_days
+        );
+    }
+    eprintln!(
+        "calls per subscriber-day: median {}, p90 {}, p99 {}, max {}",
+        calls[calls.len() / 2],
+        calls[calls.len() * 9 / 10],
+        calls[calls.len() * 99 / 100],
+        calls[calls.len() - 1]
+    );
+    eprintln!(
+        "night share {:.3}; inter-event gaps p1 {:.0} s, p50 {:.0} s, p99.9 {:.0} s ({:.1} decades)",
+        night as f64 / activity as f64,
+        q(0.01),
+        q(0.5),
+        q(0.999),
+        (q(0.999) / q(0.01)).log10()
+    );
+    eprintln!(
+        "ping-pong {ping_pong} of {hos} handovers ({:.1}%); most TAU_PERIODIC in a device-day {max_periodic_per_day}",
+        100.0 * ping_pong as f64 / hos.max(1) as f64
+    );
+}

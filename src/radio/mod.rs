@@ -320,7 +320,10 @@ impl RadioParams {
         if !(0.0..=1.0).contains(&self.shadowing_site_correlation) {
             return err(
                 "shadowing_site_correlation",
-                format!("must be between 0 and 1, got {}", self.shadowing_site_correlation),
+                format!(
+                    "must be between 0 and 1, got {}",
+                    self.shadowing_site_correlation
+                ),
             );
         }
         if self.isd_max_m < self.isd_min_m {
