@@ -204,6 +204,15 @@ impl Scenario {
         }
     }
 
+    /// A path from the scenario file, resolved against the scenario's
+    /// directory when it is relative.
+    pub fn resolve_path(&self, p: &Path) -> PathBuf {
+        match &self.base_dir {
+            Some(dir) => dir.join(p),
+            None => p.to_path_buf(),
+        }
+    }
+
     /// Replaces the map by a file given on the command line.
     pub fn set_map_file(&mut self, path: PathBuf) {
         self.map = path;
