@@ -97,7 +97,9 @@ fn encode_err(path: &Path, format: Format, detail: impl std::fmt::Display) -> Si
     }
 }
 
-fn plain_text_schema(schema: &Schema) -> SchemaRef {
+/// The schema text formats use: dictionary columns as plain strings and
+/// UTC written as an offset.
+pub fn plain_text_schema(schema: &Schema) -> SchemaRef {
     let fields: Vec<Field> = schema
         .fields()
         .iter()

@@ -10,6 +10,7 @@
 
 pub mod files;
 pub mod partitions;
+pub mod radio_tables;
 pub mod stream;
 pub mod tables;
 

@@ -18,23 +18,23 @@ use crate::days::{Activity, PersonDays, Stay, Trip, TripMode};
 use crate::map::Map;
 use crate::population::{Contract, DeviceType, Occupation, Sex, Subscriber};
 
-fn ts_type() -> DataType {
+pub(super) fn ts_type() -> DataType {
     DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()))
 }
 
-fn dict_type() -> DataType {
+pub(super) fn dict_type() -> DataType {
     DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8))
 }
 
-fn field(name: &str, data_type: DataType, nullable: bool) -> Field {
+pub(super) fn field(name: &str, data_type: DataType, nullable: bool) -> Field {
     Field::new(name, data_type, nullable)
 }
 
-fn ts_builder() -> TimestampMillisecondBuilder {
+pub(super) fn ts_builder() -> TimestampMillisecondBuilder {
     TimestampMillisecondBuilder::new().with_timezone("UTC")
 }
 
-fn batch(schema: &SchemaRef, columns: Vec<ArrayRef>) -> RecordBatch {
+pub(super) fn batch(schema: &SchemaRef, columns: Vec<ArrayRef>) -> RecordBatch {
     // The builders below fill exactly the schema's columns, so this cannot
     // fail unless the code itself is inconsistent.
     RecordBatch::try_new(schema.clone(), columns).expect("columns match their schema")

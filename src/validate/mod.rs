@@ -18,6 +18,7 @@
 
 pub mod activity;
 mod charts;
+pub mod dataset;
 pub mod fit;
 pub mod mobility;
 pub mod motifs;
