@@ -6,7 +6,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use arrow::array::{Array, AsArray};
+use arrow::array::AsArray;
 use arrow::datatypes::UInt64Type;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
@@ -72,7 +72,7 @@ fn u64_column(path: &Path, column: &str) -> Vec<u64> {
         let batch = batch.unwrap();
         let col = batch.column_by_name(column).unwrap();
         let col = col.as_primitive::<UInt64Type>();
-        out.extend((0..col.len()).map(|i| col.value(i)));
+        out.extend(col.values().iter().copied());
     }
     out
 }
@@ -216,4 +216,56 @@ fn a_closed_pipe_ends_the_stream_with_success() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+fn interrupt_mid_run(signal: &str) {
+    let dir = scratch(&format!("interrupted-{signal}"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mobsynth"))
+        .args([
+            "run",
+            "--subscribers",
+            "40000",
+            "--days",
+            "3",
+            "--quiet",
+            "-o",
+            dir.to_str().unwrap(),
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the run is writing, then interrupt it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !dir.join("subscribers.parquet.tmp").exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let status = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        err.contains("interrupted") && err.contains("incomplete"),
+        "{err}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["completed"], false);
+    for name in files(&dir).keys() {
+        assert!(!name.ends_with(".tmp"), "partial file left: {name}");
+    }
+}
+
+#[test]
+fn sigint_leaves_only_complete_files_and_an_incomplete_manifest() {
+    interrupt_mid_run("-INT");
+}
+
+#[test]
+fn sigterm_leaves_only_complete_files_and_an_incomplete_manifest() {
+    interrupt_mid_run("-TERM");
 }
