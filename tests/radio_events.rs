@@ -812,10 +812,11 @@ fn measure_events_on_the_default_map() {
                 EventType::TauPeriodic => periodic[day] += 1,
                 EventType::Handover => {
                     hos += 1;
-                    if let Some(p) = last_ho {
-                        if Some(e.cell) == p.source_cell && e.time_ms - p.time_ms <= 10_000 {
-                            ping_pong += 1;
-                        }
+                    if let Some(p) = last_ho
+                        && Some(e.cell) == p.source_cell
+                        && e.time_ms - p.time_ms <= 10_000
+                    {
+                        ping_pong += 1;
                     }
                     last_ho = Some(e);
                 }

@@ -117,7 +117,7 @@ impl<'d> Track<'d> {
     }
 
     fn span(&self, seg: usize) -> (f64, f64) {
-        if seg % 2 == 0 {
+        if seg.is_multiple_of(2) {
             let s = &self.days.stays[seg / 2];
             (s.start as f64, s.end as f64)
         } else {
@@ -145,7 +145,7 @@ impl<'d> Track<'d> {
             return Coord { x: 0.0, y: 0.0 };
         }
         self.seek(t);
-        if self.seg % 2 == 0 {
+        if self.seg.is_multiple_of(2) {
             return self.days.stays[self.seg / 2].pos;
         }
         let trip = &self.days.trips[self.seg / 2];
@@ -179,7 +179,7 @@ impl<'d> Track<'d> {
         }
         self.seek(t);
         let end = self.span(self.seg).1;
-        let next = if self.seg % 2 == 0 {
+        let next = if self.seg.is_multiple_of(2) {
             if self.seg + 1 < self.segments() {
                 end
             } else {
@@ -196,7 +196,7 @@ impl<'d> Track<'d> {
                 let to = self.days.stays[trip.to_stay.min(last)].pos;
                 (from, to, trip.start as f64, trip.end as f64)
             };
-            let dist = (b.x - a.x).hypot(b.y - a.y);
+            let dist = ((b.x - a.x).powi(2) + (b.y - a.y).powi(2)).sqrt();
             let step_t = if dist > 0.0 {
                 (tb - ta) * step_m / dist
             } else {
@@ -296,15 +296,12 @@ impl<'a> DeviceRun<'a> {
         let mut cur = self.run_start;
         let mut first = true;
         let (run_start, run_end) = (self.run_start, self.run_end);
-        let mut bounds = absences
+        let bounds = absences
             .iter()
             .filter(|a| a.end > run_start && a.start < run_end)
             .map(|a| (a.start, a.end, a.detach))
             .chain(std::iter::once((run_end, run_end, false)));
-        loop {
-            let Some((abs_start, abs_end, detach)) = bounds.next() else {
-                break;
-            };
+        for (abs_start, abs_end, detach) in bounds {
             let present_end = abs_start.min(self.run_end);
             if present_end > cur {
                 let attach = !first || cur > self.run_start;
@@ -368,10 +365,10 @@ impl<'a> DeviceRun<'a> {
                 self.reselect(t, pos, &sv);
             }
             let mut next = self.track.next_sample(t, STEP_M).min(t1);
-            if let Some((_, since)) = self.pending {
-                if since + self.resel_s > t {
-                    next = next.min(since + self.resel_s);
-                }
+            if let Some((_, since)) = self.pending
+                && since + self.resel_s > t
+            {
+                next = next.min(since + self.resel_s);
             }
             loop {
                 let due = self.last_contact + self.t3412_s;
@@ -436,10 +433,10 @@ impl<'a> DeviceRun<'a> {
             let mut t = t0;
             loop {
                 let mut next = self.track.next_sample(t, STEP_M);
-                if let Some((_, since)) = self.pending {
-                    if since + self.ttt_s > t {
-                        next = next.min(since + self.ttt_s);
-                    }
+                if let Some((_, since)) = self.pending
+                    && since + self.ttt_s > t
+                {
+                    next = next.min(since + self.ttt_s);
                 }
                 if next > end {
                     break;
@@ -507,7 +504,7 @@ impl<'a> DeviceRun<'a> {
 
     fn emit(&mut self, kind: EventType, t: f64, cell: CellIdx, pos: Coord) {
         let c = self.network.cell(cell);
-        let d = (pos.x - c.pos.x).hypot(pos.y - c.pos.y);
+        let d = ((pos.x - c.pos.x).powi(2) + (pos.y - c.pos.y).powi(2)).sqrt();
         let timing_advance = c.technology.timing_advance_step_m().map(|step| {
             let max = if c.technology == Technology::Gsm {
                 63.0
