@@ -883,3 +883,34 @@ fn measure_events_on_the_default_map() {
         100.0 * ping_pong as f64 / hos.max(1) as f64
     );
 }
+
+#[test]
+fn a_scenario_reads_its_cell_file_relative_to_itself() {
+    let s = Scenario::from_file(&data("opencellid_scenario.toml")).expect("scenario");
+    let net = Network::build(&s, map()).expect("network from OpenCelliD");
+    assert_eq!(net.cells().len(), 3);
+    assert!(net.cells().iter().all(|c| c.azimuth_deg.is_none()));
+}
+
+#[test]
+fn radio_and_phone_settings_are_checked_with_their_line() {
+    for (extra, key, line) in [
+        ("[radio]\nt3412_min = -5.0\n", "radio.t3412_min", 10),
+        ("[radio]\nsource = \"opencellid\"\n", "radio.file", 0),
+        ("[phone]\nmo_share = 1.5\n", "phone.mo_share", 10),
+        (
+            "[phone]\nhourly_weekday = [1.0, 2.0]\n",
+            "phone.hourly_weekday",
+            10,
+        ),
+    ] {
+        let e = Scenario::parse(&format!("{SCENARIO}\n{extra}"), "s.toml", None).expect_err(extra);
+        assert!(e.message.contains(key), "{e}");
+        if key != "radio.file" {
+            assert_eq!(e.line, Some(line), "{e}");
+        }
+    }
+    let e = Scenario::parse(&format!("{SCENARIO}[radio]\ncolour = 1\n"), "s.toml", None)
+        .expect_err("unknown key");
+    assert!(e.to_string().contains("colour"), "{e}");
+}
