@@ -83,6 +83,7 @@ pub fn absences(
             }
         }
     }
+    out.retain(|a| a.end > a.start);
     out.sort_by(|a, b| a.start.total_cmp(&b.start));
     let mut merged = 0;
     for i in 0..out.len() {
@@ -355,7 +356,7 @@ impl<'a> DeviceRun<'a> {
                 }
             }
             first = false;
-            cur = cur.max(abs_end);
+            cur = cur.max(present_end).max(abs_end);
             if cur >= self.run_end {
                 break;
             }
