@@ -812,10 +812,11 @@ fn measure_events_on_the_default_map() {
                 EventType::TauPeriodic => periodic[day] += 1,
                 EventType::Handover => {
                     hos += 1;
-                    if let Some(p) = last_ho {
-                        if Some(e.cell) == p.source_cell && e.time_ms - p.time_ms <= 10_000 {
-                            ping_pong += 1;
-                        }
+                    if let Some(p) = last_ho
+                        && Some(e.cell) == p.source_cell
+                        && e.time_ms - p.time_ms <= 10_000
+                    {
+                        ping_pong += 1;
                     }
                     last_ho = Some(e);
                 }
@@ -881,4 +882,156 @@ fn measure_events_on_the_default_map() {
         "ping-pong {ping_pong} of {hos} handovers ({:.1}%); most TAU_PERIODIC in a device-day {max_periodic_per_day}",
         100.0 * ping_pong as f64 / hos.max(1) as f64
     );
+}
+
+#[test]
+fn a_scenario_reads_its_cell_file_relative_to_itself() {
+    let s = Scenario::from_file(&data("opencellid_scenario.toml")).expect("scenario");
+    let net = Network::build(&s, map()).expect("network from OpenCelliD");
+    assert_eq!(net.cells().len(), 3);
+    assert!(net.cells().iter().all(|c| c.azimuth_deg.is_none()));
+}
+
+#[test]
+fn radio_and_phone_settings_are_checked_with_their_line() {
+    for (extra, key, line) in [
+        ("[radio]\nt3412_min = -5.0\n", "radio.t3412_min", 10),
+        ("[radio]\nsource = \"opencellid\"\n", "radio.file", 0),
+        ("[phone]\nmo_share = 1.5\n", "phone.mo_share", 10),
+        (
+            "[phone]\nhourly_weekday = [1.0, 2.0]\n",
+            "phone.hourly_weekday",
+            10,
+        ),
+    ] {
+        let e = Scenario::parse(&format!("{SCENARIO}\n{extra}"), "s.toml", None).expect_err(extra);
+        assert!(e.message.contains(key), "{e}");
+        if key != "radio.file" {
+            assert_eq!(e.line, Some(line), "{e}");
+        }
+    }
+    let e = Scenario::parse(&format!("{SCENARIO}[radio]\ncolour = 1\n"), "s.toml", None)
+        .expect_err("unknown key");
+    assert!(e.to_string().contains("colour"), "{e}");
+}
+
+#[test]
+fn a_subscriber_does_not_depend_on_who_was_simulated_before() {
+    let s = scenario("");
+    let net = grid_network(3, 1500.0, &s.radio, s.seed);
+    let a = one_trip(
+        1,
+        Coord { x: 0.0, y: 0.0 },
+        Coord { x: 3000.0, y: 0.0 },
+        8 * 3600,
+        12.0,
+        &s,
+    );
+    let b = stationary(
+        2,
+        Coord {
+            x: 1500.0,
+            y: 1500.0,
+        },
+        &s,
+    );
+    let mut sim = Simulator::new(&s, &net).expect("simulator");
+    let mut both = Vec::new();
+    sim.simulate(&subscriber(1, DeviceType::Smartphone), &a, &mut both);
+    let split = both.len();
+    sim.simulate(&subscriber(2, DeviceType::FeaturePhone), &b, &mut both);
+    let mut alone = Vec::new();
+    Simulator::new(&s, &net).expect("simulator").simulate(
+        &subscriber(2, DeviceType::FeaturePhone),
+        &b,
+        &mut alone,
+    );
+    assert_eq!(&both[split..], &alone[..]);
+}
+
+#[test]
+fn feature_phones_use_gsm_where_the_network_has_it() {
+    let s = scenario("[radio]\ntechnologies = [\"LTE\", \"GSM\"]\n");
+    let mut cells = Vec::new();
+    for (i, t) in [Technology::Lte, Technology::Gsm].into_iter().enumerate() {
+        let mut c = cell(0, Coord { x: 0.0, y: 0.0 }, None, 1000, 10 + i as u64);
+        c.technology = t;
+        cells.push(c);
+    }
+    let net = Network::from_cells(cells, &s.radio, s.seed, &[]);
+    let days = stationary(6, Coord { x: 2000.0, y: 0.0 }, &s);
+    let mut sim = Simulator::new(&s, &net).expect("simulator");
+    for (device, tech, ta) in [
+        (DeviceType::FeaturePhone, Technology::Gsm, 4),
+        (DeviceType::Smartphone, Technology::Lte, 26),
+    ] {
+        let mut out = Vec::new();
+        sim.simulate(&subscriber(6, device), &days, &mut out);
+        assert!(!out.is_empty());
+        assert!(out.iter().all(|e| e.technology == tech), "{device:?}");
+        assert!(
+            out.iter().all(|e| e.timing_advance == Some(ta)),
+            "{device:?}"
+        );
+    }
+}
+
+#[test]
+fn malformed_days_neither_panic_nor_hang() {
+    let s = scenario("");
+    let net = grid_network(2, 1500.0, &s.radio, s.seed);
+    let mut sim = Simulator::new(&s, &net).expect("simulator");
+    let (a, b) = run_bounds(&s);
+    let p = Coord { x: 10.0, y: 10.0 };
+    let q = Coord {
+        x: 2000.0,
+        y: 900.0,
+    };
+    let backwards = Trip {
+        start: a + 5000,
+        end: a + 4000,
+        mode: TripMode::Walk,
+        distance_m: 1.0,
+        from_stay: 7,
+        to_stay: 9,
+        path: vec![
+            Waypoint {
+                t: (a + 6000) as f64,
+                pos: q,
+            },
+            Waypoint {
+                t: (a + 1000) as f64,
+                pos: p,
+            },
+            Waypoint {
+                t: (a + 1000) as f64,
+                pos: p,
+            },
+        ],
+    };
+    let cases = [
+        PersonDays {
+            subscriber: SubscriberId(1),
+            stays: vec![],
+            trips: vec![backwards.clone()],
+        },
+        PersonDays {
+            subscriber: SubscriberId(1),
+            stays: vec![stay(a, a + 5000, p, Activity::Home)],
+            trips: vec![backwards.clone(), backwards.clone()],
+        },
+        PersonDays {
+            subscriber: SubscriberId(1),
+            stays: vec![
+                stay(b, a, p, Activity::Home),
+                stay(a + 3000, a + 10, q, Activity::OutOfArea),
+            ],
+            trips: vec![backwards],
+        },
+    ];
+    for days in &cases {
+        let mut out = Vec::new();
+        sim.simulate(&subscriber(1, DeviceType::Smartphone), days, &mut out);
+        assert_time_ordered_and_unique(&out);
+    }
 }

@@ -16,11 +16,12 @@
 //!   ATTACH when the device comes back.
 //!
 //! Positions come from the subscriber's stays and trips; along trips the
-//! device is sampled every 25 m, and coverage is looked up, never computed.
+//! device is sampled every 25 m when connected and once per coverage pixel
+//! when idle, and coverage is looked up, never computed.
 
 use geo::Coord;
 
-use crate::days::{Activity, PersonDays};
+use crate::days::{Activity, PersonDays, Waypoint};
 use crate::population::{DeviceType, Subscriber};
 use crate::radio::{CellIdx, LayerIdx, Network, Servers, Technology};
 use crate::rng::{Purpose, stream};
@@ -28,7 +29,8 @@ use crate::rng::{Purpose, stream};
 use super::activity::{Act, ActKind, Habits};
 use super::{Event, EventType, PhoneParams};
 
-/// Distance between position samples along a trip, metres.
+/// Distance between position samples along a trip while connected, metres:
+/// half a coverage pixel, so no pixel is skipped.
 const STEP_M: f64 = 25.0;
 
 /// A time when the device is not on our network.
@@ -81,6 +83,7 @@ pub fn absences(
             }
         }
     }
+    out.retain(|a| a.end > a.start);
     out.sort_by(|a, b| a.start.total_cmp(&b.start));
     let mut merged = 0;
     for i in 0..out.len() {
@@ -112,12 +115,19 @@ impl<'d> Track<'d> {
         }
     }
 
+    /// Stays and trips alternate from a stay, so only as many trips as
+    /// there are stays after the first can be followed; anything else in a
+    /// malformed input is ignored rather than trusted.
     fn segments(&self) -> usize {
-        self.days.stays.len() + self.days.trips.len()
+        let stays = self.days.stays.len();
+        if stays == 0 {
+            return 0;
+        }
+        2 * stays - 1 - (stays - 1).saturating_sub(self.days.trips.len()) * 2
     }
 
     fn span(&self, seg: usize) -> (f64, f64) {
-        if seg % 2 == 0 {
+        if seg.is_multiple_of(2) {
             let s = &self.days.stays[seg / 2];
             (s.start as f64, s.end as f64)
         } else {
@@ -145,7 +155,7 @@ impl<'d> Track<'d> {
             return Coord { x: 0.0, y: 0.0 };
         }
         self.seek(t);
-        if self.seg % 2 == 0 {
+        if self.seg.is_multiple_of(2) {
             return self.days.stays[self.seg / 2].pos;
         }
         let trip = &self.days.trips[self.seg / 2];
@@ -179,7 +189,7 @@ impl<'d> Track<'d> {
         }
         self.seek(t);
         let end = self.span(self.seg).1;
-        let next = if self.seg % 2 == 0 {
+        let next = if self.seg.is_multiple_of(2) {
             if self.seg + 1 < self.segments() {
                 end
             } else {
@@ -187,29 +197,55 @@ impl<'d> Track<'d> {
             }
         } else {
             let trip = &self.days.trips[self.seg / 2];
-            let (a, b, ta, tb) = if trip.path.len() >= 2 {
-                let (a, b) = (trip.path[self.wp], trip.path[self.wp + 1]);
-                (a.pos, b.pos, a.t, b.t)
+            if trip.path.len() >= 2 {
+                // Past the last waypoint the trip waits for its end.
+                let n = walk_along(&trip.path, self.wp, t, step_m);
+                if n > t { n.min(end) } else { end }
             } else {
                 let last = self.days.stays.len() - 1;
                 let from = self.days.stays[trip.from_stay.min(last)].pos;
                 let to = self.days.stays[trip.to_stay.min(last)].pos;
-                (from, to, trip.start as f64, trip.end as f64)
-            };
-            let dist = (b.x - a.x).hypot(b.y - a.y);
-            let step_t = if dist > 0.0 {
-                (tb - ta) * step_m / dist
-            } else {
-                tb - ta
-            };
-            let mut next = (t + step_t).min(tb);
-            if next <= t {
-                next = end;
+                let dist = ((to.x - from.x).powi(2) + (to.y - from.y).powi(2)).sqrt();
+                let duration = (trip.end - trip.start) as f64;
+                let step_t = if dist > 0.0 {
+                    duration * step_m / dist
+                } else {
+                    duration
+                };
+                (t + step_t).min(end)
             }
-            next.min(end)
         };
         if next > t { next } else { t + 1e-3 }
     }
+}
+
+/// The time at which a traveller on `path`, between waypoints `wp` and
+/// `wp + 1` at time `t`, has covered `step_m` metres more, crossing as many
+/// waypoints as needed (road shapes have points every few metres); the end
+/// of the path if it is nearer.
+fn walk_along(path: &[Waypoint], wp: usize, t: f64, step_m: f64) -> f64 {
+    let (a, b) = (path[wp], path[wp + 1]);
+    let f = if b.t > a.t {
+        ((t - a.t) / (b.t - a.t)).clamp(0.0, 1.0)
+    } else {
+        1.0
+    };
+    let mut here = Coord {
+        x: a.pos.x + (b.pos.x - a.pos.x) * f,
+        y: a.pos.y + (b.pos.y - a.pos.y) * f,
+    };
+    let mut now = t.max(a.t);
+    let mut left = step_m;
+    for next in &path[wp + 1..] {
+        let d = ((next.pos.x - here.x).powi(2) + (next.pos.y - here.y).powi(2)).sqrt();
+        if d >= left && next.t > now {
+            return now + (next.t - now) * left / d;
+        }
+        left -= d;
+        here = next.pos;
+        now = now.max(next.t);
+    }
+    now
 }
 
 /// Preferred layers by device: smartphones and IoT modules camp on LTE,
@@ -243,7 +279,13 @@ pub struct DeviceRun<'a> {
     /// A better cell seen since a time: reselection or A3 in progress.
     pending: Option<(CellIdx, f64)>,
     seq: u32,
+    /// The last level computed: a device at rest reports the same cell from
+    /// the same point many times.
+    last_level: (CellIdx, Coord, f32),
     t3412_s: f64,
+    /// Idle devices are sampled once per coverage pixel: only tracking-area
+    /// changes show, and they need no finer timing.
+    idle_step_m: f64,
     idle_hyst: f32,
     resel_s: f64,
     a3: f32,
@@ -275,7 +317,9 @@ impl<'a> DeviceRun<'a> {
             last_contact: run_start,
             pending: None,
             seq: 0,
+            last_level: (CellIdx(u32::MAX), Coord { x: 0.0, y: 0.0 }, 0.0),
             t3412_s: p.t3412_min * 60.0,
+            idle_step_m: p.coverage_resolution_m.max(STEP_M),
             idle_hyst: p.idle_hysteresis_db as f32,
             resel_s: p.reselection_time_s,
             a3: p.a3_offset_db as f32,
@@ -296,15 +340,12 @@ impl<'a> DeviceRun<'a> {
         let mut cur = self.run_start;
         let mut first = true;
         let (run_start, run_end) = (self.run_start, self.run_end);
-        let mut bounds = absences
+        let bounds = absences
             .iter()
             .filter(|a| a.end > run_start && a.start < run_end)
             .map(|a| (a.start, a.end, a.detach))
             .chain(std::iter::once((run_end, run_end, false)));
-        loop {
-            let Some((abs_start, abs_end, detach)) = bounds.next() else {
-                break;
-            };
+        for (abs_start, abs_end, detach) in bounds {
             let present_end = abs_start.min(self.run_end);
             if present_end > cur {
                 let attach = !first || cur > self.run_start;
@@ -315,7 +356,7 @@ impl<'a> DeviceRun<'a> {
                 }
             }
             first = false;
-            cur = cur.max(abs_end);
+            cur = cur.max(present_end).max(abs_end);
             if cur >= self.run_end {
                 break;
             }
@@ -367,11 +408,11 @@ impl<'a> DeviceRun<'a> {
             if let Some(sv) = self.servers(pos) {
                 self.reselect(t, pos, &sv);
             }
-            let mut next = self.track.next_sample(t, STEP_M).min(t1);
-            if let Some((_, since)) = self.pending {
-                if since + self.resel_s > t {
-                    next = next.min(since + self.resel_s);
-                }
+            let mut next = self.track.next_sample(t, self.idle_step_m).min(t1);
+            if let Some((_, since)) = self.pending
+                && since + self.resel_s > t
+            {
+                next = next.min(since + self.resel_s);
             }
             loop {
                 let due = self.last_contact + self.t3412_s;
@@ -436,10 +477,10 @@ impl<'a> DeviceRun<'a> {
             let mut t = t0;
             loop {
                 let mut next = self.track.next_sample(t, STEP_M);
-                if let Some((_, since)) = self.pending {
-                    if since + self.ttt_s > t {
-                        next = next.min(since + self.ttt_s);
-                    }
+                if let Some((_, since)) = self.pending
+                    && since + self.ttt_s > t
+                {
+                    next = next.min(since + self.ttt_s);
                 }
                 if next > end {
                     break;
@@ -507,7 +548,7 @@ impl<'a> DeviceRun<'a> {
 
     fn emit(&mut self, kind: EventType, t: f64, cell: CellIdx, pos: Coord) {
         let c = self.network.cell(cell);
-        let d = (pos.x - c.pos.x).hypot(pos.y - c.pos.y);
+        let d = ((pos.x - c.pos.x).powi(2) + (pos.y - c.pos.y).powi(2)).sqrt();
         let timing_advance = c.technology.timing_advance_step_m().map(|step| {
             let max = if c.technology == Technology::Gsm {
                 63.0
@@ -516,6 +557,13 @@ impl<'a> DeviceRun<'a> {
             };
             (d / step).round().min(max) as u16
         });
+        let level = if self.last_level.0 == cell && self.last_level.1 == pos {
+            self.last_level.2
+        } else {
+            let l = self.network.received_dbm(cell, pos) as f32;
+            self.last_level = (cell, pos, l);
+            l
+        };
         self.out.push(Event {
             id: ((self.sub.id.0 as u64) << 32) | self.seq as u64,
             time_ms: (t * 1000.0).round() as i64,
@@ -532,7 +580,7 @@ impl<'a> DeviceRun<'a> {
             bytes_down: None,
             counterpart: None,
             timing_advance,
-            rsrp_dbm: Some(self.network.received_dbm(cell, pos) as f32),
+            rsrp_dbm: Some(level),
             true_pos: pos,
         });
         self.seq = self.seq.wrapping_add(1);

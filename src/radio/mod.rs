@@ -274,8 +274,11 @@ impl RadioParams {
                 "is required when source is opencellid or cell_plan".into(),
             );
         }
-        if self.mcc > 999 || self.mnc > 999 {
-            return err("mcc", "mcc and mnc must be at most 999".into());
+        if self.mcc > 999 {
+            return err("mcc", format!("must be at most 999, got {}", self.mcc));
+        }
+        if self.mnc > 999 {
+            return err("mnc", format!("must be at most 999, got {}", self.mnc));
         }
         if self.technologies.is_empty() {
             return err(

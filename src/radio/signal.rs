@@ -169,8 +169,10 @@ pub struct AntennaModel {
 
 /// The level (dBm) a handset at `p` receives from `cell`.
 pub fn received_dbm(cell: &Cell, model: &AntennaModel, p: Coord) -> f64 {
-    let d = (p.x - cell.pos.x)
-        .hypot(p.y - cell.pos.y)
+    // Plain sqrt: hypot's overflow care costs more than the whole pattern
+    // and cannot matter at these magnitudes.
+    let d = ((p.x - cell.pos.x).powi(2) + (p.y - cell.pos.y).powi(2))
+        .sqrt()
         .max(MIN_DISTANCE_M);
     let pattern = match cell.azimuth_deg {
         None => 0.0,
