@@ -369,7 +369,14 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Failure> {
     }
     if let Some(path) = &args.report {
         let title = format!("mobsynth realism report: {}", data.scenario_name);
-        write(path, report::html_report(&title, &metrics))?;
+        write(
+            path,
+            report::html_report_with_map(
+                &title,
+                &metrics,
+                &mobsynth::validate::mapview::map_svg(&data),
+            ),
+        )?;
     }
     let failed: Vec<&str> = metrics
         .iter()

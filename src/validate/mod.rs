@@ -20,6 +20,7 @@ pub mod activity;
 mod charts;
 pub mod dataset;
 pub mod fit;
+pub mod mapview;
 pub mod mobility;
 pub mod motifs;
 pub mod report;

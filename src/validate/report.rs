@@ -127,6 +127,11 @@ pub fn escape(s: &str) -> String {
 
 /// A complete HTML page: a summary table, then each metric with its chart.
 pub fn html_report(title: &str, metrics: &[Metric]) -> String {
+    html_report_with_map(title, metrics, "")
+}
+
+/// [`html_report`] with a map (an inline SVG) after the summary table.
+pub fn html_report_with_map(title: &str, metrics: &[Metric], map_svg: &str) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
@@ -157,6 +162,14 @@ pub fn html_report(title: &str, metrics: &[Metric]) -> String {
         );
     }
     h.push_str("</table>\n");
+    if !map_svg.is_empty() {
+        h.push_str(
+            "<section id=\"map\">\n<h2>Map</h2>\n<p>Shaded squares: where subscribers live (darker is denser); \
+             dots: cells; lines: the stays of five subscribers over three days, in time order.</p>\n",
+        );
+        h.push_str(map_svg);
+        h.push_str("\n</section>\n");
+    }
     for (i, m) in metrics.iter().enumerate() {
         let _ = writeln!(
             h,
