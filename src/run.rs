@@ -227,7 +227,7 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
     let output = options.output.clone();
     let range = part_range(subscribers.len(), output.part, output.parts);
     let mine = &subscribers[range];
-    let mut sink = match options.stream {
+    let sink = match options.stream {
         Some(_) => Sink::Stream(Spill::new(partitions.len())?),
         None => {
             let provenance = Provenance::new(&scenario.name, scenario.seed);
@@ -260,60 +260,74 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
         partitions: &partitions,
     };
     let window = CHUNK * 4 * pool.current_num_threads().max(1);
-    let mut events_total = 0;
     let mut completed = true;
-    for block in mine.chunks(window) {
-        if interrupted.load(Ordering::SeqCst) {
-            completed = false;
-            break;
-        }
-        let tables: Vec<ChunkTables> = pool.install(|| {
-            block
-                .par_chunks(CHUNK)
-                .map_init(
-                    || Worker {
-                        query: router.query(),
-                        events: Vec::new(),
-                        simulator: events::Simulator::new(scenario, &network)
-                            .expect("the scenario's calendar was checked above"),
-                    },
-                    |worker, chunk| simulate_chunk(&ctx, worker, chunk),
-                )
-                .collect()
+    // The next window is simulated while the last one is written.
+    let (written, sink) = std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ChunkTables>>(1);
+        let partitions = &partitions;
+        let writer = scope.spawn(move || {
+            let mut sink = sink;
+            let mut events_total = 0u64;
+            for tables in rx {
+                events_total += tables.iter().map(|t| t.events_count).sum::<u64>();
+                if let Err(e) = write_window(&mut sink, partitions, tables) {
+                    return (Err(e), sink);
+                }
+            }
+            (Ok(events_total), sink)
         });
-        match &mut sink {
-            Sink::Files(dataset) => {
-                for t in &tables {
-                    events_total += t.events_count;
-                    write_chunk(dataset, &partitions, t)?;
-                }
+        for block in mine.chunks(window) {
+            if interrupted.load(Ordering::SeqCst) {
+                completed = false;
+                break;
             }
-            Sink::Stream(spill) => {
-                // One sorted run per day for the whole window keeps the merge narrow.
-                let mut per_day: BTreeMap<usize, Vec<StreamRecord>> = BTreeMap::new();
-                for t in tables {
-                    events_total += t.events_count;
-                    for (d, mut lines) in t.lines {
-                        per_day.entry(d).or_default().append(&mut lines);
-                    }
-                }
-                for (d, mut records) in per_day {
-                    spill.add_run(d, &mut records)?;
-                }
+            let tables: Vec<ChunkTables> = pool.install(|| {
+                block
+                    .par_chunks(CHUNK)
+                    .map_init(
+                        || Worker {
+                            query: router.query(),
+                            events: Vec::new(),
+                            simulator: events::Simulator::new(scenario, &network)
+                                .expect("the scenario's calendar was checked above"),
+                        },
+                        |worker, chunk| simulate_chunk(&ctx, worker, chunk),
+                    )
+                    .collect()
+            });
+            // A closed channel means the writer failed; its error is reported below.
+            if tx.send(tables).is_err() {
+                completed = false;
+                break;
             }
+            bar.inc(block.len() as u64);
         }
-        bar.inc(block.len() as u64);
-    }
+        drop(tx);
+        writer
+            .join()
+            .unwrap_or_else(|p| std::panic::resume_unwind(p))
+    });
     bar.finish_and_clear();
+    let info = ManifestInfo {
+        period_start: rfc3339(partitions.midnight(0)),
+        period_end: rfc3339(partitions.midnight(partitions.len())),
+        timezone: scenario.timezone.clone(),
+        scenario_toml: scenario.to_toml(),
+    };
+    let events_total = match written {
+        Ok(n) => n,
+        Err(e) => {
+            // Remove the unfinished files and say the run is incomplete; the
+            // write error is what the user needs to see.
+            if let Sink::Files(dataset) = sink {
+                let _ = dataset.abandon(info);
+            }
+            return Err(e.into());
+        }
+    };
 
     let rows = match sink {
         Sink::Files(dataset) => {
-            let info = ManifestInfo {
-                period_start: rfc3339(partitions.midnight(0)),
-                period_end: rfc3339(partitions.midnight(partitions.len())),
-                timezone: scenario.timezone.clone(),
-                scenario_toml: scenario.to_toml(),
-            };
             let manifest = if completed {
                 dataset.finish(info)?
             } else {
@@ -355,6 +369,33 @@ fn rfc3339(t: i64) -> String {
     jiff::Timestamp::from_second(t)
         .unwrap_or_default()
         .to_string()
+}
+
+fn write_window(
+    sink: &mut Sink,
+    partitions: &DayPartitions,
+    tables: Vec<ChunkTables>,
+) -> Result<(), SinkError> {
+    match sink {
+        Sink::Files(dataset) => {
+            for t in &tables {
+                write_chunk(dataset, partitions, t)?;
+            }
+        }
+        Sink::Stream(spill) => {
+            // One sorted run per day for the whole window keeps the merge narrow.
+            let mut per_day: BTreeMap<usize, Vec<StreamRecord>> = BTreeMap::new();
+            for t in tables {
+                for (d, mut lines) in t.lines {
+                    per_day.entry(d).or_default().append(&mut lines);
+                }
+            }
+            for (d, mut records) in per_day {
+                spill.add_run(d, &mut records)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 fn write_chunk(
