@@ -45,7 +45,9 @@ pub struct MobilityParams {
     pub school_day: PerDayType,
     /// Exploration and preferential return: probability ρ·S^−γ of visiting
     /// a new place, S being the number of distinct places seen so far.
-    /// Default ρ = 0.6 (Song et al. 2010).
+    /// Default ρ = 0.8: Song et al. (2010) measured 0.6 over all moves, and
+    /// here only discretionary stops explore (home and work never do), so
+    /// 0.8 gives about their rate over all moves.
     pub epr_rho: f64,
     /// Default γ = 0.21 (Song et al. 2010).
     pub epr_gamma: f64,
@@ -102,17 +104,17 @@ impl Default for MobilityParams {
                 saturday: 0.02,
                 sunday: 0.0,
             },
-            epr_rho: 0.6,
+            epr_rho: 0.8,
             epr_gamma: 0.21,
             known_places: 6,
             explore_exponent: 2.0,
             explore_offset_m: 500.0,
             mode_constants: ModeConstants {
-                walk: 0.0,
-                bike: -0.5,
-                car_driver: 0.5,
-                car_passenger: -0.8,
-                public_transport: -1.2,
+                walk: 2.55,
+                bike: 0.15,
+                car_driver: 0.6,
+                car_passenger: -2.0,
+                public_transport: -2.6,
             },
             peak_speed_factor: 0.6,
             day_speed_factor: 0.85,

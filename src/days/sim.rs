@@ -77,11 +77,12 @@ fn activity_level(age: u8) -> f64 {
     match age {
         0..=17 => 0.9,
         18..=29 => 1.0,
-        30..=49 => 1.2,
-        50..=64 => 1.05,
-        65..=74 => 0.95,
-        75..=79 => 0.8,
-        _ => 0.6,
+        // Parents of school children make the most escort and errand trips.
+        30..=49 => 1.45,
+        50..=64 => 1.1,
+        65..=74 => 1.0,
+        75..=79 => 0.85,
+        _ => 0.7,
     }
 }
 
@@ -171,7 +172,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
             let place = world.explore_from(purpose, origin, &mut hrng, &mut scratch);
             if let Some(place) = place {
                 if !memory.knows(place) && place != sub.home {
-                    let visits = (8.0 / (rank as f64 + 1.0).powf(1.2)).ceil() as u32;
+                    let visits = (4.0 / (rank as f64 + 1.0).powf(0.5)).ceil() as u32;
                     memory.places.push((place, visits.max(1)));
                 }
             }
@@ -526,7 +527,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
             }
             kinds.push(StopKind::Mandatory(duration));
             if !works_outside {
-                let after = pick(r, &[1.0 - 0.32 * level, 0.24 * level, 0.08 * level]);
+                let after = pick(r, &[1.0 - 0.45 * level, 0.33 * level, 0.12 * level]);
                 kinds.extend(std::iter::repeat_n(StopKind::Discretionary, after));
             }
             // Leave so as to arrive about on time.
@@ -535,14 +536,14 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
                 .map_or(0.0, |a| crate::map::distance(self.home.pos, a.pos));
             let lead = 600.0 + dist / 7.0;
             let back = self.tour(day, start - lead, &kinds, &mut rngs);
-            self.evening_tours(day, back, 0.28 * level, &mut rngs);
+            self.evening_tours(day, back, 0.35 * level, &mut rngs);
         } else if !self.world.gates.is_empty() && sub.has_car && chance(r, excursion_p) {
             let depart = 8.5 * 3600.0 + 1.5 * 3600.0 * normal(r).clamp(-2.0, 2.0);
             let stay = log_normal(r, 5.0 * 3600.0, 0.4).min(12.0 * 3600.0);
             let back = self.tour(day, depart, &[StopKind::Outside(stay)], &mut rngs);
             self.evening_tours(day, back, 0.2 * level, &mut rngs);
         } else if chance(r, kind_p(&p.leave_home) * outing_factor(sub.age)) {
-            let tours = 1 + pick(r, &[1.0 - 0.40 * level, 0.30 * level, 0.10 * level]);
+            let tours = 1 + pick(r, &[1.0 - 0.5 * level, 0.36 * level, 0.14 * level]);
             let mut t = 9.5 * 3600.0 + 1.8 * 3600.0 * normal(r).clamp(-1.8, 2.5);
             for _ in 0..tours {
                 if t > 21.5 * 3600.0 {
