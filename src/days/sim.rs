@@ -210,7 +210,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
                         self.resident_day(d as u64, day);
                     }
                 }
-                self.close_stay(run_end);
+                self.end_at(run_end);
             }
             Some(r) => {
                 let (f, l) = (r.first_day as usize, r.last_day as usize);
@@ -237,10 +237,30 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
                         gate,
                     );
                 }
-                self.close_stay(ld.end_utc.min(run_end));
+                self.end_at(ld.end_utc.min(run_end));
             }
         }
         self.finish()
+    }
+
+    /// Ends the record at `end`: trips that would start later are undone,
+    /// and the last stay runs to `end` (or to the arrival of a trip still
+    /// under way then).
+    fn end_at(&mut self, end: i64) {
+        while self.trips.last().is_some_and(|t| t.start >= end) {
+            self.trips.pop();
+            if let Some(stay) = self.stays.pop() {
+                self.since = stay.start;
+                self.doing = stay.activity;
+                self.here = Loc {
+                    place: stay.place,
+                    pos: stay.pos,
+                    node: self.home.node,
+                    outside: stay.activity == Activity::OutOfArea,
+                };
+            }
+        }
+        self.close_stay(end);
     }
 
     fn finish(self) -> PersonDays {
@@ -342,7 +362,12 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
 
     /// A discretionary destination near `from`, by exploration and
     /// preferential return.
-    fn choose_place(&mut self, from: Coord, rng: &mut Pcg64Mcg) -> Option<Stop> {
+    fn choose_place(
+        &mut self,
+        from: Coord,
+        here: Option<PlaceId>,
+        rng: &mut Pcg64Mcg,
+    ) -> Option<Stop> {
         let p = &self.world.params;
         let s = self.memory.distinct().max(1) as f64;
         let explore =
@@ -363,15 +388,23 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
                         place = Some(c);
                         break;
                     }
-                    Some(c) => place = Some(c),
-                    None => {}
+                    // A known place will do when nothing new turns up.
+                    Some(c) if c != self.sub.home && Some(c) != self.sub.anchor => place = Some(c),
+                    _ => {}
                 }
             }
         }
         if place.is_none() || (!explore && !self.memory.places.is_empty()) {
-            place = self.memory.recall(rng).or(place);
+            // Returning to where one already is would be no trip at all.
+            for _ in 0..4 {
+                let recalled = self.memory.recall(rng);
+                if recalled != here {
+                    place = recalled.or(place);
+                    break;
+                }
+            }
         }
-        let place = place?;
+        let place = place.filter(|&p| Some(p) != here)?;
         let class = self.world.map.place(place).class;
         let activity = activity_of(class);
         Some(Stop {
@@ -448,19 +481,22 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
         // Choose the places first, so that the mode fits the farthest one.
         let mut stops = Vec::with_capacity(kinds.len() + 1);
         let mut from = self.here.pos;
+        let mut previous = self.here.place;
         let mut farthest: f64 = 0.0;
         let mut outside = false;
         for kind in kinds {
             let stop = match *kind {
                 StopKind::Mandatory(duration) => self.anchor.map(|loc| Stop {
                     loc,
+                    // Work abroad is, for the network, time on another network.
                     activity: match self.sub.occupation {
+                        _ if loc.outside => Activity::OutOfArea,
                         Occupation::Pupil | Occupation::Student => Activity::Education,
                         _ => Activity::Work,
                     },
                     duration,
                 }),
-                StopKind::Discretionary => self.choose_place(from, &mut rngs.place),
+                StopKind::Discretionary => self.choose_place(from, previous, &mut rngs.place),
                 StopKind::Outside(duration) => self
                     .world
                     .gate_near(self.home.pos, &mut rngs.place)
@@ -474,6 +510,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
                 outside |= stop.loc.outside;
                 farthest = farthest.max(crate::map::distance(self.home.pos, stop.loc.pos));
                 from = stop.loc.pos;
+                previous = stop.loc.place;
                 stops.push(stop);
             }
         }
@@ -489,7 +526,15 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
         let mut t = day.utc(depart_s);
         for (i, stop) in stops.iter().enumerate() {
             let arrive = self.go(t, mode, stop, day, &mut rngs.travel);
-            t = arrive + stop.duration.round() as i64;
+            // Evening outings end by about half past midnight.
+            let latest = 24.5 * 3600.0 - day.local_seconds(arrive as f64);
+            let duration = match stop.activity {
+                Activity::Shopping | Activity::Leisure | Activity::Other => {
+                    stop.duration.min(latest.max(600.0))
+                }
+                _ => stop.duration,
+            };
+            t = arrive + duration.round() as i64;
             // Late in the evening the remaining stops are dropped.
             if day.local_seconds(t as f64) > 23.0 * 3600.0 && i + 1 < stops.len() {
                 break;
