@@ -247,11 +247,15 @@ mod tests {
         let mut p = MobilityParams::default();
         p.leave_home.sunday = 1.5;
         assert_eq!(p.validate().unwrap_err().0, "leave_home.sunday");
-        let mut p = MobilityParams::default();
-        p.holidays = vec!["2026-02-30".into()];
+        let p = MobilityParams {
+            holidays: vec!["2026-02-30".into()],
+            ..Default::default()
+        };
         assert_eq!(p.validate().unwrap_err().0, "holidays[0]");
-        let mut p = MobilityParams::default();
-        p.peak_speed_factor = 0.0;
+        let p = MobilityParams {
+            peak_speed_factor: 0.0,
+            ..Default::default()
+        };
         assert_eq!(p.validate().unwrap_err().0, "peak_speed_factor");
     }
 }

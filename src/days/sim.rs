@@ -170,11 +170,12 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
         for rank in 0..known {
             let purpose = pick(&mut hrng, &super::EXPLORE_PURPOSE_SHARES);
             let place = world.explore_from(purpose, origin, &mut hrng, &mut scratch);
-            if let Some(place) = place {
-                if !memory.knows(place) && place != sub.home {
-                    let visits = (4.0 / (rank as f64 + 1.0).powf(0.5)).ceil() as u32;
-                    memory.places.push((place, visits.max(1)));
-                }
+            if let Some(place) = place
+                && !memory.knows(place)
+                && place != sub.home
+            {
+                let visits = (4.0 / (rank as f64 + 1.0).powf(0.5)).ceil() as u32;
+                memory.places.push((place, visits.max(1)));
             }
         }
         Sim {
@@ -221,21 +222,13 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
                 let leaves = l + 1 < days.len();
                 let mut grng = stream(world.scenario.seed, Purpose::Habits, self.key, 1);
                 let gate = world.gate_near(self.home.pos, &mut grng);
-                if arrives {
-                    if let Some(gate) = gate {
-                        self.here = gate;
-                        self.doing = Activity::OutOfArea;
-                    }
+                if arrives && let Some(gate) = gate {
+                    self.here = gate;
+                    self.doing = Activity::OutOfArea;
                 }
                 self.since = fd.start_utc;
-                for d in f..=l {
-                    self.roamer_day(
-                        d as u64,
-                        &days[d],
-                        arrives && d == f,
-                        leaves && d == l,
-                        gate,
-                    );
+                for (d, day) in days.iter().enumerate().take(l + 1).skip(f) {
+                    self.roamer_day(d as u64, day, arrives && d == f, leaves && d == l, gate);
                 }
                 self.end_at(ld.end_utc.min(run_end));
             }
@@ -677,16 +670,14 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
             let back = self.tour(day, t, &kinds, &mut rngs);
             t = back + log_normal(&mut rngs.plan, 1.5 * h, 0.6).max(1200.0);
         }
-        if leaves {
-            if let Some(gate) = gate {
-                let mode = self.choose_mode(0.0, true, &mut rngs.mode);
-                let out = Stop {
-                    loc: gate,
-                    activity: Activity::OutOfArea,
-                    duration: 0.0,
-                };
-                self.go(day.utc(leave_at.max(t)), mode, &out, day, &mut rngs.travel);
-            }
+        if leaves && let Some(gate) = gate {
+            let mode = self.choose_mode(0.0, true, &mut rngs.mode);
+            let out = Stop {
+                loc: gate,
+                activity: Activity::OutOfArea,
+                duration: 0.0,
+            };
+            self.go(day.utc(leave_at.max(t)), mode, &out, day, &mut rngs.travel);
         }
     }
 }
