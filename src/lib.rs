@@ -12,4 +12,7 @@ pub mod population;
 pub mod radio;
 pub mod rng;
 pub mod routing;
+pub mod run;
 pub mod scenario;
+pub mod sink;
+pub mod validate;

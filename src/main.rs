@@ -1,14 +1,24 @@
 //! The `mobsynth` command line: parses arguments and calls the library.
+//!
+//! Exit codes: 0 success (also when a stream's reader closes the pipe);
+//! 1 a failure while running (I/O, full disk); 2 bad input or usage;
+//! 3 `validate --strict` found a metric outside its band;
+//! 130 interrupted (SIGINT or SIGTERM), with a manifest saying so.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use mobsynth::map::Map;
 use mobsynth::routing::Router;
+use mobsynth::run::{RunError, RunOptions, RunReport, StreamOptions};
 use mobsynth::scenario::{BUNDLED, Scenario};
+use mobsynth::sink::stream::Pace;
+use mobsynth::sink::{Compression, Format, OutputOptions, SinkError};
 
 /// Synthetic mobile-network data: subscribers, their days, and the events an
 /// operator's network would record of them.
@@ -21,18 +31,35 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run a scenario and write its dataset.
+    Run(Box<RunArgs>),
     /// Print what a map file holds once imported: roads, components, places.
     InspectMap {
         /// An OpenStreetMap `.osm.pbf` file.
         map: PathBuf,
     },
-    /// Run a scenario.
-    Run(RunArgs),
+    /// Measure a dataset against the published laws of human mobility and
+    /// phone activity.
+    Validate(ValidateArgs),
     /// Bundled scenarios.
     Scenario {
         #[command(subcommand)]
         command: ScenarioCommand,
     },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Parquet,
+    Csv,
+    Ndjson,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum CompressionArg {
+    Zstd,
+    Snappy,
+    None,
 }
 
 #[derive(clap::Args)]
@@ -48,15 +75,64 @@ struct RunArgs {
     /// Number of days.
     #[arg(long)]
     days: Option<u32>,
-    /// First day, YYYY-MM-DD.
+    /// First day, YYYY-MM-DD, local time.
     #[arg(long)]
     start: Option<String>,
     /// Seed of every random stream.
     #[arg(long)]
     seed: Option<u64>,
-    /// Worker threads; all cores when omitted.
+    /// Output directory.
+    #[arg(short, long, default_value = "mobsynth-out")]
+    output: PathBuf,
+    /// File format of every table.
+    #[arg(long, value_enum, default_value = "parquet")]
+    format: FormatArg,
+    /// Parquet compression.
+    #[arg(long, value_enum, default_value = "zstd")]
+    compression: CompressionArg,
+    /// Split the subscribers into this many parts (for several machines).
+    #[arg(long, default_value_t = 1)]
+    parts: u32,
+    /// Write only this part, 0-based (see --parts).
+    #[arg(long, default_value_t = 0)]
+    part: u32,
+    /// Worker threads; all cores when omitted. Output does not depend on it.
     #[arg(long)]
     threads: Option<usize>,
+    /// Replace the contents of a non-empty output directory.
+    #[arg(long)]
+    overwrite: bool,
+    /// Write events to standard output in time order instead of files
+    /// (NDJSON, or CSV with --format csv).
+    #[arg(long)]
+    stdout: bool,
+    /// With --stdout: emit this many events per second.
+    #[arg(long, requires = "stdout", conflicts_with = "speed")]
+    rate: Option<f64>,
+    /// With --stdout: replay this many simulated seconds per second.
+    #[arg(long, requires = "stdout")]
+    speed: Option<f64>,
+    /// No progress bars and no summary.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[derive(clap::Args)]
+struct ValidateArgs {
+    /// A directory written by `mobsynth run`.
+    dir: PathBuf,
+    /// Also write the metrics as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Also write a self-contained HTML report with a chart per metric.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Exit with code 3 when any metric falls outside its band.
+    #[arg(long)]
+    strict: bool,
+    /// Measure a deterministic sample of this many subscribers.
+    #[arg(long)]
+    sample: Option<usize>,
 }
 
 #[derive(Subcommand)]
@@ -71,60 +147,236 @@ enum ScenarioCommand {
     List,
 }
 
-/// Exit codes: 0 success, 1 a failure while running, 2 bad input or usage.
+const EXIT_FAILURE: u8 = 1;
 const EXIT_BAD_INPUT: u8 = 2;
+const EXIT_UNREALISTIC: u8 = 3;
+const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("mobsynth: error: {e:#}");
-            ExitCode::from(EXIT_BAD_INPUT)
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let flag = interrupted.clone();
+    // A second signal while stopping gracefully ends the process at once.
+    let _ = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(EXIT_INTERRUPTED as i32);
+        }
+    });
+    match dispatch(cli, &interrupted) {
+        Ok(code) => code,
+        Err(Failure(code, message)) => {
+            eprintln!("mobsynth: error: {message}");
+            ExitCode::from(code)
         }
     }
 }
 
-fn run(cli: Cli) -> anyhow::Result<()> {
+/// An error message with its exit code.
+struct Failure(u8, String);
+
+fn bad_input(e: impl std::fmt::Display) -> Failure {
+    Failure(EXIT_BAD_INPUT, e.to_string())
+}
+
+fn dispatch(cli: Cli, interrupted: &AtomicBool) -> Result<ExitCode, Failure> {
     match cli.command {
         Command::InspectMap { map } => {
-            let map = Map::load(&map)?;
+            let map = Map::load(&map).map_err(bad_input)?;
             let t = Instant::now();
             let router = Router::new(&map.graph);
             let prep = t.elapsed().as_secs_f64();
             drop(router);
             print!("{}", mobsynth::inspect::map_summary(&map));
             println!("routing prep   {prep:.3} s (contraction hierarchies for car, bike, walk)");
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
         Command::Scenario { command } => {
             match command {
-                ScenarioCommand::Show { name } => print!("{}", Scenario::bundled(&name)?.to_toml()),
+                ScenarioCommand::Show { name } => {
+                    print!("{}", Scenario::bundled(&name).map_err(bad_input)?.to_toml())
+                }
                 ScenarioCommand::List => {
                     for (name, _) in BUNDLED {
                         println!("{name}");
                     }
                 }
             }
-            Ok(())
+            Ok(ExitCode::SUCCESS)
         }
-        Command::Run(args) => {
-            let mut scenario = match &args.scenario {
-                Some(path) => Scenario::from_file(path)?,
-                None => Scenario::bundled("default")?,
-            };
-            if let Some(m) = args.map {
-                scenario.set_map_file(m);
+        Command::Run(args) => run(*args, interrupted),
+        Command::Validate(args) => validate(args),
+    }
+}
+
+fn run(args: RunArgs, interrupted: &AtomicBool) -> Result<ExitCode, Failure> {
+    let mut scenario = match &args.scenario {
+        Some(path) => Scenario::from_file(path),
+        None => Scenario::bundled("default"),
+    }
+    .map_err(bad_input)?;
+    if let Some(m) = args.map {
+        scenario.set_map_file(m);
+    }
+    if let Some(n) = args.subscribers {
+        scenario.subscribers = n;
+    }
+    if let Some(d) = args.days {
+        scenario.days = d;
+    }
+    if let Some(s) = args.start {
+        scenario.start = s;
+    }
+    if let Some(s) = args.seed {
+        scenario.seed = s;
+    }
+    if let Err((key, message)) = scenario.validate() {
+        return Err(bad_input(format!(
+            "`{key}` (from the command line or {}): {message}",
+            scenario.origin
+        )));
+    }
+    if args.parts == 0 || args.part >= args.parts {
+        return Err(bad_input(format!(
+            "--part {} --parts {}: the part must be below the number of parts",
+            args.part, args.parts
+        )));
+    }
+    if args.threads == Some(0) {
+        return Err(bad_input("--threads must be at least 1"));
+    }
+    let pace = match (args.rate, args.speed) {
+        (Some(r), _) if !(r > 0.0 && r.is_finite()) => {
+            return Err(bad_input("--rate must be a positive number"));
+        }
+        (_, Some(x)) if !(x > 0.0 && x.is_finite()) => {
+            return Err(bad_input("--speed must be a positive number"));
+        }
+        (Some(r), _) => Pace::Rate(r),
+        (_, Some(x)) => Pace::Speed(x),
+        _ => Pace::Unpaced,
+    };
+    let format = match args.format {
+        FormatArg::Parquet => Format::Parquet,
+        FormatArg::Csv => Format::Csv,
+        FormatArg::Ndjson => Format::Ndjson,
+    };
+    let stream = args.stdout.then(|| StreamOptions {
+        csv: matches!(args.format, FormatArg::Csv),
+        pace,
+    });
+    let quiet = args.quiet;
+    let options = RunOptions {
+        scenario,
+        output: OutputOptions {
+            dir: args.output,
+            format,
+            compression: match args.compression {
+                CompressionArg::Zstd => Compression::Zstd,
+                CompressionArg::Snappy => Compression::Snappy,
+                CompressionArg::None => Compression::None,
+            },
+            overwrite: args.overwrite,
+            part: args.part,
+            parts: args.parts,
+        },
+        threads: args.threads,
+        quiet,
+        stream,
+    };
+    let dir = options.output.dir.clone();
+    let streaming = options.stream.is_some();
+    match mobsynth::run::run(options, interrupted) {
+        Ok(report) => {
+            if !quiet {
+                eprint!("{}", summary(&report, &dir, streaming));
             }
-            let _ = (
-                args.subscribers,
-                args.days,
-                args.start,
-                args.seed,
-                args.threads,
-            );
-            println!("scenario {} loaded", scenario.name);
-            Ok(())
+            if report.completed {
+                Ok(ExitCode::SUCCESS)
+            } else {
+                Err(Failure(
+                    EXIT_INTERRUPTED,
+                    if streaming {
+                        "interrupted; the stream stopped early".to_string()
+                    } else {
+                        format!(
+                            "interrupted; {} holds only complete files and its manifest says the run is incomplete",
+                            dir.display()
+                        )
+                    },
+                ))
+            }
+        }
+        Err(
+            e
+            @ (RunError::Map(_) | RunError::Input { .. } | RunError::Sink(SinkError::NotEmpty(_))),
+        ) => Err(bad_input(e)),
+        Err(e) => Err(Failure(EXIT_FAILURE, e.to_string())),
+    }
+}
+
+fn summary(r: &RunReport, dir: &std::path::Path, streaming: bool) -> String {
+    let mut s = String::new();
+    if streaming {
+        s += &format!("streamed {} events\n", r.events);
+    } else {
+        s += &format!("wrote {}\n", dir.display());
+        for (table, rows) in &r.rows {
+            s += &format!("  {table:<24} {rows:>12} rows\n");
         }
     }
+    s += &format!(
+        "{} subscribers, {} subscriber-days, {} events in {:.2} s ({:.0} events/s)",
+        r.subscribers,
+        r.subscriber_days,
+        r.events,
+        r.wall_s,
+        r.events as f64 / r.wall_s.max(1e-9)
+    );
+    if let Some(b) = r.peak_rss_bytes {
+        s += &format!(", peak memory {:.0} MiB", b as f64 / (1 << 20) as f64);
+    }
+    s + "\n"
+}
+
+fn validate(args: ValidateArgs) -> Result<ExitCode, Failure> {
+    use mobsynth::validate::{dataset, report};
+    let data = dataset::load(&args.dir, args.sample).map_err(bad_input)?;
+    let metrics = dataset::evaluate(&data);
+    if let Some((kept, total)) = data.sampled {
+        println!("measured on a deterministic sample of {kept} of {total} subscribers");
+    }
+    print!("{}", report::terminal_table(&metrics));
+    let write = |path: &PathBuf, text: String| {
+        std::fs::write(path, text).map_err(|e| {
+            Failure(
+                EXIT_FAILURE,
+                format!("{}: cannot write: {e}", path.display()),
+            )
+        })
+    };
+    if let Some(path) = &args.json {
+        let json = serde_json::to_string_pretty(&metrics)
+            .map_err(|e| Failure(EXIT_FAILURE, e.to_string()))?;
+        write(path, json + "\n")?;
+    }
+    if let Some(path) = &args.report {
+        let title = format!("mobsynth realism report: {}", data.scenario_name);
+        write(path, report::html_report(&title, &metrics))?;
+    }
+    let failed: Vec<&str> = metrics
+        .iter()
+        .filter(|m| m.passed == Some(false))
+        .map(|m| m.id)
+        .collect();
+    if args.strict && !failed.is_empty() {
+        return Err(Failure(
+            EXIT_UNREALISTIC,
+            format!(
+                "{} metric(s) outside their band: {}",
+                failed.len(),
+                failed.join(", ")
+            ),
+        ));
+    }
+    Ok(ExitCode::SUCCESS)
 }

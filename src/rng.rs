@@ -38,6 +38,9 @@ pub enum Purpose {
     Validate = 11,
     /// Travel details of one subscriber-day: waits, parking, access walks.
     Travel = 12,
+    /// Phone habits of one subscriber that last the whole run (activity
+    /// levels, contact list, night switch-off).
+    PhoneHabits = 13,
 }
 
 /// SplitMix64 finaliser: a bijective mix with full avalanche, used to turn

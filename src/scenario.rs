@@ -204,6 +204,15 @@ impl Scenario {
         }
     }
 
+    /// A path from the scenario file, resolved against the scenario's
+    /// directory when it is relative.
+    pub fn resolve_path(&self, p: &Path) -> PathBuf {
+        match &self.base_dir {
+            Some(dir) => dir.join(p),
+            None => p.to_path_buf(),
+        }
+    }
+
     /// Replaces the map by a file given on the command line.
     pub fn set_map_file(&mut self, path: PathBuf) {
         self.map = path;
@@ -239,12 +248,11 @@ fn line_of_key(text: &str, dotted: &str) -> Option<usize> {
             (Some(s), Some(c)) => s == c,
             _ => false,
         };
-        if in_section {
-            if let Some(rest) = t.strip_prefix(key) {
-                if rest.trim_start().starts_with('=') {
-                    return Some(i + 1);
-                }
-            }
+        if in_section
+            && t.strip_prefix(key)
+                .is_some_and(|rest| rest.trim_start().starts_with('='))
+        {
+            return Some(i + 1);
         }
     }
     None

@@ -321,7 +321,7 @@ fn way_access(class: RoadClass, highway: &str, tags: &Tags) -> (AccessMask, Acce
         && !tags.denies(&["motor_vehicle", "motorcar", "vehicle"])
         && (!general_no || yes("motor_vehicle") || yes("motorcar"));
     let bike_class = !matches!(class, RoadClass::Motorway | RoadClass::Steps)
-        && !(matches!(class, RoadClass::Footway | RoadClass::Pedestrian) && !yes("bicycle"));
+        && (!matches!(class, RoadClass::Footway | RoadClass::Pedestrian) || yes("bicycle"));
     let bike = (bike_class || yes("bicycle"))
         && !tags.denies(&["bicycle", "vehicle"])
         && (!general_no || yes("bicycle"));

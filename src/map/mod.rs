@@ -26,10 +26,10 @@ pub use places::{Place, PlaceClass, PlaceId, PlaceSource};
 #[derive(Debug, thiserror::Error)]
 pub enum MapError {
     /// The file could not be opened or read; check the path and permissions.
-    #[error("{path}: cannot read map file: {source}")]
+    #[error("{path}: cannot read map file: {error}")]
     Io {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     /// The file is not a valid OSM PBF (for example an XML `.osm` file, or a
     /// truncated download); convert or download it again.

@@ -144,15 +144,23 @@ impl RawOsm {
 
 /// Reads a whole file, decoding blobs in parallel.
 pub fn read_pbf(path: &Path) -> Result<RawOsm, MapError> {
-    let file = std::fs::File::open(path).map_err(|source| MapError::Io {
+    let data = std::fs::read(path).map_err(|error| MapError::Io {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
-    read_elements(path, ElementReader::new(std::io::BufReader::new(file)))
+    read_pbf_bytes(path, &data)
 }
 
 /// Reads PBF data held in memory; `name` stands for the file in errors.
 pub fn read_pbf_bytes(name: &Path, data: &[u8]) -> Result<RawOsm, MapError> {
+    let head = String::from_utf8_lossy(&data[..data.len().min(256)]);
+    if head.trim_start().starts_with("<?xml") || head.trim_start().starts_with("<osm") {
+        return Err(MapError::NotPbf {
+            path: name.to_path_buf(),
+            detail: "it is an XML .osm file; convert it to .osm.pbf first, e.g. with `osmium cat`"
+                .into(),
+        });
+    }
     read_elements(name, ElementReader::new(data))
 }
 
@@ -188,9 +196,17 @@ fn read_elements<R: std::io::Read + Send>(
             RawOsm::default,
             RawOsm::merge,
         )
-        .map_err(|e| MapError::NotPbf {
-            path: path.to_path_buf(),
-            detail: e.to_string(),
+        .map_err(|e| {
+            let detail = e.to_string();
+            let detail = if detail.contains("end of file") {
+                format!("the file ends in the middle of a block, it may be truncated: {detail}")
+            } else {
+                detail
+            };
+            MapError::NotPbf {
+                path: path.to_path_buf(),
+                detail,
+            }
         })?;
     let mut raw = raw;
     raw.nodes.sort_unstable_by_key(|n| n.id);

@@ -336,7 +336,7 @@ pub fn extract(raw: &RawOsm, graph: &RoadGraph, projection: &Projection) -> Extr
             })
         })
         .collect();
-    places.sort_by(|a, b| (a.source, a.osm_id, a.class).cmp(&(b.source, b.osm_id, b.class)));
+    places.sort_by_key(|p| (p.source, p.osm_id, p.class));
     for (i, p) in places.iter_mut().enumerate() {
         p.id = PlaceId(i as u32);
     }

@@ -1,0 +1,588 @@
+//! The device state machine: what the network sees of one device.
+//!
+//! - **Idle:** the device camps on the best cell, reselecting when another
+//!   beats it by the idle hysteresis for Treselection. The network hears of
+//!   it only when it enters a tracking area it is not registered in
+//!   (TAU_AREA_CHANGE) and every T3412 without contact (TAU_PERIODIC).
+//! - **Connected:** during a call or data session the device is followed cell
+//!   by cell: a neighbour better than the serving cell by the A3 offset for
+//!   the time-to-trigger takes over (HANDOVER), and a handover into a new
+//!   tracking area is followed by a TAU_AREA_CHANGE, as after a real one.
+//!   The end of any contact restarts T3412.
+//! - **Absent:** a phone switched off for the night sends DETACH, and ATTACH
+//!   when switched on. A device that leaves the region (an out-of-area stay)
+//!   registers with a network abroad; ours records nothing at that moment
+//!   (the core network drops the context later, without a radio event) and an
+//!   ATTACH when the device comes back.
+//!
+//! Positions come from the subscriber's stays and trips; along trips the
+//! device is sampled every 25 m when connected and once per coverage pixel
+//! when idle, and coverage is looked up, never computed.
+
+use geo::Coord;
+
+use crate::days::{Activity, PersonDays, Waypoint};
+use crate::population::{DeviceType, Subscriber};
+use crate::radio::{CellIdx, LayerIdx, Network, Servers, Technology};
+use crate::rng::{Purpose, stream};
+
+use super::activity::{Act, ActKind, Habits};
+use super::{Event, EventType, PhoneParams};
+
+/// Distance between position samples along a trip while connected, metres:
+/// half a coverage pixel, so no pixel is skipped.
+const STEP_M: f64 = 25.0;
+
+/// A time when the device is not on our network.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Absence {
+    pub start: f64,
+    pub end: f64,
+    /// Whether it starts with a DETACH (switched off) or silently (abroad).
+    pub detach: bool,
+}
+
+/// The absences of a subscriber over the run, sorted and merged, into `out`.
+pub fn absences(
+    p: &PhoneParams,
+    seed: u64,
+    sub: &Subscriber,
+    habits: &Habits,
+    days: &PersonDays,
+    day_starts: &[f64],
+    out: &mut Vec<Absence>,
+) {
+    out.clear();
+    for s in days
+        .stays
+        .iter()
+        .filter(|s| s.activity == Activity::OutOfArea)
+    {
+        out.push(Absence {
+            start: s.start as f64,
+            end: s.end as f64,
+            detach: false,
+        });
+    }
+    if habits.night_off && sub.device != DeviceType::Iot {
+        // Night n runs from the evening before day n to its morning.
+        for (n, &midnight) in day_starts.iter().enumerate() {
+            let mut rng = stream(seed, Purpose::Power, sub.id.0 as u64, n as u64);
+            let z1: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut rng);
+            let z2: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut rng);
+            let bed = habits.bed_h + 0.5 * p.bedtime_sd_h * z1.clamp(-2.0, 2.0);
+            let wake = habits.wake_h + 0.5 * p.wake_sd_h * z2.clamp(-2.0, 2.0);
+            let start = midnight + (bed - 24.0) * 3600.0;
+            let end = midnight + wake * 3600.0;
+            if end > start {
+                out.push(Absence {
+                    start,
+                    end,
+                    detach: true,
+                });
+            }
+        }
+    }
+    out.retain(|a| a.end > a.start);
+    out.sort_by(|a, b| a.start.total_cmp(&b.start));
+    let mut merged = 0;
+    for i in 0..out.len() {
+        if merged > 0 && out[i].start <= out[merged - 1].end {
+            out[merged - 1].end = out[merged - 1].end.max(out[i].end);
+        } else {
+            out[merged] = out[i];
+            merged += 1;
+        }
+    }
+    out.truncate(merged);
+}
+
+/// Where a subscriber is over time; queries must come in time order.
+pub struct Track<'d> {
+    days: &'d PersonDays,
+    /// Current segment: 2i is stay i, 2i + 1 is trip i.
+    seg: usize,
+    /// Current waypoint pair within a trip.
+    wp: usize,
+}
+
+impl<'d> Track<'d> {
+    pub fn new(days: &'d PersonDays) -> Track<'d> {
+        Track {
+            days,
+            seg: 0,
+            wp: 0,
+        }
+    }
+
+    /// Stays and trips alternate from a stay, so only as many trips as
+    /// there are stays after the first can be followed; anything else in a
+    /// malformed input is ignored rather than trusted.
+    fn segments(&self) -> usize {
+        let stays = self.days.stays.len();
+        if stays == 0 {
+            return 0;
+        }
+        2 * stays - 1 - (stays - 1).saturating_sub(self.days.trips.len()) * 2
+    }
+
+    fn span(&self, seg: usize) -> (f64, f64) {
+        if seg.is_multiple_of(2) {
+            let s = &self.days.stays[seg / 2];
+            (s.start as f64, s.end as f64)
+        } else {
+            let t = &self.days.trips[seg / 2];
+            (t.start as f64, t.end as f64)
+        }
+    }
+
+    fn seek(&mut self, t: f64) {
+        while self.seg + 1 < self.segments() && t >= self.span(self.seg).1 {
+            self.seg += 1;
+            self.wp = 0;
+        }
+        if self.seg % 2 == 1 {
+            let path = &self.days.trips[self.seg / 2].path;
+            while self.wp + 2 < path.len() && path[self.wp + 1].t <= t {
+                self.wp += 1;
+            }
+        }
+    }
+
+    /// The position at `t` (no earlier than the last query).
+    pub fn pos_at(&mut self, t: f64) -> Coord {
+        if self.segments() == 0 {
+            return Coord { x: 0.0, y: 0.0 };
+        }
+        self.seek(t);
+        if self.seg.is_multiple_of(2) {
+            return self.days.stays[self.seg / 2].pos;
+        }
+        let trip = &self.days.trips[self.seg / 2];
+        let (a, b, ta, tb) = match trip.path.len() {
+            0 | 1 => {
+                let from = self.days.stays[trip.from_stay.min(self.days.stays.len() - 1)].pos;
+                let to = self.days.stays[trip.to_stay.min(self.days.stays.len() - 1)].pos;
+                (from, to, trip.start as f64, trip.end as f64)
+            }
+            _ => {
+                let (a, b) = (trip.path[self.wp], trip.path[self.wp + 1]);
+                (a.pos, b.pos, a.t, b.t)
+            }
+        };
+        let f = if tb > ta {
+            ((t - ta) / (tb - ta)).clamp(0.0, 1.0)
+        } else {
+            1.0
+        };
+        Coord {
+            x: a.x + (b.x - a.x) * f,
+            y: a.y + (b.y - a.y) * f,
+        }
+    }
+
+    /// The next time worth sampling after `t`: the end of a stay, or the
+    /// time the trip has moved on `step_m` metres. Always later than `t`.
+    pub fn next_sample(&mut self, t: f64, step_m: f64) -> f64 {
+        if self.segments() == 0 {
+            return f64::INFINITY;
+        }
+        self.seek(t);
+        let end = self.span(self.seg).1;
+        let next = if self.seg.is_multiple_of(2) {
+            if self.seg + 1 < self.segments() {
+                end
+            } else {
+                f64::INFINITY
+            }
+        } else {
+            let trip = &self.days.trips[self.seg / 2];
+            if trip.path.len() >= 2 {
+                // Past the last waypoint the trip waits for its end.
+                let n = walk_along(&trip.path, self.wp, t, step_m);
+                if n > t { n.min(end) } else { end }
+            } else {
+                let last = self.days.stays.len() - 1;
+                let from = self.days.stays[trip.from_stay.min(last)].pos;
+                let to = self.days.stays[trip.to_stay.min(last)].pos;
+                let dist = ((to.x - from.x).powi(2) + (to.y - from.y).powi(2)).sqrt();
+                let duration = (trip.end - trip.start) as f64;
+                let step_t = if dist > 0.0 {
+                    duration * step_m / dist
+                } else {
+                    duration
+                };
+                (t + step_t).min(end)
+            }
+        };
+        if next > t { next } else { t + 1e-3 }
+    }
+}
+
+/// The time at which a traveller on `path`, between waypoints `wp` and
+/// `wp + 1` at time `t`, has covered `step_m` metres more, crossing as many
+/// waypoints as needed (road shapes have points every few metres); the end
+/// of the path if it is nearer.
+fn walk_along(path: &[Waypoint], wp: usize, t: f64, step_m: f64) -> f64 {
+    let (a, b) = (path[wp], path[wp + 1]);
+    let f = if b.t > a.t {
+        ((t - a.t) / (b.t - a.t)).clamp(0.0, 1.0)
+    } else {
+        1.0
+    };
+    let mut here = Coord {
+        x: a.pos.x + (b.pos.x - a.pos.x) * f,
+        y: a.pos.y + (b.pos.y - a.pos.y) * f,
+    };
+    let mut now = t.max(a.t);
+    let mut left = step_m;
+    for next in &path[wp + 1..] {
+        let d = ((next.pos.x - here.x).powi(2) + (next.pos.y - here.y).powi(2)).sqrt();
+        if d >= left && next.t > now {
+            return now + (next.t - now) * left / d;
+        }
+        left -= d;
+        here = next.pos;
+        now = now.max(next.t);
+    }
+    now
+}
+
+/// Preferred layers by device: smartphones and IoT modules camp on LTE,
+/// feature phones on GSM, each falling back to what the network has.
+fn preferred_layer(network: &Network, device: DeviceType) -> Option<LayerIdx> {
+    use Technology::*;
+    let order: [Technology; 4] = match device {
+        DeviceType::Smartphone => [Lte, Nr, Umts, Gsm],
+        DeviceType::FeaturePhone => [Gsm, Umts, Lte, Nr],
+        DeviceType::Iot => [Lte, Gsm, Nr, Umts],
+    };
+    order.iter().find_map(|&t| network.layer_of(t))
+}
+
+/// One subscriber's pass through the state machine.
+pub struct DeviceRun<'a> {
+    network: &'a Network,
+    sub: &'a Subscriber,
+    habits: &'a Habits,
+    track: Track<'a>,
+    out: &'a mut Vec<Event>,
+    run_start: f64,
+    run_end: f64,
+    layer: Option<LayerIdx>,
+    camped: CellIdx,
+    /// The tracking-area list of the last registration: the area entered
+    /// and the one before, as MMEs commonly assign, so that a device
+    /// wavering on a border does not update at every step.
+    registered: [u32; 2],
+    last_contact: f64,
+    /// A better cell seen since a time: reselection or A3 in progress.
+    pending: Option<(CellIdx, f64)>,
+    seq: u32,
+    /// The last level computed: a device at rest reports the same cell from
+    /// the same point many times.
+    last_level: (CellIdx, Coord, f32),
+    t3412_s: f64,
+    /// Idle devices are sampled once per coverage pixel: only tracking-area
+    /// changes show, and they need no finer timing.
+    idle_step_m: f64,
+    idle_hyst: f32,
+    resel_s: f64,
+    a3: f32,
+    ttt_s: f64,
+}
+
+impl<'a> DeviceRun<'a> {
+    pub fn new(
+        network: &'a Network,
+        sub: &'a Subscriber,
+        days: &'a PersonDays,
+        habits: &'a Habits,
+        run_start: f64,
+        run_end: f64,
+        out: &'a mut Vec<Event>,
+    ) -> DeviceRun<'a> {
+        let p = network.params();
+        DeviceRun {
+            network,
+            sub,
+            habits,
+            track: Track::new(days),
+            out,
+            run_start,
+            run_end,
+            layer: preferred_layer(network, sub.device),
+            camped: CellIdx(0),
+            registered: [0, 0],
+            last_contact: run_start,
+            pending: None,
+            seq: 0,
+            last_level: (CellIdx(u32::MAX), Coord { x: 0.0, y: 0.0 }, 0.0),
+            t3412_s: p.t3412_min * 60.0,
+            idle_step_m: p.coverage_resolution_m.max(STEP_M),
+            idle_hyst: p.idle_hysteresis_db as f32,
+            resel_s: p.reselection_time_s,
+            a3: p.a3_offset_db as f32,
+            ttt_s: p.time_to_trigger_ms / 1000.0,
+        }
+    }
+
+    fn servers(&self, pos: Coord) -> Option<Servers> {
+        self.layer.map(|l| self.network.servers(l, pos))
+    }
+
+    /// Runs the whole state machine over the present intervals.
+    pub fn run(&mut self, acts: &[Act], absences: &[Absence]) {
+        if self.layer.is_none() {
+            return;
+        }
+        let mut ai = 0;
+        let mut cur = self.run_start;
+        let mut first = true;
+        let (run_start, run_end) = (self.run_start, self.run_end);
+        let bounds = absences
+            .iter()
+            .filter(|a| a.end > run_start && a.start < run_end)
+            .map(|a| (a.start, a.end, a.detach))
+            .chain(std::iter::once((run_end, run_end, false)));
+        for (abs_start, abs_end, detach) in bounds {
+            let present_end = abs_start.min(self.run_end);
+            if present_end > cur {
+                let attach = !first || cur > self.run_start;
+                ai = self.present(cur, present_end, attach, acts, ai);
+                if detach && present_end < self.run_end {
+                    let pos = self.track.pos_at(present_end);
+                    self.emit(EventType::Detach, present_end, self.camped, pos);
+                }
+            }
+            first = false;
+            cur = cur.max(present_end).max(abs_end);
+            if cur >= self.run_end {
+                break;
+            }
+        }
+    }
+
+    /// One interval on the network, from `t0` (with an ATTACH, or already
+    /// registered at the start of the run) to `t1`. Returns the index of the
+    /// first activity not handled.
+    fn present(&mut self, t0: f64, t1: f64, attach: bool, acts: &[Act], mut ai: usize) -> usize {
+        let pos = self.track.pos_at(t0);
+        let Some(best) = self.servers(pos).and_then(|s| s.best()) else {
+            return ai;
+        };
+        self.camped = best.cell;
+        let tac = self.network.cell(best.cell).tac;
+        self.registered = [tac, tac];
+        self.pending = None;
+        if attach {
+            self.emit(EventType::Attach, t0, best.cell, pos);
+            self.last_contact = t0;
+        } else {
+            self.last_contact = t0 - self.habits.t3412_phase * self.t3412_s;
+        }
+        let mut t = t0;
+        while ai < acts.len() && acts[ai].t < t0 {
+            ai += 1;
+        }
+        while ai < acts.len() && acts[ai].t < t1 {
+            let act = acts[ai];
+            ai += 1;
+            // One thing at a time: an activity due during another waits.
+            let start = act.t.max(t);
+            if start >= t1 {
+                continue;
+            }
+            self.idle(t, start);
+            t = self.connected(start, t1, &act);
+        }
+        self.idle(t, t1);
+        ai
+    }
+
+    /// Idle from `t0` to just before `t1`.
+    fn idle(&mut self, t0: f64, t1: f64) {
+        let mut t = t0;
+        loop {
+            let pos = self.track.pos_at(t);
+            if let Some(sv) = self.servers(pos) {
+                self.reselect(t, pos, &sv);
+            }
+            let mut next = self.track.next_sample(t, self.idle_step_m).min(t1);
+            if let Some((_, since)) = self.pending
+                && since + self.resel_s > t
+            {
+                next = next.min(since + self.resel_s);
+            }
+            loop {
+                let due = self.last_contact + self.t3412_s;
+                if due > next || due >= t1 {
+                    break;
+                }
+                let p = self.track.pos_at(due.max(t));
+                self.emit(EventType::TauPeriodic, due, self.camped, p);
+                self.last_contact = due;
+            }
+            if next >= t1 {
+                break;
+            }
+            t = next;
+        }
+    }
+
+    /// Idle-mode cell reselection at one sample.
+    fn reselect(&mut self, t: f64, pos: Coord, sv: &Servers) {
+        let Some(best) = sv.best() else { return };
+        if best.cell == self.camped {
+            self.pending = None;
+            return;
+        }
+        let current = sv.level_of(self.camped).unwrap_or(sv.floor_dbm());
+        if best.dbm <= current + self.idle_hyst {
+            self.pending = None;
+            return;
+        }
+        match self.pending {
+            Some((c, since)) if c == best.cell => {
+                if t - since >= self.resel_s {
+                    self.pending = None;
+                    self.camped = best.cell;
+                    if self.enters_new_area(best.cell) {
+                        self.emit(EventType::TauAreaChange, t, best.cell, pos);
+                        self.last_contact = t;
+                    }
+                }
+            }
+            _ => self.pending = Some((best.cell, t)),
+        }
+    }
+
+    /// A call, text or data session from `t0`, cut short at `limit`.
+    /// Returns when the device is idle again.
+    fn connected(&mut self, t0: f64, limit: f64, act: &Act) -> f64 {
+        let pos = self.track.pos_at(t0);
+        let kind = match (act.kind, act.mo) {
+            (ActKind::Voice, true) => EventType::VoiceMo,
+            (ActKind::Voice, false) => EventType::VoiceMt,
+            (ActKind::Sms, true) => EventType::SmsMo,
+            (ActKind::Sms, false) => EventType::SmsMt,
+            (ActKind::Data, _) => EventType::DataSession,
+        };
+        let at = self.out.len();
+        self.emit(kind, t0, self.camped, pos);
+        let mut serving = self.camped;
+        let end = (t0 + act.duration_s).min(limit);
+        if act.kind != ActKind::Sms {
+            self.pending = None;
+            let mut t = t0;
+            loop {
+                let mut next = self.track.next_sample(t, STEP_M);
+                if let Some((_, since)) = self.pending
+                    && since + self.ttt_s > t
+                {
+                    next = next.min(since + self.ttt_s);
+                }
+                if next > end {
+                    break;
+                }
+                t = next;
+                let p = self.track.pos_at(t);
+                let Some(sv) = self.servers(p) else { break };
+                serving = self.handover(t, p, &sv, serving);
+            }
+            self.pending = None;
+        }
+        let e = &mut self.out[at];
+        e.duration_ms = (act.kind != ActKind::Sms).then(|| ((end - t0) * 1000.0).round() as u32);
+        e.end_cell = (act.kind != ActKind::Sms).then(|| self.network.cell(serving).id);
+        match act.kind {
+            ActKind::Data => {
+                e.bytes_up = Some(act.bytes_up);
+                e.bytes_down = Some(act.bytes_down);
+            }
+            _ => e.counterpart = Some(act.counterpart),
+        }
+        self.camped = serving;
+        self.last_contact = end;
+        end
+    }
+
+    /// A3 evaluation at one sample; returns the serving cell afterwards.
+    fn handover(&mut self, t: f64, pos: Coord, sv: &Servers, serving: CellIdx) -> CellIdx {
+        let Some(cand) = sv.best_other(serving) else {
+            return serving;
+        };
+        let current = sv.level_of(serving).unwrap_or(sv.floor_dbm());
+        if cand.dbm <= current + self.a3 {
+            self.pending = None;
+            return serving;
+        }
+        match self.pending {
+            Some((c, since)) if c == cand.cell && t - since >= self.ttt_s => {
+                self.pending = None;
+                let at = self.out.len();
+                self.emit(EventType::Handover, t, cand.cell, pos);
+                self.out[at].source_cell = Some(self.network.cell(serving).id);
+                if self.enters_new_area(cand.cell) {
+                    self.emit(EventType::TauAreaChange, t, cand.cell, pos);
+                }
+                cand.cell
+            }
+            Some((c, _)) if c == cand.cell => serving,
+            _ => {
+                self.pending = Some((cand.cell, t));
+                serving
+            }
+        }
+    }
+
+    /// Whether camping on `cell` needs a TAU; if so, registers its area.
+    fn enters_new_area(&mut self, cell: CellIdx) -> bool {
+        let tac = self.network.cell(cell).tac;
+        if self.registered.contains(&tac) {
+            return false;
+        }
+        self.registered = [tac, self.registered[0]];
+        true
+    }
+
+    fn emit(&mut self, kind: EventType, t: f64, cell: CellIdx, pos: Coord) {
+        let c = self.network.cell(cell);
+        let d = ((pos.x - c.pos.x).powi(2) + (pos.y - c.pos.y).powi(2)).sqrt();
+        let timing_advance = c.technology.timing_advance_step_m().map(|step| {
+            let max = if c.technology == Technology::Gsm {
+                63.0
+            } else {
+                1282.0
+            };
+            (d / step).round().min(max) as u16
+        });
+        let level = if self.last_level.0 == cell && self.last_level.1 == pos {
+            self.last_level.2
+        } else {
+            let l = self.network.received_dbm(cell, pos) as f32;
+            self.last_level = (cell, pos, l);
+            l
+        };
+        self.out.push(Event {
+            id: ((self.sub.id.0 as u64) << 32) | self.seq as u64,
+            time_ms: (t * 1000.0).round() as i64,
+            subscriber: self.sub.id,
+            imsi: self.sub.imsi,
+            kind,
+            cell: c.id,
+            tac: c.tac,
+            technology: c.technology,
+            duration_ms: None,
+            end_cell: None,
+            source_cell: None,
+            bytes_up: None,
+            bytes_down: None,
+            counterpart: None,
+            timing_advance,
+            rsrp_dbm: Some(level),
+            true_pos: pos,
+        });
+        self.seq = self.seq.wrapping_add(1);
+    }
+}

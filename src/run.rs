@@ -1,0 +1,378 @@
+//! A whole run: scenario → map → population → days → radio → events →
+//! dataset.
+//!
+//! Subscribers are simulated in fixed chunks, in parallel; a window of
+//! chunks is simulated at once and written in chunk order, so the files are
+//! the same bytes whatever the number of threads. Memory is bounded by the
+//! window, not by the number of subscribers. With `parts > 1` a run
+//! simulates only its share of subscribers; the union of all parts holds the
+//! same rows as one run.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Instant;
+
+use arrow::record_batch::RecordBatch;
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+
+use crate::days::{self, PersonDays};
+use crate::events::{self, Event};
+use crate::map::{Map, MapError};
+use crate::population::{self, Subscriber};
+use crate::radio::Network;
+use crate::routing::Router;
+use crate::scenario::{BUNDLED_MAP, BUNDLED_MAP_NAME, MapSource, Scenario};
+use crate::sink::radio_tables::{EventsBuilder, cells_batch, event_csv_header, event_line};
+use crate::sink::stream::{Pace, Spill, StreamEnd, StreamRecord};
+use crate::sink::tables::{StaysBuilder, TripsBuilder, subscribers_batch};
+use crate::sink::{Dataset, DayPartitions, ManifestInfo, OutputOptions, Provenance, SinkError};
+
+/// Subscribers simulated by one task. Fixed, so output does not depend on
+/// the number of threads.
+const CHUNK: usize = 256;
+
+/// What a run needs beyond the scenario.
+pub struct RunOptions {
+    pub scenario: Scenario,
+    pub output: OutputOptions,
+    /// Worker threads; all cores when `None`.
+    pub threads: Option<usize>,
+    /// Hide progress bars.
+    pub quiet: bool,
+    /// Stream events to standard output instead of writing files.
+    pub stream: Option<StreamOptions>,
+}
+
+/// How to stream events.
+#[derive(Clone, Copy, Debug)]
+pub struct StreamOptions {
+    /// CSV lines (with a header) instead of NDJSON.
+    pub csv: bool,
+    pub pace: Pace,
+}
+
+/// What a run did.
+#[derive(Debug)]
+pub struct RunReport {
+    pub rows: BTreeMap<String, u64>,
+    pub subscribers: u64,
+    pub subscriber_days: u64,
+    pub events: u64,
+    pub wall_s: f64,
+    pub peak_rss_bytes: Option<u64>,
+    pub completed: bool,
+}
+
+/// A run that could not complete.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Map(#[from] MapError),
+    #[error("{origin}: {message}")]
+    Input { origin: String, message: String },
+    #[error(transparent)]
+    Sink(#[from] SinkError),
+    #[error("cannot start {0} worker threads")]
+    Threads(usize),
+}
+
+/// Loads the scenario's map.
+pub fn load_map(scenario: &Scenario) -> Result<Map, MapError> {
+    match scenario.map_source() {
+        MapSource::File(path) => Map::load(&path),
+        MapSource::Bundled => Map::load_bytes(Path::new(BUNDLED_MAP_NAME), BUNDLED_MAP),
+    }
+}
+
+/// The subscribers of part `part` of `parts`: a contiguous index range.
+pub fn part_range(total: usize, part: u32, parts: u32) -> Range<usize> {
+    let (p, n) = (part as usize, parts.max(1) as usize);
+    total * p / n..total * (p + 1) / n
+}
+
+/// Peak resident memory of this process, from the kernel's accounting.
+pub fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
+
+/// Rows of one chunk, grouped by day partition.
+#[derive(Default)]
+struct ChunkTables {
+    stays: BTreeMap<usize, RecordBatch>,
+    trips: BTreeMap<usize, RecordBatch>,
+    events: BTreeMap<usize, RecordBatch>,
+    positions: BTreeMap<usize, RecordBatch>,
+    /// Stream mode: encoded event lines per day, unsorted.
+    lines: BTreeMap<usize, Vec<StreamRecord>>,
+    events_count: u64,
+}
+
+/// Per-thread reusable state.
+struct Worker<'r, 'g, 'n> {
+    query: crate::routing::RouteQuery<'r, 'g>,
+    events: Vec<Event>,
+    simulator: events::Simulator<'n>,
+}
+
+fn simulate_chunk(
+    ctx: &Context<'_>,
+    worker: &mut Worker<'_, '_, '_>,
+    subscribers: &[Subscriber],
+) -> ChunkTables {
+    let partitions = ctx.partitions;
+    let days_n = partitions.len();
+    let mut out = ChunkTables::default();
+    if let Some(stream) = ctx.stream {
+        for s in subscribers {
+            let person: PersonDays = days::simulate(ctx.world, &mut worker.query, s);
+            worker.events.clear();
+            worker.simulator.simulate(s, &person, &mut worker.events);
+            out.events_count += worker.events.len() as u64;
+            let imsi = format!("{:015}", s.imsi);
+            for e in &worker.events {
+                let mut line = Vec::with_capacity(256);
+                event_line(&mut line, stream.csv, s, &imsi, e);
+                let day = partitions.day_of(e.time_ms.div_euclid(1000));
+                out.lines.entry(day).or_default().push(StreamRecord {
+                    time_ms: e.time_ms,
+                    id: e.id,
+                    line,
+                });
+            }
+        }
+        return out;
+    }
+    let mut stays: Vec<StaysBuilder> = (0..days_n).map(|_| StaysBuilder::new()).collect();
+    let mut trips: Vec<TripsBuilder> = (0..days_n).map(|_| TripsBuilder::new()).collect();
+    let mut events: Vec<EventsBuilder> = (0..days_n).map(|_| EventsBuilder::new()).collect();
+    for s in subscribers {
+        let person: PersonDays = days::simulate(ctx.world, &mut worker.query, s);
+        let id = s.id.0;
+        for stay in &person.stays {
+            stays[partitions.day_of(stay.start)].append(id, stay, ctx.map);
+        }
+        for trip in &person.trips {
+            trips[partitions.day_of(trip.start)].append(id, trip, &person, ctx.map);
+        }
+        worker.events.clear();
+        worker.simulator.simulate(s, &person, &mut worker.events);
+        out.events_count += worker.events.len() as u64;
+        let imsi = format!("{:015}", s.imsi);
+        for e in &worker.events {
+            events[partitions.day_of(e.time_ms.div_euclid(1000))].append(&imsi, e, ctx.map);
+        }
+    }
+    for d in 0..days_n {
+        if !stays[d].is_empty() {
+            out.stays.insert(d, stays[d].finish());
+        }
+        if !trips[d].is_empty() {
+            out.trips.insert(d, trips[d].finish());
+        }
+        if !events[d].is_empty() {
+            let (ev, pos) = events[d].finish();
+            out.events.insert(d, ev);
+            out.positions.insert(d, pos);
+        }
+    }
+    out
+}
+
+struct Context<'a> {
+    stream: Option<StreamOptions>,
+    map: &'a Map,
+    world: &'a days::World<'a>,
+    partitions: &'a DayPartitions,
+}
+
+/// Runs a scenario to the end, or until `interrupted` is set.
+pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, RunError> {
+    let started = Instant::now();
+    let scenario = &options.scenario;
+    let input_err = |message: String| RunError::Input {
+        origin: scenario.origin.clone(),
+        message,
+    };
+    let tz = scenario
+        .time_zone()
+        .map_err(|m| input_err(format!("`timezone`: {m}")))?;
+    let start = scenario
+        .start_date()
+        .map_err(|m| input_err(format!("`start`: {m}")))?;
+    let partitions = DayPartitions::new(start, scenario.days, &tz).map_err(input_err)?;
+
+    let mut pool = rayon::ThreadPoolBuilder::new();
+    if let Some(t) = options.threads {
+        pool = pool.num_threads(t);
+    }
+    let pool = pool
+        .build()
+        .map_err(|_| RunError::Threads(options.threads.unwrap_or(0)))?;
+
+    let map = load_map(scenario)?;
+    let router = Router::new(&map.graph);
+    let subscribers =
+        population::synthesize(scenario, &map).map_err(|e| input_err(e.to_string()))?;
+    let world = days::World::new(scenario, &map).map_err(|e| input_err(e.to_string()))?;
+    let network = Network::build(scenario, &map).map_err(|e| input_err(e.to_string()))?;
+
+    // Checked once here so that the workers' own copies cannot fail.
+    events::Simulator::new(scenario, &network).map_err(|e| input_err(e.to_string()))?;
+    let output = options.output.clone();
+    let range = part_range(subscribers.len(), output.part, output.parts);
+    let mine = &subscribers[range];
+    let mut sink = match options.stream {
+        Some(_) => Sink::Stream(Spill::new(partitions.len())?),
+        None => {
+            let provenance = Provenance::new(&scenario.name, scenario.seed);
+            let mut dataset = Dataset::create(output.clone(), provenance)?;
+            dataset.write("subscribers", None, &subscribers_batch(mine, &map))?;
+            if output.part == 0 {
+                dataset.write("cells", None, &cells_batch(&network))?;
+            }
+            Sink::Files(dataset)
+        }
+    };
+
+    let bar = if options.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::with_draw_target(Some(mine.len() as u64), ProgressDrawTarget::stderr())
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{msg:>10} [{bar:30}] {pos}/{len} subscribers, {per_sec}, eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message("simulating");
+
+    let ctx = Context {
+        stream: options.stream,
+        map: &map,
+        world: &world,
+        partitions: &partitions,
+    };
+    let window = CHUNK * 4 * pool.current_num_threads().max(1);
+    let mut events_total = 0;
+    let mut completed = true;
+    for block in mine.chunks(window) {
+        if interrupted.load(Ordering::SeqCst) {
+            completed = false;
+            break;
+        }
+        let tables: Vec<ChunkTables> = pool.install(|| {
+            block
+                .par_chunks(CHUNK)
+                .map_init(
+                    || Worker {
+                        query: router.query(),
+                        events: Vec::new(),
+                        simulator: events::Simulator::new(scenario, &network)
+                            .expect("the scenario's calendar was checked above"),
+                    },
+                    |worker, chunk| simulate_chunk(&ctx, worker, chunk),
+                )
+                .collect()
+        });
+        match &mut sink {
+            Sink::Files(dataset) => {
+                for t in &tables {
+                    events_total += t.events_count;
+                    write_chunk(dataset, &partitions, t)?;
+                }
+            }
+            Sink::Stream(spill) => {
+                // One sorted run per day for the whole window keeps the merge narrow.
+                let mut per_day: BTreeMap<usize, Vec<StreamRecord>> = BTreeMap::new();
+                for t in tables {
+                    events_total += t.events_count;
+                    for (d, mut lines) in t.lines {
+                        per_day.entry(d).or_default().append(&mut lines);
+                    }
+                }
+                for (d, mut records) in per_day {
+                    spill.add_run(d, &mut records)?;
+                }
+            }
+        }
+        bar.inc(block.len() as u64);
+    }
+    bar.finish_and_clear();
+
+    let rows = match sink {
+        Sink::Files(dataset) => {
+            let info = ManifestInfo {
+                period_start: rfc3339(partitions.midnight(0)),
+                period_end: rfc3339(partitions.midnight(partitions.len())),
+                timezone: scenario.timezone.clone(),
+                scenario_toml: scenario.to_toml(),
+            };
+            let manifest = if completed {
+                dataset.finish(info)?
+            } else {
+                dataset.abandon(info)?
+            };
+            manifest.tables
+        }
+        Sink::Stream(spill) => {
+            let csv = options.stream.is_some_and(|s| s.csv);
+            let pace = options.stream.map_or(Pace::Unpaced, |s| s.pace);
+            let header = csv.then(event_csv_header);
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
+            let stop = || interrupted.load(Ordering::SeqCst);
+            if completed {
+                let (_, end) = spill.drain(&mut out, header.as_deref(), pace, &stop)?;
+                completed = end != StreamEnd::Interrupted;
+            }
+            BTreeMap::new()
+        }
+    };
+    Ok(RunReport {
+        rows,
+        subscribers: mine.len() as u64,
+        subscriber_days: mine.len() as u64 * scenario.days as u64,
+        events: events_total,
+        wall_s: started.elapsed().as_secs_f64(),
+        peak_rss_bytes: peak_rss_bytes(),
+        completed,
+    })
+}
+
+enum Sink {
+    Files(Dataset),
+    Stream(Spill),
+}
+
+fn rfc3339(t: i64) -> String {
+    jiff::Timestamp::from_second(t)
+        .unwrap_or_default()
+        .to_string()
+}
+
+fn write_chunk(
+    dataset: &mut Dataset,
+    partitions: &DayPartitions,
+    t: &ChunkTables,
+) -> Result<(), SinkError> {
+    for (d, b) in &t.stays {
+        dataset.write("truth/stays", Some(partitions.date(*d)), b)?;
+    }
+    for (d, b) in &t.trips {
+        dataset.write("truth/trips", Some(partitions.date(*d)), b)?;
+    }
+    for (d, b) in &t.events {
+        dataset.write("events", Some(partitions.date(*d)), b)?;
+    }
+    for (d, b) in &t.positions {
+        dataset.write("truth/event_positions", Some(partitions.date(*d)), b)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,310 @@
+//! One output file: encoded as Parquet, CSV or NDJSON under a temporary
+//! name, then renamed to its final name once complete, so a reader never
+//! sees half a file where a whole one is expected.
+
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression as ParquetCompression, ZstdLevel};
+use parquet::file::metadata::KeyValue;
+use parquet::file::properties::WriterProperties;
+use sha2::{Digest, Sha256};
+
+use super::{Provenance, SinkError};
+
+/// Output encoding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Parquet,
+    Csv,
+    Ndjson,
+}
+
+impl Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Parquet => "parquet",
+            Format::Csv => "csv",
+            Format::Ndjson => "ndjson",
+        }
+    }
+    pub fn name(self) -> &'static str {
+        self.extension()
+    }
+}
+
+/// Parquet compression codec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Compression {
+    Zstd,
+    Snappy,
+    None,
+}
+
+/// A row group is closed once its encoded data reach this size: large enough
+/// for efficient scans, small enough to bound the writer's memory.
+const ROW_GROUP_BYTES: usize = 64 << 20;
+
+enum Encoder {
+    Parquet(ArrowWriter<BufWriter<File>>),
+    Csv(arrow::csv::Writer<BufWriter<File>>),
+    Ndjson(arrow::json::LineDelimitedWriter<BufWriter<File>>),
+}
+
+/// A file being written.
+pub struct OpenFile {
+    table: String,
+    path: PathBuf,
+    tmp: PathBuf,
+    encoder: Encoder,
+    /// CSV and NDJSON write dictionary columns as plain strings.
+    text_schema: Option<SchemaRef>,
+    rows: u64,
+}
+
+/// A completed file.
+#[derive(Clone, Debug)]
+pub struct FileSummary {
+    pub table: String,
+    pub path: PathBuf,
+    pub rows: u64,
+    pub bytes: u64,
+    pub sha256: String,
+}
+
+pub(super) fn io_err<'a>(
+    path: &'a Path,
+    what: &'static str,
+) -> impl FnOnce(std::io::Error) -> SinkError + 'a {
+    move |error| SinkError::Io {
+        path: path.to_path_buf(),
+        what,
+        error,
+    }
+}
+
+fn encode_err(path: &Path, format: Format, detail: impl std::fmt::Display) -> SinkError {
+    SinkError::Encode {
+        path: path.to_path_buf(),
+        format: format.name(),
+        detail: detail.to_string(),
+    }
+}
+
+/// The schema text formats use: dictionary columns as plain strings and
+/// UTC written as an offset.
+pub fn plain_text_schema(schema: &Schema) -> SchemaRef {
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| match f.data_type() {
+            DataType::Dictionary(_, value) => {
+                Field::new(f.name(), value.as_ref().clone(), f.is_nullable())
+            }
+            // The text encoders only know zones written as offsets; the instant is the same.
+            DataType::Timestamp(unit, Some(_)) => Field::new(
+                f.name(),
+                DataType::Timestamp(*unit, Some("+00:00".into())),
+                f.is_nullable(),
+            ),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()))
+}
+
+impl OpenFile {
+    /// Creates `path` (under a temporary name) with its parent directories,
+    /// for rows of `table`.
+    pub fn create(
+        table: &str,
+        path: &Path,
+        format: Format,
+        compression: Compression,
+        schema: SchemaRef,
+        provenance: &Provenance,
+    ) -> Result<OpenFile, SinkError> {
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io_err(parent, "cannot create directory"))?;
+        }
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        let tmp = PathBuf::from(tmp);
+        let file = File::create(&tmp).map_err(io_err(&tmp, "cannot create file"))?;
+        let out = BufWriter::with_capacity(1 << 20, file);
+        let (encoder, text_schema) = match format {
+            Format::Parquet => {
+                let codec = match compression {
+                    Compression::Zstd => {
+                        ParquetCompression::ZSTD(ZstdLevel::try_new(1).unwrap_or_default())
+                    }
+                    Compression::Snappy => ParquetCompression::SNAPPY,
+                    Compression::None => ParquetCompression::UNCOMPRESSED,
+                };
+                let kv = provenance
+                    .key_values()
+                    .into_iter()
+                    .map(|(k, v)| KeyValue::new(k, v))
+                    .collect();
+                let props = WriterProperties::builder()
+                    .set_compression(codec)
+                    .set_max_row_group_row_count(Some(16 << 20))
+                    .set_key_value_metadata(Some(kv))
+                    .set_created_by(format!("mobsynth {}", provenance.version))
+                    .build();
+                let w = ArrowWriter::try_new(out, schema, Some(props))
+                    .map_err(|e| encode_err(path, format, e))?;
+                (Encoder::Parquet(w), None)
+            }
+            Format::Csv => (
+                Encoder::Csv(
+                    arrow::csv::WriterBuilder::new()
+                        .with_header(true)
+                        .with_timestamp_tz_format("%Y-%m-%dT%H:%M:%S%.3fZ".into())
+                        .build(out),
+                ),
+                Some(plain_text_schema(&schema)),
+            ),
+            Format::Ndjson => (
+                Encoder::Ndjson(arrow::json::LineDelimitedWriter::new(out)),
+                Some(plain_text_schema(&schema)),
+            ),
+        };
+        Ok(OpenFile {
+            table: table.to_string(),
+            path: path.to_path_buf(),
+            tmp,
+            encoder,
+            text_schema,
+            rows: 0,
+        })
+    }
+
+    /// Appends a batch.
+    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), SinkError> {
+        let path = &self.path;
+        match &mut self.encoder {
+            Encoder::Parquet(w) => {
+                w.write(batch)
+                    .map_err(|e| encode_err(path, Format::Parquet, e))?;
+                if w.in_progress_size() >= ROW_GROUP_BYTES {
+                    w.flush()
+                        .map_err(|e| encode_err(path, Format::Parquet, e))?;
+                }
+            }
+            Encoder::Csv(w) => {
+                let plain = to_plain(batch, self.text_schema.as_ref())
+                    .map_err(|e| encode_err(path, Format::Csv, e))?;
+                w.write(&plain)
+                    .map_err(|e| encode_err(path, Format::Csv, e))?;
+            }
+            Encoder::Ndjson(w) => {
+                let plain = to_plain(batch, self.text_schema.as_ref())
+                    .map_err(|e| encode_err(path, Format::Ndjson, e))?;
+                w.write(&plain)
+                    .map_err(|e| encode_err(path, Format::Ndjson, e))?;
+            }
+        }
+        self.rows += batch.num_rows() as u64;
+        Ok(())
+    }
+
+    /// Closes the file, renames it to its final name and returns its summary.
+    pub fn finish(self) -> Result<FileSummary, SinkError> {
+        let path = &self.path;
+        let buffered = match self.encoder {
+            Encoder::Parquet(w) => w
+                .into_inner()
+                .map_err(|e| encode_err(path, Format::Parquet, e))?,
+            Encoder::Csv(w) => w.into_inner(),
+            Encoder::Ndjson(mut w) => {
+                w.finish()
+                    .map_err(|e| encode_err(path, Format::Ndjson, e))?;
+                w.into_inner()
+            }
+        };
+        let file = buffered.into_inner().map_err(|e| SinkError::Io {
+            path: self.tmp.clone(),
+            what: "cannot write file",
+            error: e.into_error(),
+        })?;
+        file.sync_all()
+            .map_err(io_err(&self.tmp, "cannot write file"))?;
+        drop(file);
+        let (bytes, sha256) = checksum(&self.tmp)?;
+        std::fs::rename(&self.tmp, path).map_err(io_err(path, "cannot rename completed file"))?;
+        Ok(FileSummary {
+            table: self.table,
+            path: self.path,
+            rows: self.rows,
+            bytes,
+            sha256,
+        })
+    }
+
+    /// Removes the temporary file of an interrupted write.
+    pub fn discard(self) {
+        drop(self.encoder);
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
+fn to_plain(
+    batch: &RecordBatch,
+    schema: Option<&SchemaRef>,
+) -> Result<RecordBatch, arrow::error::ArrowError> {
+    let Some(schema) = schema else {
+        return Ok(batch.clone());
+    };
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(c, f)| {
+            if c.data_type() == f.data_type() {
+                Ok(c.clone())
+            } else {
+                cast(c, f.data_type())
+            }
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    RecordBatch::try_new(schema.clone(), columns)
+}
+
+/// Size and SHA-256 (hex) of a file.
+pub fn checksum(path: &Path) -> Result<(u64, String), SinkError> {
+    let mut file = File::open(path).map_err(io_err(path, "cannot read back file"))?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut bytes = 0u64;
+    loop {
+        let n = file
+            .read(&mut buf)
+            .map_err(io_err(path, "cannot read back file"))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        bytes += n as u64;
+    }
+    let digest = hasher.finalize();
+    Ok((bytes, digest.iter().map(|b| format!("{b:02x}")).collect()))
+}
+
+/// Writes a small file under a temporary name and renames it into place.
+pub fn write_atomically(path: &Path, data: &[u8]) -> Result<(), SinkError> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let mut f = File::create(&tmp).map_err(io_err(&tmp, "cannot create file"))?;
+    f.write_all(data)
+        .map_err(io_err(&tmp, "cannot write file"))?;
+    f.sync_all().map_err(io_err(&tmp, "cannot write file"))?;
+    std::fs::rename(&tmp, path).map_err(io_err(path, "cannot rename completed file"))
+}

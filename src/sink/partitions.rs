@@ -1,0 +1,86 @@
+//! Daily partitions: which local date a UTC instant belongs to.
+//!
+//! Partitions follow the region's calendar (a day is local midnight to local
+//! midnight, 23 or 25 hours long on daylight-saving changes), since that is
+//! how an analyst of the region counts days.
+
+use jiff::civil::Date;
+use jiff::tz::TimeZone;
+
+/// The local days of a run and their UTC boundaries.
+#[derive(Clone, Debug)]
+pub struct DayPartitions {
+    /// UTC Unix seconds of each local midnight, `days + 1` of them.
+    midnights: Vec<i64>,
+    dates: Vec<String>,
+}
+
+impl DayPartitions {
+    /// The `days` local days from `start` in `tz`.
+    pub fn new(start: Date, days: u32, tz: &TimeZone) -> Result<DayPartitions, String> {
+        let mut midnights = Vec::with_capacity(days as usize + 1);
+        let mut dates = Vec::with_capacity(days as usize);
+        for d in 0..=days as i64 {
+            let date = start
+                .checked_add(jiff::Span::new().days(d))
+                .map_err(|e| format!("day {d} after {start}: {e}"))?;
+            let zoned = date
+                .to_zoned_datetime(tz.clone())
+                .map_err(|e| format!("midnight of {date}: {e}"))?;
+            midnights.push(zoned.timestamp().as_second());
+            if d < days as i64 {
+                dates.push(date.to_string());
+            }
+        }
+        Ok(DayPartitions { midnights, dates })
+    }
+
+    /// Number of days.
+    pub fn len(&self) -> usize {
+        self.dates.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.dates.is_empty()
+    }
+
+    /// The day index of a UTC instant, clamped to the run.
+    pub fn day_of(&self, t: i64) -> usize {
+        self.midnights
+            .partition_point(|&m| m <= t)
+            .saturating_sub(1)
+            .min(self.dates.len() - 1)
+    }
+
+    /// `YYYY-MM-DD` of day `i`.
+    pub fn date(&self, i: usize) -> &str {
+        &self.dates[i]
+    }
+
+    /// UTC Unix seconds of the start of day `i` (`i == len()` gives the end
+    /// of the run).
+    pub fn midnight(&self, i: usize) -> i64 {
+        self.midnights[i]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn days_follow_local_midnight_across_a_clock_change() {
+        let tz = TimeZone::get("Europe/Vaduz").unwrap();
+        // Summer time starts on Sunday 2026-03-29.
+        let p = DayPartitions::new(jiff::civil::date(2026, 3, 28), 3, &tz).unwrap();
+        assert_eq!(p.midnight(1) - p.midnight(0), 86_400);
+        assert_eq!(p.midnight(2) - p.midnight(1), 23 * 3600);
+        assert_eq!(p.date(1), "2026-03-29");
+        // Half an hour before local midnight is still the 28th.
+        let t = p.midnight(0) + 86_400 - 1800;
+        assert_eq!(p.day_of(t), 0);
+        assert_eq!(p.day_of(p.midnight(1)), 1);
+        assert_eq!(p.day_of(p.midnight(0) - 10), 0);
+        assert_eq!(p.day_of(p.midnight(3) + 10), 2);
+    }
+}

@@ -1,0 +1,365 @@
+//! The radio tables: `cells`, `events` (the observable log) and
+//! `truth/event_positions` (where each event really happened).
+//!
+//! The true position never enters `events`: an analyst's pipeline reads the
+//! log alone and can be scored against the truth afterwards.
+
+use std::io::Write;
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayRef, Float32Builder, Float64Builder, StringBuilder, StringDictionaryBuilder,
+    TimestampMillisecondBuilder, UInt16Builder, UInt32Builder, UInt64Builder,
+};
+use arrow::datatypes::{DataType, Int8Type, Schema, SchemaRef};
+use arrow::record_batch::RecordBatch;
+
+use super::tables::{batch, dict_type, field, ts_builder, ts_type};
+use crate::events::Event;
+use crate::map::Map;
+use crate::population::Subscriber;
+use crate::radio::{Cell, Network, Technology};
+
+/// Name of a technology, as written.
+pub fn technology_name(t: Technology) -> &'static str {
+    match t {
+        Technology::Gsm => "GSM",
+        Technology::Umts => "UMTS",
+        Technology::Lte => "LTE",
+        Technology::Nr => "NR",
+    }
+}
+
+/// Schema of `cells`.
+pub fn cells_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        field("cell_id", DataType::UInt64, false),
+        field("site_id", DataType::UInt32, false),
+        field("mcc", DataType::UInt16, false),
+        field("mnc", DataType::UInt16, false),
+        field("technology", dict_type(), false),
+        field("tac", DataType::UInt32, false),
+        field("lon", DataType::Float64, false),
+        field("lat", DataType::Float64, false),
+        field("azimuth_deg", DataType::Float64, true),
+        field("height_m", DataType::Float64, false),
+        field("power_dbm", DataType::Float64, false),
+        field("gain_dbi", DataType::Float64, false),
+        field("tilt_deg", DataType::Float64, false),
+        field("h_beamwidth_deg", DataType::Float64, false),
+        field("v_beamwidth_deg", DataType::Float64, false),
+        field("path_loss_exponent", DataType::Float64, false),
+        field("environment", dict_type(), false),
+    ]))
+}
+
+/// The `cells` table.
+pub fn cells_batch(network: &Network) -> RecordBatch {
+    let cells: &[Cell] = network.cells();
+    let mut id = UInt64Builder::new();
+    let mut site = UInt32Builder::new();
+    let mut mcc = UInt16Builder::new();
+    let mut mnc = UInt16Builder::new();
+    let mut tech = StringDictionaryBuilder::<Int8Type>::new();
+    let mut tac = UInt32Builder::new();
+    let mut lon = Float64Builder::new();
+    let mut lat = Float64Builder::new();
+    let mut azimuth = Float64Builder::new();
+    let mut height = Float64Builder::new();
+    let mut power = Float64Builder::new();
+    let mut gain = Float64Builder::new();
+    let mut tilt = Float64Builder::new();
+    let mut hbw = Float64Builder::new();
+    let mut vbw = Float64Builder::new();
+    let mut ple = Float64Builder::new();
+    let mut env = StringDictionaryBuilder::<Int8Type>::new();
+    for c in cells {
+        id.append_value(c.id.0);
+        site.append_value(c.site);
+        mcc.append_value(c.id.mcc());
+        mnc.append_value(c.id.mnc());
+        tech.append_value(technology_name(c.technology));
+        tac.append_value(c.tac);
+        lon.append_value(c.lon);
+        lat.append_value(c.lat);
+        azimuth.append_option(c.azimuth_deg);
+        height.append_value(c.height_m);
+        power.append_value(c.power_dbm);
+        gain.append_value(c.gain_dbi);
+        tilt.append_value(c.tilt_deg);
+        hbw.append_value(c.h_beamwidth_deg);
+        vbw.append_value(c.v_beamwidth_deg);
+        ple.append_value(c.path_loss_exponent);
+        env.append_value(c.environment.name());
+    }
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(id.finish()),
+        Arc::new(site.finish()),
+        Arc::new(mcc.finish()),
+        Arc::new(mnc.finish()),
+        Arc::new(tech.finish()),
+        Arc::new(tac.finish()),
+        Arc::new(lon.finish()),
+        Arc::new(lat.finish()),
+        Arc::new(azimuth.finish()),
+        Arc::new(height.finish()),
+        Arc::new(power.finish()),
+        Arc::new(gain.finish()),
+        Arc::new(tilt.finish()),
+        Arc::new(hbw.finish()),
+        Arc::new(vbw.finish()),
+        Arc::new(ple.finish()),
+        Arc::new(env.finish()),
+    ];
+    batch(&cells_schema(), columns)
+}
+
+/// Schema of `events`.
+pub fn events_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        field("event_id", DataType::UInt64, false),
+        field("timestamp", ts_type(), false),
+        field("subscriber_id", DataType::UInt32, false),
+        field("imsi", DataType::Utf8, false),
+        field("event_type", dict_type(), false),
+        field("cell_id", DataType::UInt64, false),
+        field("tac", DataType::UInt32, false),
+        field("technology", dict_type(), false),
+        field("end_time", ts_type(), true),
+        field("duration_ms", DataType::UInt32, true),
+        field("end_cell_id", DataType::UInt64, true),
+        field("source_cell_id", DataType::UInt64, true),
+        field("bytes_up", DataType::UInt64, true),
+        field("bytes_down", DataType::UInt64, true),
+        field("counterpart", DataType::Utf8, true),
+        field("timing_advance", DataType::UInt16, true),
+        field("rsrp_dbm", DataType::Float32, true),
+    ]))
+}
+
+/// Schema of `truth/event_positions`.
+pub fn event_positions_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        field("event_id", DataType::UInt64, false),
+        field("timestamp", ts_type(), false),
+        field("subscriber_id", DataType::UInt32, false),
+        field("lon", DataType::Float64, false),
+        field("lat", DataType::Float64, false),
+    ]))
+}
+
+/// Builds `events` and `truth/event_positions` batches row by row.
+pub struct EventsBuilder {
+    id: UInt64Builder,
+    time: TimestampMillisecondBuilder,
+    subscriber: UInt32Builder,
+    imsi: StringBuilder,
+    kind: StringDictionaryBuilder<Int8Type>,
+    cell: UInt64Builder,
+    tac: UInt32Builder,
+    technology: StringDictionaryBuilder<Int8Type>,
+    end_time: TimestampMillisecondBuilder,
+    duration: UInt32Builder,
+    end_cell: UInt64Builder,
+    source_cell: UInt64Builder,
+    bytes_up: UInt64Builder,
+    bytes_down: UInt64Builder,
+    counterpart: StringBuilder,
+    timing_advance: UInt16Builder,
+    rsrp: Float32Builder,
+    pos_id: UInt64Builder,
+    pos_time: TimestampMillisecondBuilder,
+    pos_subscriber: UInt32Builder,
+    pos_lon: Float64Builder,
+    pos_lat: Float64Builder,
+    /// Scratch for number formatting, reused across rows.
+    text: String,
+}
+
+impl Default for EventsBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl EventsBuilder {
+    pub fn new() -> Self {
+        EventsBuilder {
+            id: UInt64Builder::new(),
+            time: ts_builder(),
+            subscriber: UInt32Builder::new(),
+            imsi: StringBuilder::new(),
+            kind: StringDictionaryBuilder::new(),
+            cell: UInt64Builder::new(),
+            tac: UInt32Builder::new(),
+            technology: StringDictionaryBuilder::new(),
+            end_time: ts_builder(),
+            duration: UInt32Builder::new(),
+            end_cell: UInt64Builder::new(),
+            source_cell: UInt64Builder::new(),
+            bytes_up: UInt64Builder::new(),
+            bytes_down: UInt64Builder::new(),
+            counterpart: StringBuilder::new(),
+            timing_advance: UInt16Builder::new(),
+            rsrp: Float32Builder::new(),
+            pos_id: UInt64Builder::new(),
+            pos_time: ts_builder(),
+            pos_subscriber: UInt32Builder::new(),
+            pos_lon: Float64Builder::new(),
+            pos_lat: Float64Builder::new(),
+            text: String::new(),
+        }
+    }
+
+    /// Appends one event; `imsi` is the subscriber's IMSI as written.
+    pub fn append(&mut self, imsi: &str, e: &Event, map: &Map) {
+        use std::fmt::Write as _;
+        self.id.append_value(e.id);
+        self.time.append_value(e.time_ms);
+        self.subscriber.append_value(e.subscriber.0);
+        self.imsi.append_value(imsi);
+        self.kind.append_value(e.kind.name());
+        self.cell.append_value(e.cell.0);
+        self.tac.append_value(e.tac);
+        self.technology.append_value(technology_name(e.technology));
+        self.end_time
+            .append_option(e.duration_ms.map(|d| e.time_ms + d as i64));
+        self.duration.append_option(e.duration_ms);
+        self.end_cell.append_option(e.end_cell.map(|c| c.0));
+        self.source_cell.append_option(e.source_cell.map(|c| c.0));
+        self.bytes_up.append_option(e.bytes_up);
+        self.bytes_down.append_option(e.bytes_down);
+        match e.counterpart {
+            Some(n) => {
+                self.text.clear();
+                let _ = write!(self.text, "{n}");
+                self.counterpart.append_value(&self.text);
+            }
+            None => self.counterpart.append_null(),
+        }
+        self.timing_advance.append_option(e.timing_advance);
+        self.rsrp.append_option(e.rsrp_dbm);
+        let (lon, lat) = map.lon_lat(e.true_pos);
+        self.pos_id.append_value(e.id);
+        self.pos_time.append_value(e.time_ms);
+        self.pos_subscriber.append_value(e.subscriber.0);
+        self.pos_lon.append_value(lon);
+        self.pos_lat.append_value(lat);
+    }
+
+    pub fn is_empty(&self) -> bool {
+        arrow::array::ArrayBuilder::is_empty(&self.id)
+    }
+
+    /// The `events` batch and the matching `truth/event_positions` batch.
+    pub fn finish(&mut self) -> (RecordBatch, RecordBatch) {
+        let events: Vec<ArrayRef> = vec![
+            Arc::new(self.id.finish()),
+            Arc::new(self.time.finish()),
+            Arc::new(self.subscriber.finish()),
+            Arc::new(self.imsi.finish()),
+            Arc::new(self.kind.finish()),
+            Arc::new(self.cell.finish()),
+            Arc::new(self.tac.finish()),
+            Arc::new(self.technology.finish()),
+            Arc::new(self.end_time.finish()),
+            Arc::new(self.duration.finish()),
+            Arc::new(self.end_cell.finish()),
+            Arc::new(self.source_cell.finish()),
+            Arc::new(self.bytes_up.finish()),
+            Arc::new(self.bytes_down.finish()),
+            Arc::new(self.counterpart.finish()),
+            Arc::new(self.timing_advance.finish()),
+            Arc::new(self.rsrp.finish()),
+        ];
+        let positions: Vec<ArrayRef> = vec![
+            Arc::new(self.pos_id.finish()),
+            Arc::new(self.pos_time.finish()),
+            Arc::new(self.pos_subscriber.finish()),
+            Arc::new(self.pos_lon.finish()),
+            Arc::new(self.pos_lat.finish()),
+        ];
+        (
+            batch(&events_schema(), events),
+            batch(&event_positions_schema(), positions),
+        )
+    }
+}
+
+/// One event as a line of the stream: NDJSON, or CSV in the column order of
+/// [`events_schema`]. Appends to `out`, newline included.
+pub fn event_line(out: &mut Vec<u8>, csv: bool, subscriber: &Subscriber, imsi: &str, e: &Event) {
+    let ts = jiff::Timestamp::from_millisecond(e.time_ms).unwrap_or_default();
+    let ts = ts.strftime("%Y-%m-%dT%H:%M:%S%.3fZ");
+    let opt = |v: Option<u64>| v.map(|x| x.to_string());
+    let end_time = e.duration_ms.map(|d| {
+        jiff::Timestamp::from_millisecond(e.time_ms + d as i64)
+            .unwrap_or_default()
+            .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
+            .to_string()
+    });
+    let fields: [(&str, Option<String>, bool); 17] = [
+        ("event_id", Some(e.id.to_string()), false),
+        ("timestamp", Some(ts.to_string()), true),
+        ("subscriber_id", Some(subscriber.id.0.to_string()), false),
+        ("imsi", Some(imsi.to_string()), true),
+        ("event_type", Some(e.kind.name().to_string()), true),
+        ("cell_id", Some(e.cell.0.to_string()), false),
+        ("tac", Some(e.tac.to_string()), false),
+        (
+            "technology",
+            Some(technology_name(e.technology).to_string()),
+            true,
+        ),
+        ("end_time", end_time, true),
+        ("duration_ms", opt(e.duration_ms.map(u64::from)), false),
+        ("end_cell_id", opt(e.end_cell.map(|c| c.0)), false),
+        ("source_cell_id", opt(e.source_cell.map(|c| c.0)), false),
+        ("bytes_up", opt(e.bytes_up), false),
+        ("bytes_down", opt(e.bytes_down), false),
+        ("counterpart", opt(e.counterpart), true),
+        (
+            "timing_advance",
+            opt(e.timing_advance.map(u64::from)),
+            false,
+        ),
+        ("rsrp_dbm", e.rsrp_dbm.map(|r| format!("{r:.1}")), false),
+    ];
+    if csv {
+        for (i, (_, v, _)) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            if let Some(v) = v {
+                out.extend_from_slice(v.as_bytes());
+            }
+        }
+    } else {
+        out.push(b'{');
+        let mut first = true;
+        for (name, v, quoted) in &fields {
+            let Some(v) = v else { continue };
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            let _ = if *quoted {
+                write!(out, "\"{name}\":\"{v}\"")
+            } else {
+                write!(out, "\"{name}\":{v}")
+            };
+        }
+        out.push(b'}');
+    }
+    out.push(b'\n');
+}
+
+/// The CSV header line of the stream.
+pub fn event_csv_header() -> Vec<u8> {
+    let names: Vec<String> = events_schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    (names.join(",") + "\n").into_bytes()
+}

@@ -1,0 +1,379 @@
+//! The dataset's tables: Arrow schemas and builders that turn the pipeline's
+//! records into record batches.
+//!
+//! Conventions: times are `timestamp[ms, UTC]`; ids are unsigned integers;
+//! categorical strings are dictionary-encoded; coordinates are WGS84
+//! degrees. Identifiers that carry leading zeros (IMSI, IMEI) are strings.
+
+use std::sync::Arc;
+
+use arrow::array::{
+    ArrayBuilder, ArrayRef, BooleanBuilder, Float64Builder, StringBuilder, StringDictionaryBuilder,
+    TimestampMillisecondBuilder, UInt8Builder, UInt16Builder, UInt32Builder,
+};
+use arrow::datatypes::{DataType, Field, Int8Type, Schema, SchemaRef, TimeUnit};
+use arrow::record_batch::RecordBatch;
+
+use crate::days::{Activity, PersonDays, Stay, Trip, TripMode};
+use crate::map::Map;
+use crate::population::{Contract, DeviceType, Occupation, Sex, Subscriber};
+
+pub(super) fn ts_type() -> DataType {
+    DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into()))
+}
+
+pub(super) fn dict_type() -> DataType {
+    DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8))
+}
+
+pub(super) fn field(name: &str, data_type: DataType, nullable: bool) -> Field {
+    Field::new(name, data_type, nullable)
+}
+
+pub(super) fn ts_builder() -> TimestampMillisecondBuilder {
+    TimestampMillisecondBuilder::new().with_timezone("UTC")
+}
+
+pub(super) fn batch(schema: &SchemaRef, columns: Vec<ArrayRef>) -> RecordBatch {
+    // The builders below fill exactly the schema's columns, so this cannot
+    // fail unless the code itself is inconsistent.
+    RecordBatch::try_new(schema.clone(), columns).expect("columns match their schema")
+}
+
+/// Lower-case name of an activity, as written.
+pub fn activity_name(a: Activity) -> &'static str {
+    match a {
+        Activity::Home => "home",
+        Activity::Work => "work",
+        Activity::Education => "education",
+        Activity::Shopping => "shopping",
+        Activity::Leisure => "leisure",
+        Activity::Other => "other",
+        Activity::OutOfArea => "out_of_area",
+    }
+}
+
+/// Lower-case name of a trip mode, as written.
+pub fn mode_name(m: TripMode) -> &'static str {
+    match m {
+        TripMode::Walk => "walk",
+        TripMode::Bike => "bike",
+        TripMode::CarDriver => "car_driver",
+        TripMode::CarPassenger => "car_passenger",
+        TripMode::PublicTransport => "public_transport",
+    }
+}
+
+fn sex_name(s: Sex) -> &'static str {
+    match s {
+        Sex::Female => "F",
+        Sex::Male => "M",
+    }
+}
+
+fn occupation_name(o: Occupation) -> &'static str {
+    match o {
+        Occupation::Employed => "employed",
+        Occupation::Student => "student",
+        Occupation::Pupil => "pupil",
+        Occupation::Retired => "retired",
+        Occupation::Other => "other",
+    }
+}
+
+fn device_name(d: DeviceType) -> &'static str {
+    match d {
+        DeviceType::Smartphone => "smartphone",
+        DeviceType::FeaturePhone => "feature_phone",
+        DeviceType::Iot => "iot",
+    }
+}
+
+fn contract_name(c: Contract) -> &'static str {
+    match c {
+        Contract::Prepaid => "prepaid",
+        Contract::Postpaid => "postpaid",
+    }
+}
+
+/// Schema of `subscribers`.
+pub fn subscribers_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        field("subscriber_id", DataType::UInt32, false),
+        field("imsi", DataType::Utf8, false),
+        field("msisdn", DataType::Utf8, false),
+        field("imei", DataType::Utf8, false),
+        field("age", DataType::UInt8, false),
+        field("sex", dict_type(), false),
+        field("occupation", dict_type(), false),
+        field("has_car", DataType::Boolean, false),
+        field("device", dict_type(), false),
+        field("contract", dict_type(), false),
+        field("roamer", DataType::Boolean, false),
+        field("home_mcc", DataType::UInt16, false),
+        field("home_mnc", DataType::UInt16, false),
+        field("first_day", DataType::UInt16, true),
+        field("last_day", DataType::UInt16, true),
+        field("home_place_id", DataType::UInt32, false),
+        field("home_lon", DataType::Float64, false),
+        field("home_lat", DataType::Float64, false),
+        field("anchor_place_id", DataType::UInt32, true),
+        field("anchor_lon", DataType::Float64, true),
+        field("anchor_lat", DataType::Float64, true),
+    ]))
+}
+
+/// The `subscribers` table for a slice of subscribers.
+pub fn subscribers_batch(subscribers: &[Subscriber], map: &Map) -> RecordBatch {
+    let n = subscribers.len();
+    let mut id = UInt32Builder::with_capacity(n);
+    let mut imsi = StringBuilder::new();
+    let mut msisdn = StringBuilder::new();
+    let mut imei = StringBuilder::new();
+    let mut age = UInt8Builder::with_capacity(n);
+    let mut sex = StringDictionaryBuilder::<Int8Type>::new();
+    let mut occupation = StringDictionaryBuilder::<Int8Type>::new();
+    let mut has_car = BooleanBuilder::with_capacity(n);
+    let mut device = StringDictionaryBuilder::<Int8Type>::new();
+    let mut contract = StringDictionaryBuilder::<Int8Type>::new();
+    let mut roamer = BooleanBuilder::with_capacity(n);
+    let mut mcc = UInt16Builder::with_capacity(n);
+    let mut mnc = UInt16Builder::with_capacity(n);
+    let mut first_day = UInt16Builder::with_capacity(n);
+    let mut last_day = UInt16Builder::with_capacity(n);
+    let mut home = UInt32Builder::with_capacity(n);
+    let mut home_lon = Float64Builder::with_capacity(n);
+    let mut home_lat = Float64Builder::with_capacity(n);
+    let mut anchor = UInt32Builder::with_capacity(n);
+    let mut anchor_lon = Float64Builder::with_capacity(n);
+    let mut anchor_lat = Float64Builder::with_capacity(n);
+    for s in subscribers {
+        id.append_value(s.id.0);
+        imsi.append_value(format!("{:015}", s.imsi));
+        msisdn.append_value(s.msisdn.to_string());
+        imei.append_value(format!("{:015}", s.imei));
+        age.append_value(s.age);
+        sex.append_value(sex_name(s.sex));
+        occupation.append_value(occupation_name(s.occupation));
+        has_car.append_value(s.has_car);
+        device.append_value(device_name(s.device));
+        contract.append_value(contract_name(s.contract));
+        roamer.append_value(s.roaming.is_some());
+        // The MCC is the IMSI's first three digits, the MNC the next two.
+        mcc.append_value((s.imsi / 1_000_000_000_000) as u16);
+        mnc.append_value((s.imsi / 10_000_000_000 % 100) as u16);
+        first_day.append_option(s.roaming.map(|r| r.first_day as u16));
+        last_day.append_option(s.roaming.map(|r| r.last_day as u16));
+        let h = map.place(s.home);
+        let (lon, lat) = map.lon_lat(h.pos);
+        home.append_value(s.home.0);
+        home_lon.append_value(lon);
+        home_lat.append_value(lat);
+        match s.anchor {
+            Some(a) => {
+                let (lon, lat) = map.lon_lat(map.place(a).pos);
+                anchor.append_value(a.0);
+                anchor_lon.append_value(lon);
+                anchor_lat.append_value(lat);
+            }
+            None => {
+                anchor.append_null();
+                anchor_lon.append_null();
+                anchor_lat.append_null();
+            }
+        }
+    }
+    batch(
+        &subscribers_schema(),
+        vec![
+            Arc::new(id.finish()),
+            Arc::new(imsi.finish()),
+            Arc::new(msisdn.finish()),
+            Arc::new(imei.finish()),
+            Arc::new(age.finish()),
+            Arc::new(sex.finish()),
+            Arc::new(occupation.finish()),
+            Arc::new(has_car.finish()),
+            Arc::new(device.finish()),
+            Arc::new(contract.finish()),
+            Arc::new(roamer.finish()),
+            Arc::new(mcc.finish()),
+            Arc::new(mnc.finish()),
+            Arc::new(first_day.finish()),
+            Arc::new(last_day.finish()),
+            Arc::new(home.finish()),
+            Arc::new(home_lon.finish()),
+            Arc::new(home_lat.finish()),
+            Arc::new(anchor.finish()),
+            Arc::new(anchor_lon.finish()),
+            Arc::new(anchor_lat.finish()),
+        ],
+    )
+}
+
+/// Schema of `truth/stays`.
+pub fn stays_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        field("subscriber_id", DataType::UInt32, false),
+        field("start", ts_type(), false),
+        field("end", ts_type(), false),
+        field("activity", dict_type(), false),
+        field("place_id", DataType::UInt32, true),
+        field("lon", DataType::Float64, false),
+        field("lat", DataType::Float64, false),
+    ]))
+}
+
+/// Builds `truth/stays` batches row by row.
+#[derive(Default)]
+pub struct StaysBuilder {
+    subscriber: UInt32Builder,
+    start: TimestampMillisecondBuilder,
+    end: TimestampMillisecondBuilder,
+    activity: StringDictionaryBuilder<Int8Type>,
+    place: UInt32Builder,
+    lon: Float64Builder,
+    lat: Float64Builder,
+}
+
+impl StaysBuilder {
+    pub fn new() -> Self {
+        StaysBuilder {
+            start: ts_builder(),
+            end: ts_builder(),
+            ..Default::default()
+        }
+    }
+
+    pub fn append(&mut self, subscriber: u32, stay: &Stay, map: &Map) {
+        let (lon, lat) = map.lon_lat(stay.pos);
+        self.subscriber.append_value(subscriber);
+        self.start.append_value(stay.start * 1000);
+        self.end.append_value(stay.end * 1000);
+        self.activity.append_value(activity_name(stay.activity));
+        self.place.append_option(stay.place.map(|p| p.0));
+        self.lon.append_value(lon);
+        self.lat.append_value(lat);
+    }
+
+    pub fn len(&self) -> usize {
+        self.subscriber.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn finish(&mut self) -> RecordBatch {
+        batch(
+            &stays_schema(),
+            vec![
+                Arc::new(self.subscriber.finish()),
+                Arc::new(self.start.finish()),
+                Arc::new(self.end.finish()),
+                Arc::new(self.activity.finish()),
+                Arc::new(self.place.finish()),
+                Arc::new(self.lon.finish()),
+                Arc::new(self.lat.finish()),
+            ],
+        )
+    }
+}
+
+/// Schema of `truth/trips`.
+pub fn trips_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        field("subscriber_id", DataType::UInt32, false),
+        field("start", ts_type(), false),
+        field("end", ts_type(), false),
+        field("mode", dict_type(), false),
+        field("distance_m", DataType::Float64, false),
+        field("origin_place_id", DataType::UInt32, true),
+        field("destination_place_id", DataType::UInt32, true),
+        field("origin_activity", dict_type(), false),
+        field("destination_activity", dict_type(), false),
+        field("origin_lon", DataType::Float64, false),
+        field("origin_lat", DataType::Float64, false),
+        field("destination_lon", DataType::Float64, false),
+        field("destination_lat", DataType::Float64, false),
+    ]))
+}
+
+/// Builds `truth/trips` batches row by row.
+#[derive(Default)]
+pub struct TripsBuilder {
+    subscriber: UInt32Builder,
+    start: TimestampMillisecondBuilder,
+    end: TimestampMillisecondBuilder,
+    mode: StringDictionaryBuilder<Int8Type>,
+    distance: Float64Builder,
+    origin: UInt32Builder,
+    destination: UInt32Builder,
+    origin_activity: StringDictionaryBuilder<Int8Type>,
+    destination_activity: StringDictionaryBuilder<Int8Type>,
+    origin_lon: Float64Builder,
+    origin_lat: Float64Builder,
+    destination_lon: Float64Builder,
+    destination_lat: Float64Builder,
+}
+
+impl TripsBuilder {
+    pub fn new() -> Self {
+        TripsBuilder {
+            start: ts_builder(),
+            end: ts_builder(),
+            ..Default::default()
+        }
+    }
+
+    pub fn append(&mut self, subscriber: u32, trip: &Trip, days: &PersonDays, map: &Map) {
+        let from = &days.stays[trip.from_stay];
+        let to = &days.stays[trip.to_stay];
+        let (olon, olat) = map.lon_lat(from.pos);
+        let (dlon, dlat) = map.lon_lat(to.pos);
+        self.subscriber.append_value(subscriber);
+        self.start.append_value(trip.start * 1000);
+        self.end.append_value(trip.end * 1000);
+        self.mode.append_value(mode_name(trip.mode));
+        self.distance.append_value(trip.distance_m);
+        self.origin.append_option(from.place.map(|p| p.0));
+        self.destination.append_option(to.place.map(|p| p.0));
+        self.origin_activity
+            .append_value(activity_name(from.activity));
+        self.destination_activity
+            .append_value(activity_name(to.activity));
+        self.origin_lon.append_value(olon);
+        self.origin_lat.append_value(olat);
+        self.destination_lon.append_value(dlon);
+        self.destination_lat.append_value(dlat);
+    }
+
+    pub fn len(&self) -> usize {
+        self.subscriber.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    pub fn finish(&mut self) -> RecordBatch {
+        batch(
+            &trips_schema(),
+            vec![
+                Arc::new(self.subscriber.finish()),
+                Arc::new(self.start.finish()),
+                Arc::new(self.end.finish()),
+                Arc::new(self.mode.finish()),
+                Arc::new(self.distance.finish()),
+                Arc::new(self.origin.finish()),
+                Arc::new(self.destination.finish()),
+                Arc::new(self.origin_activity.finish()),
+                Arc::new(self.destination_activity.finish()),
+                Arc::new(self.origin_lon.finish()),
+                Arc::new(self.origin_lat.finish()),
+                Arc::new(self.destination_lon.finish()),
+                Arc::new(self.destination_lat.finish()),
+            ],
+        )
+    }
+}

@@ -1,0 +1,463 @@
+//! Reading a dataset that mobsynth wrote (Parquet, CSV or NDJSON) back into
+//! the record types the metrics take.
+//!
+//! The manifest says the format and the time zone. Positions are projected
+//! to planar metres around the centre of the cells, as the metrics measure
+//! distances in metres.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fs::File;
+use std::io::BufReader;
+use std::path::{Path, PathBuf};
+
+use arrow::array::{Array, ArrayRef, AsArray};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Float64Type, Int64Type, SchemaRef, UInt64Type};
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use super::{Activity, EventKind, EventRecord, Mode, PersonRecord, StayRecord, TripRecord};
+use crate::map::Projection;
+use crate::sink::files::plain_text_schema;
+use crate::sink::radio_tables::{cells_schema, events_schema};
+use crate::sink::tables::{stays_schema, subscribers_schema, trips_schema};
+
+/// A dataset that cannot be read; the message names the file.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct DatasetError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+fn err(path: &Path, message: impl std::fmt::Display) -> DatasetError {
+    DatasetError {
+        path: path.to_path_buf(),
+        message: message.to_string(),
+    }
+}
+
+/// A dataset's records, ready for the metrics.
+#[derive(Debug, Default)]
+pub struct LoadedDataset {
+    pub persons: Vec<PersonRecord>,
+    pub stays: Vec<StayRecord>,
+    pub trips: Vec<TripRecord>,
+    pub events: Vec<EventRecord>,
+    /// UTC offset of the region at the start of the period, seconds.
+    pub local_offset_s: i64,
+    /// Diagonal of the cells' bounding box, metres.
+    pub diameter_m: Option<f64>,
+    pub seed: u64,
+    pub scenario_name: String,
+    /// Subscribers kept when sampling, and in the dataset.
+    pub sampled: Option<(usize, usize)>,
+}
+
+/// The parts of the manifest the reader needs.
+#[derive(serde::Deserialize)]
+struct Manifest {
+    format: String,
+    seed: u64,
+    scenario_name: String,
+    timezone: String,
+    period_start: String,
+    files: Vec<ManifestFile>,
+}
+
+#[derive(serde::Deserialize)]
+struct ManifestFile {
+    path: String,
+    table: String,
+}
+
+/// Reads `dir`. With `sample`, keeps only that many subscribers, chosen by a
+/// hash of their id and the seed (the same ones every time).
+pub fn load(dir: &Path, sample: Option<usize>) -> Result<LoadedDataset, DatasetError> {
+    let manifest_path = dir.join("manifest.json");
+    let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
+        err(
+            &manifest_path,
+            format!("cannot read the dataset's manifest: {e}"),
+        )
+    })?;
+    let manifest: Manifest = serde_json::from_str(&text)
+        .map_err(|e| err(&manifest_path, format!("not a mobsynth manifest: {e}")))?;
+    let local_offset_s = local_offset(&manifest).map_err(|m| err(&manifest_path, m))?;
+    let reader = TableReader {
+        dir,
+        format: manifest.format.clone(),
+        files: &manifest.files,
+    };
+
+    let subscribers = reader.read("subscribers", subscribers_schema())?;
+    let mut persons = Vec::new();
+    for b in &subscribers {
+        let id = column_u64(b, "subscriber_id", &reader.dir.join("subscribers"))?;
+        let age = column_u64(b, "age", &reader.dir.join("subscribers"))?;
+        let roamer = b
+            .column_by_name("roamer")
+            .and_then(|c| c.as_boolean_opt().cloned())
+            .ok_or_else(|| err(dir, "subscribers: column `roamer` missing"))?;
+        for i in 0..b.num_rows() {
+            persons.push(PersonRecord {
+                subscriber: id[i],
+                age: age[i].min(255) as u8,
+                resident: !roamer.value(i),
+            });
+        }
+    }
+    let total = persons.len();
+    let keep: Option<std::collections::BTreeSet<u64>> = sample.filter(|&n| n < total).map(|n| {
+        let mut ranked: Vec<(u64, u64)> = persons
+            .iter()
+            .map(|p| {
+                (
+                    crate::rng::key_hash(
+                        manifest.seed,
+                        crate::rng::Purpose::Validate,
+                        p.subscriber,
+                        0,
+                    ),
+                    p.subscriber,
+                )
+            })
+            .collect();
+        ranked.sort_unstable();
+        ranked.into_iter().take(n).map(|(_, id)| id).collect()
+    });
+    let kept = |id: u64| keep.as_ref().is_none_or(|k| k.contains(&id));
+    persons.retain(|p| kept(p.subscriber));
+
+    // The cells fix the projection: the network covers the map.
+    let cells = reader.read("cells", cells_schema())?;
+    let mut cell_lonlat: HashMap<u64, (f64, f64)> = HashMap::new();
+    for b in &cells {
+        let p = dir.join("cells");
+        let (id, lon, lat) = (
+            column_u64(b, "cell_id", &p)?,
+            column_f64(b, "lon", &p)?,
+            column_f64(b, "lat", &p)?,
+        );
+        for i in 0..b.num_rows() {
+            cell_lonlat.insert(id[i], (lon[i], lat[i]));
+        }
+    }
+    let (mut min_lon, mut max_lon, mut min_lat, mut max_lat) =
+        (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for &(lon, lat) in cell_lonlat.values() {
+        min_lon = min_lon.min(lon);
+        max_lon = max_lon.max(lon);
+        min_lat = min_lat.min(lat);
+        max_lat = max_lat.max(lat);
+    }
+    let projection = if cell_lonlat.is_empty() {
+        Projection::new(0.0, 0.0)
+    } else {
+        Projection::new((min_lon + max_lon) / 2.0, (min_lat + max_lat) / 2.0)
+    };
+    let diameter_m = (!cell_lonlat.is_empty()).then(|| {
+        let a = projection.to_xy(min_lon, min_lat);
+        let b = projection.to_xy(max_lon, max_lat);
+        crate::map::distance(a, b)
+    });
+
+    let mut stays = Vec::new();
+    for b in reader.read("truth/stays", stays_schema())? {
+        let p = dir.join("truth/stays");
+        let (sub, start, end) = (
+            column_u64(&b, "subscriber_id", &p)?,
+            column_ms(&b, "start", &p)?,
+            column_ms(&b, "end", &p)?,
+        );
+        let activity = column_str(&b, "activity", &p)?;
+        let place = b
+            .column_by_name("place_id")
+            .cloned()
+            .ok_or_else(|| err(&p, "column `place_id` missing"))?;
+        let place = cast(&place, &DataType::UInt64).map_err(|e| err(&p, e))?;
+        let place = place.as_primitive::<UInt64Type>();
+        let (lon, lat) = (column_f64(&b, "lon", &p)?, column_f64(&b, "lat", &p)?);
+        for i in 0..b.num_rows() {
+            if !kept(sub[i]) {
+                continue;
+            }
+            let xy = projection.to_xy(lon[i], lat[i]);
+            stays.push(StayRecord {
+                subscriber: sub[i],
+                start_s: start[i].div_euclid(1000),
+                end_s: end[i].div_euclid(1000),
+                // Out-of-area stays have no place; they all count as one elsewhere.
+                place: if place.is_null(i) {
+                    u64::MAX
+                } else {
+                    place.value(i)
+                },
+                x_m: xy.x,
+                y_m: xy.y,
+                activity: parse_activity(&activity[i])
+                    .ok_or_else(|| err(&p, format!("unknown activity {:?}", activity[i])))?,
+            });
+        }
+    }
+    stays.sort_by_key(|s| (s.subscriber, s.start_s));
+
+    let mut trips = Vec::new();
+    for b in reader.read("truth/trips", trips_schema())? {
+        let p = dir.join("truth/trips");
+        let (sub, start, end) = (
+            column_u64(&b, "subscriber_id", &p)?,
+            column_ms(&b, "start", &p)?,
+            column_ms(&b, "end", &p)?,
+        );
+        let mode = column_str(&b, "mode", &p)?;
+        let dist = column_f64(&b, "distance_m", &p)?;
+        let (from, to) = (
+            column_str(&b, "origin_activity", &p)?,
+            column_str(&b, "destination_activity", &p)?,
+        );
+        for i in 0..b.num_rows() {
+            if !kept(sub[i]) {
+                continue;
+            }
+            let activity = |s: &str| {
+                parse_activity(s).ok_or_else(|| err(&p, format!("unknown activity {s:?}")))
+            };
+            trips.push(TripRecord {
+                subscriber: sub[i],
+                start_s: start[i].div_euclid(1000),
+                end_s: end[i].div_euclid(1000),
+                mode: parse_mode(&mode[i])
+                    .ok_or_else(|| err(&p, format!("unknown mode {:?}", mode[i])))?,
+                distance_m: dist[i],
+                from_activity: activity(&from[i])?,
+                to_activity: activity(&to[i])?,
+            });
+        }
+    }
+    trips.sort_by_key(|t| (t.subscriber, t.start_s));
+
+    let mut events = Vec::new();
+    for b in reader.read("events", events_schema())? {
+        let p = dir.join("events");
+        let (sub, time, cell) = (
+            column_u64(&b, "subscriber_id", &p)?,
+            column_ms(&b, "timestamp", &p)?,
+            column_u64(&b, "cell_id", &p)?,
+        );
+        let kind = column_str(&b, "event_type", &p)?;
+        for i in 0..b.num_rows() {
+            if !kept(sub[i]) {
+                continue;
+            }
+            let (lon, lat) = cell_lonlat
+                .get(&cell[i])
+                .copied()
+                .ok_or_else(|| err(&p, format!("cell {} is not in the cells table", cell[i])))?;
+            let xy = projection.to_xy(lon, lat);
+            events.push(EventRecord {
+                subscriber: sub[i],
+                time_s: time[i].div_euclid(1000),
+                kind: parse_kind(&kind[i])
+                    .ok_or_else(|| err(&p, format!("unknown event type {:?}", kind[i])))?,
+                cell: cell[i],
+                cell_x_m: xy.x,
+                cell_y_m: xy.y,
+            });
+        }
+    }
+    events.sort_by_key(|e| (e.subscriber, e.time_s));
+
+    Ok(LoadedDataset {
+        sampled: keep.as_ref().map(|k| (k.len(), total)),
+        persons,
+        stays,
+        trips,
+        events,
+        local_offset_s,
+        diameter_m,
+        seed: manifest.seed,
+        scenario_name: manifest.scenario_name,
+    })
+}
+
+fn local_offset(m: &Manifest) -> Result<i64, String> {
+    let tz = jiff::tz::TimeZone::get(&m.timezone)
+        .map_err(|e| format!("time zone {:?}: {e}", m.timezone))?;
+    let start: jiff::Timestamp = m
+        .period_start
+        .parse()
+        .map_err(|e| format!("period_start {:?}: {e}", m.period_start))?;
+    Ok(tz.to_offset(start).seconds() as i64)
+}
+
+struct TableReader<'a> {
+    dir: &'a Path,
+    format: String,
+    files: &'a [ManifestFile],
+}
+
+impl TableReader<'_> {
+    /// Every batch of `table`, in manifest order (the files' path order).
+    fn read(&self, table: &str, schema: SchemaRef) -> Result<Vec<RecordBatch>, DatasetError> {
+        let mut out = Vec::new();
+        for f in self.files.iter().filter(|f| f.table == table) {
+            let path = self.dir.join(&f.path);
+            let file = File::open(&path).map_err(|e| err(&path, format!("cannot open: {e}")))?;
+            match self.format.as_str() {
+                "parquet" => {
+                    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+                        .and_then(|b| b.build())
+                        .map_err(|e| err(&path, e))?;
+                    for b in reader {
+                        out.push(b.map_err(|e| err(&path, e))?);
+                    }
+                }
+                "csv" => {
+                    let reader = arrow::csv::ReaderBuilder::new(plain_text_schema(&schema))
+                        .with_header(true)
+                        .build(BufReader::new(file))
+                        .map_err(|e| err(&path, e))?;
+                    for b in reader {
+                        out.push(b.map_err(|e| err(&path, e))?);
+                    }
+                }
+                "ndjson" => {
+                    let reader = arrow::json::ReaderBuilder::new(plain_text_schema(&schema))
+                        .build(BufReader::new(file))
+                        .map_err(|e| err(&path, e))?;
+                    for b in reader {
+                        out.push(b.map_err(|e| err(&path, e))?);
+                    }
+                }
+                other => {
+                    return Err(err(
+                        &path,
+                        format!("unknown format {other:?} in the manifest"),
+                    ));
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn column(
+    b: &RecordBatch,
+    name: &str,
+    to: &DataType,
+    path: &Path,
+) -> Result<ArrayRef, DatasetError> {
+    let c = b
+        .column_by_name(name)
+        .ok_or_else(|| err(path, format!("column `{name}` missing")))?;
+    cast(c, to).map_err(|e| err(path, format!("column `{name}`: {e}")))
+}
+
+fn column_u64(b: &RecordBatch, name: &str, path: &Path) -> Result<Vec<u64>, DatasetError> {
+    let c = column(b, name, &DataType::UInt64, path)?;
+    Ok(c.as_primitive::<UInt64Type>().values().to_vec())
+}
+
+fn column_f64(b: &RecordBatch, name: &str, path: &Path) -> Result<Vec<f64>, DatasetError> {
+    let c = column(b, name, &DataType::Float64, path)?;
+    Ok(c.as_primitive::<Float64Type>().values().to_vec())
+}
+
+/// A timestamp column as milliseconds since the epoch.
+fn column_ms(b: &RecordBatch, name: &str, path: &Path) -> Result<Vec<i64>, DatasetError> {
+    let c = b
+        .column_by_name(name)
+        .ok_or_else(|| err(path, format!("column `{name}` missing")))?;
+    let c = match c.data_type() {
+        DataType::Timestamp(arrow::datatypes::TimeUnit::Millisecond, _) => {
+            cast(c, &DataType::Int64)
+        }
+        DataType::Timestamp(..) => cast(
+            c,
+            &DataType::Timestamp(arrow::datatypes::TimeUnit::Millisecond, None),
+        )
+        .and_then(|c| cast(&c, &DataType::Int64)),
+        _ => cast(c, &DataType::Int64),
+    }
+    .map_err(|e| err(path, format!("column `{name}`: {e}")))?;
+    Ok(c.as_primitive::<Int64Type>().values().to_vec())
+}
+
+fn column_str(b: &RecordBatch, name: &str, path: &Path) -> Result<Vec<String>, DatasetError> {
+    let c = column(b, name, &DataType::Utf8, path)?;
+    let s = c.as_string::<i32>();
+    Ok((0..s.len()).map(|i| s.value(i).to_string()).collect())
+}
+
+fn parse_activity(s: &str) -> Option<Activity> {
+    Some(match s {
+        "home" => Activity::Home,
+        "work" => Activity::Work,
+        "education" => Activity::Education,
+        "shopping" => Activity::Shopping,
+        "leisure" => Activity::Leisure,
+        "other" => Activity::Other,
+        "out_of_area" => Activity::OutOfArea,
+        _ => return None,
+    })
+}
+
+fn parse_mode(s: &str) -> Option<Mode> {
+    Some(match s {
+        "walk" => Mode::Walk,
+        "bike" => Mode::Bike,
+        "car_driver" => Mode::CarDriver,
+        "car_passenger" => Mode::CarPassenger,
+        "public_transport" => Mode::PublicTransport,
+        _ => return None,
+    })
+}
+
+fn parse_kind(s: &str) -> Option<EventKind> {
+    Some(match s {
+        "ATTACH" => EventKind::Attach,
+        "DETACH" => EventKind::Detach,
+        "TAU_PERIODIC" => EventKind::TauPeriodic,
+        "TAU_AREA_CHANGE" => EventKind::TauAreaChange,
+        "HANDOVER" => EventKind::Handover,
+        "VOICE_MO" => EventKind::VoiceMo,
+        "VOICE_MT" => EventKind::VoiceMt,
+        "SMS_MO" => EventKind::SmsMo,
+        "SMS_MT" => EventKind::SmsMt,
+        "DATA_SESSION" => EventKind::DataSession,
+        _ => return None,
+    })
+}
+
+/// Row counts per table, for the report header.
+pub fn counts(d: &LoadedDataset) -> BTreeMap<&'static str, usize> {
+    BTreeMap::from([
+        ("subscribers", d.persons.len()),
+        ("stays", d.stays.len()),
+        ("trips", d.trips.len()),
+        ("events", d.events.len()),
+    ])
+}
+
+/// Every metric the dataset supports: from the truth tables, then from the
+/// events alone. Motifs and unicity are the costly ones; `sample` in
+/// [`load`] bounds them.
+pub fn evaluate(d: &LoadedDataset) -> Vec<super::Metric> {
+    let config = super::Config {
+        local_offset_s: d.local_offset_s,
+        seed: d.seed,
+        map_diameter_m: d.diameter_m,
+        ..super::Config::default()
+    };
+    let mut metrics = Vec::new();
+    if !d.stays.is_empty() {
+        metrics.extend(super::truth_metrics(
+            &d.persons, &d.stays, &d.trips, &config,
+        ));
+    }
+    if !d.events.is_empty() {
+        metrics.extend(super::event_metrics(&d.events, &config));
+    }
+    metrics
+}

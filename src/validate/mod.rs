@@ -1,0 +1,474 @@
+//! Realism metrics: how a synthetic dataset compares with the published laws
+//! of human mobility and phone activity.
+//!
+//! The module owns the plain record types it measures ([`StayRecord`],
+//! [`TripRecord`], [`PersonRecord`], [`EventRecord`]), one function per
+//! metric, the fitters behind them ([`fit`]) and the HTML and terminal
+//! reports ([`report`]). Metric code does no I/O: callers load the records
+//! and pass slices.
+//!
+//! Every result is deterministic. Sampling uses a seeded `Pcg64Mcg`, and no
+//! result depends on hash-map iteration order.
+//!
+//! Local time: the simulated region is assumed to be in one zone with a fixed
+//! UTC offset for the whole run (`local_offset_s`, seconds east of UTC).
+//! Daylight-saving changes within a run shift the day boundary by an hour on
+//! the affected days, which these aggregate metrics tolerate. Public holidays
+//! are not known here, so only Sundays count as Sundays.
+
+pub mod activity;
+mod charts;
+pub mod dataset;
+pub mod fit;
+pub mod mobility;
+pub mod motifs;
+pub mod report;
+pub mod survey;
+
+use serde::Serialize;
+use std::collections::BTreeMap;
+
+pub use activity::event_metrics;
+pub use mobility::truth_metrics;
+
+/// Seconds in a day.
+pub const DAY_S: i64 = 86_400;
+
+/// What a person is doing during a stay.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Activity {
+    Home,
+    Work,
+    Education,
+    Shopping,
+    Leisure,
+    Other,
+    /// Outside the simulated region.
+    OutOfArea,
+}
+
+/// Transport mode of a trip.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum Mode {
+    Walk,
+    Bike,
+    CarDriver,
+    CarPassenger,
+    PublicTransport,
+}
+
+impl Mode {
+    /// All modes, in reporting order.
+    pub const ALL: [Mode; 5] = [
+        Mode::Walk,
+        Mode::Bike,
+        Mode::CarDriver,
+        Mode::CarPassenger,
+        Mode::PublicTransport,
+    ];
+}
+
+/// Kind of a network event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub enum EventKind {
+    Attach,
+    Detach,
+    TauPeriodic,
+    TauAreaChange,
+    Handover,
+    VoiceMo,
+    VoiceMt,
+    SmsMo,
+    SmsMt,
+    DataSession,
+}
+
+impl EventKind {
+    /// Whether the event is user activity (voice, SMS, data) rather than
+    /// signalling.
+    pub fn is_activity(self) -> bool {
+        matches!(
+            self,
+            EventKind::VoiceMo
+                | EventKind::VoiceMt
+                | EventKind::SmsMo
+                | EventKind::SmsMt
+                | EventKind::DataSession
+        )
+    }
+
+    /// Whether the event is a voice call.
+    pub fn is_voice(self) -> bool {
+        matches!(self, EventKind::VoiceMo | EventKind::VoiceMt)
+    }
+}
+
+/// One ground-truth stay. Times are UTC seconds; x/y are metres in a local
+/// planar projection.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct StayRecord {
+    pub subscriber: u64,
+    pub start_s: i64,
+    pub end_s: i64,
+    pub place: u64,
+    pub x_m: f64,
+    pub y_m: f64,
+    pub activity: Activity,
+}
+
+/// One ground-truth trip. Times are UTC seconds; distance in metres.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct TripRecord {
+    pub subscriber: u64,
+    pub start_s: i64,
+    pub end_s: i64,
+    pub mode: Mode,
+    pub distance_m: f64,
+    pub from_activity: Activity,
+    pub to_activity: Activity,
+}
+
+/// Demographics needed by the survey-based metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct PersonRecord {
+    pub subscriber: u64,
+    pub age: u8,
+    /// False for inbound roamers, who are not part of a travel survey.
+    pub resident: bool,
+}
+
+/// One observable network event, located at its serving cell.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct EventRecord {
+    pub subscriber: u64,
+    pub time_s: i64,
+    pub kind: EventKind,
+    pub cell: u64,
+    pub cell_x_m: f64,
+    pub cell_y_m: f64,
+}
+
+/// Settings shared by all metrics.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Config {
+    /// Local time minus UTC, in seconds, fixed for the run.
+    pub local_offset_s: i64,
+    /// Seed for sampled metrics (unicity).
+    pub seed: u64,
+    /// Largest distance the map allows, in metres. `None` takes the diagonal
+    /// of the bounding box of the observed positions.
+    pub map_diameter_m: Option<f64>,
+    /// Subscribers sampled for the unicity test.
+    pub unicity_sample: usize,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            local_offset_s: 0,
+            seed: 0x6d6f_6273_796e_7468,
+            map_diameter_m: None,
+            unicity_sample: 2_000,
+        }
+    }
+}
+
+/// One measured metric, judged against its published band.
+#[derive(Debug, Clone, Serialize)]
+pub struct Metric {
+    /// Stable identifier, e.g. `truth.trips_per_day`.
+    pub id: &'static str,
+    /// Human-readable name.
+    pub name: &'static str,
+    /// Measured value; NaN when the data cannot support the metric.
+    pub value: f64,
+    /// Inclusive band a realistic dataset lands in.
+    pub band: Option<(f64, f64)>,
+    /// The published value, as a sentence fragment.
+    pub published: &'static str,
+    /// Where the published value comes from.
+    pub source: &'static str,
+    /// `None` when the metric was not judged (no data, too short a run, or
+    /// no band).
+    pub passed: Option<bool>,
+    /// Supporting numbers and any caveat.
+    pub detail: String,
+    /// The distribution behind the value, for the report.
+    pub plot: Option<Plot>,
+}
+
+/// Static description of a metric: what it is and what it should be.
+#[derive(Debug, Clone, Copy)]
+pub struct Spec {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub band: Option<(f64, f64)>,
+    pub published: &'static str,
+    pub source: &'static str,
+}
+
+impl Metric {
+    /// A metric judged by whether `value` lies inside the spec's band.
+    pub fn judged(spec: &Spec, value: f64, detail: String) -> Metric {
+        let passed = match spec.band {
+            Some((lo, hi)) if value.is_finite() => Some(value >= lo && value <= hi),
+            _ => None,
+        };
+        Metric {
+            id: spec.id,
+            name: spec.name,
+            value,
+            band: spec.band,
+            published: spec.published,
+            source: spec.source,
+            passed,
+            detail,
+            plot: None,
+        }
+    }
+
+    /// A metric whose data are missing or insufficient.
+    pub fn missing(spec: &Spec, why: &str) -> Metric {
+        let mut m = Metric::judged(spec, f64::NAN, why.to_string());
+        m.passed = None;
+        m
+    }
+
+    /// Attaches a plot.
+    pub fn with_plot(mut self, plot: Plot) -> Metric {
+        self.plot = Some(plot);
+        self
+    }
+
+    /// Overrides the verdict, for metrics judged on shape rather than a band.
+    pub fn with_verdict(mut self, passed: Option<bool>) -> Metric {
+        self.passed = passed;
+        self
+    }
+}
+
+/// A curve for a log-log chart.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Series {
+    pub label: String,
+    pub points: Vec<(f64, f64)>,
+    /// Drawn as a line (a fitted or published law) rather than as markers.
+    pub line: bool,
+}
+
+/// The distribution behind a metric.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum Plot {
+    /// Curves on log-log axes, typically an empirical CCDF with a law.
+    LogLog {
+        x_label: String,
+        y_label: String,
+        series: Vec<Series>,
+    },
+    /// Bars per category, optionally with published reference values.
+    Bars {
+        y_label: String,
+        labels: Vec<String>,
+        measured: Vec<f64>,
+        reference: Option<Vec<f64>>,
+    },
+}
+
+/// Local calendar day number (days since 1970-01-01 local).
+pub fn local_day(time_s: i64, local_offset_s: i64) -> i64 {
+    (time_s + local_offset_s).div_euclid(DAY_S)
+}
+
+/// Local seconds since midnight.
+pub fn local_second_of_day(time_s: i64, local_offset_s: i64) -> i64 {
+    (time_s + local_offset_s).rem_euclid(DAY_S)
+}
+
+/// Day of week of a local day number, 0 = Monday … 6 = Sunday.
+pub fn weekday(day: i64) -> u8 {
+    // 1970-01-01 was a Thursday.
+    (day + 3).rem_euclid(7) as u8
+}
+
+/// The local days a run covers, inclusive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DayRange {
+    pub first: i64,
+    pub last: i64,
+}
+
+impl DayRange {
+    /// Number of days.
+    pub fn len(&self) -> i64 {
+        self.last - self.first + 1
+    }
+
+    /// Whether the range holds no day.
+    pub fn is_empty(&self) -> bool {
+        self.len() <= 0
+    }
+
+    /// Days from the first stay start to the last stay end.
+    ///
+    /// A run ending exactly at midnight does not count the next day.
+    pub fn from_stays(stays: &[StayRecord], local_offset_s: i64) -> Option<DayRange> {
+        let start = stays.iter().map(|s| s.start_s).min()?;
+        let end = stays.iter().map(|s| s.end_s.max(s.start_s + 1)).max()?;
+        Some(DayRange {
+            first: local_day(start, local_offset_s),
+            last: local_day(end - 1, local_offset_s),
+        })
+    }
+
+    /// Days from the first to the last event.
+    pub fn from_events(events: &[EventRecord], local_offset_s: i64) -> Option<DayRange> {
+        let start = events.iter().map(|e| e.time_s).min()?;
+        let end = events.iter().map(|e| e.time_s).max()?;
+        Some(DayRange {
+            first: local_day(start, local_offset_s),
+            last: local_day(end, local_offset_s),
+        })
+    }
+}
+
+/// A maximal run of consecutive stays at one place: one visit.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Visit {
+    pub place: u64,
+    pub start_s: i64,
+    pub end_s: i64,
+    pub x_m: f64,
+    pub y_m: f64,
+    pub activity: Activity,
+}
+
+impl Visit {
+    /// Straight-line distance to another visit, in metres.
+    pub fn distance_to(&self, other: &Visit) -> f64 {
+        (self.x_m - other.x_m).hypot(self.y_m - other.y_m)
+    }
+}
+
+/// Each subscriber's visits in time order, subscribers in id order.
+///
+/// Consecutive stays at the same place are merged, so a stay split at
+/// midnight by the simulator counts as one visit.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Trajectories {
+    pub people: Vec<(u64, Vec<Visit>)>,
+}
+
+impl Trajectories {
+    /// Groups and merges ground-truth stays.
+    pub fn from_stays(stays: &[StayRecord]) -> Trajectories {
+        let mut by_sub: BTreeMap<u64, Vec<&StayRecord>> = BTreeMap::new();
+        for s in stays {
+            by_sub.entry(s.subscriber).or_default().push(s);
+        }
+        let people = by_sub
+            .into_iter()
+            .map(|(sub, mut list)| {
+                list.sort_by_key(|s| (s.start_s, s.end_s, s.place));
+                let visits = merge_runs(list.iter().map(|s| Visit {
+                    place: s.place,
+                    start_s: s.start_s,
+                    end_s: s.end_s,
+                    x_m: s.x_m,
+                    y_m: s.y_m,
+                    activity: s.activity,
+                }));
+                (sub, visits)
+            })
+            .collect();
+        Trajectories { people }
+    }
+
+    /// Diagonal of the bounding box of all visit positions, in metres.
+    pub fn extent_m(&self) -> f64 {
+        let mut bb = (
+            f64::INFINITY,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NEG_INFINITY,
+        );
+        for v in self.people.iter().flat_map(|(_, vs)| vs) {
+            bb = (
+                bb.0.min(v.x_m),
+                bb.1.min(v.y_m),
+                bb.2.max(v.x_m),
+                bb.3.max(v.y_m),
+            );
+        }
+        if bb.0.is_finite() {
+            (bb.2 - bb.0).hypot(bb.3 - bb.1)
+        } else {
+            0.0
+        }
+    }
+}
+
+/// Merges consecutive visits to the same place.
+pub(crate) fn merge_runs<I: IntoIterator<Item = Visit>>(visits: I) -> Vec<Visit> {
+    let mut out: Vec<Visit> = Vec::new();
+    for v in visits {
+        match out.last_mut() {
+            Some(last) if last.place == v.place => last.end_s = last.end_s.max(v.end_s),
+            _ => out.push(v),
+        }
+    }
+    out
+}
+
+/// Sorted copy of the finite values.
+pub(crate) fn sorted_finite(values: impl IntoIterator<Item = f64>) -> Vec<f64> {
+    let mut v: Vec<f64> = values.into_iter().filter(|x| x.is_finite()).collect();
+    v.sort_by(f64::total_cmp);
+    v
+}
+
+/// Mean of a slice; NaN when empty.
+pub(crate) fn mean(values: &[f64]) -> f64 {
+    if values.is_empty() {
+        f64::NAN
+    } else {
+        values.iter().sum::<f64>() / values.len() as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weekdays_and_local_days() {
+        // 2026-03-01 is a Sunday; 2026-03-02 a Monday.
+        let sunday_noon_utc = 1_772_366_400;
+        let day = local_day(sunday_noon_utc, 3600);
+        assert_eq!(weekday(day), 6);
+        assert_eq!(weekday(day + 1), 0);
+        // 23:30 UTC on Sunday is 00:30 Monday at UTC+1.
+        let late = sunday_noon_utc + 11 * 3600 + 1800;
+        assert_eq!(local_day(late, 3600), day + 1);
+        assert_eq!(local_second_of_day(late, 3600), 1800);
+    }
+
+    #[test]
+    fn consecutive_stays_at_one_place_merge() {
+        let s = |start, end, place| StayRecord {
+            subscriber: 1,
+            start_s: start,
+            end_s: end,
+            place,
+            x_m: 0.0,
+            y_m: 0.0,
+            activity: Activity::Home,
+        };
+        let t = Trajectories::from_stays(&[s(100, 200, 2), s(0, 100, 1), s(200, 300, 2)]);
+        let places: Vec<(u64, i64, i64)> = t.people[0]
+            .1
+            .iter()
+            .map(|v| (v.place, v.start_s, v.end_s))
+            .collect();
+        assert_eq!(places, vec![(1, 0, 100), (2, 100, 300)]);
+    }
+}

@@ -1,0 +1,271 @@
+//! Whole runs through the binary: determinism across threads and parts,
+//! the user's data kept safe, the event stream, the pinned CI fixture.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use arrow::array::AsArray;
+use arrow::datatypes::UInt64Type;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mobsynth-dataset-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+fn mobsynth(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mobsynth"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn small_run(out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec![
+        "run",
+        "--subscribers",
+        "150",
+        "--days",
+        "2",
+        "--quiet",
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    let o = mobsynth(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    o
+}
+
+/// Every file under `dir` with its bytes, by relative path.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    fn walk(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                let rel = p
+                    .strip_prefix(root)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.insert(rel, std::fs::read(&p).unwrap());
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    walk(dir, dir, &mut out);
+    out
+}
+
+fn u64_column(path: &Path, column: &str) -> Vec<u64> {
+    let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap())
+        .unwrap()
+        .build()
+        .unwrap();
+    let mut out = Vec::new();
+    for batch in reader {
+        let batch = batch.unwrap();
+        let col = batch.column_by_name(column).unwrap();
+        let col = col.as_primitive::<UInt64Type>();
+        out.extend(col.values().iter().copied());
+    }
+    out
+}
+
+#[test]
+fn one_thread_and_two_threads_write_the_same_bytes() {
+    let (a, b) = (scratch("t1"), scratch("t2"));
+    small_run(&a, &["--threads", "1"]);
+    small_run(&b, &["--threads", "2"]);
+    let (fa, fb) = (files(&a), files(&b));
+    assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
+    for (name, bytes) in &fa {
+        assert!(bytes == &fb[name], "{name} differs between 1 and 2 threads");
+    }
+    for table in ["subscribers.parquet", "cells.parquet", "manifest.json"] {
+        assert!(fa.contains_key(table), "{table} missing: {:?}", fa.keys());
+    }
+    for table in [
+        "events/",
+        "truth/stays/",
+        "truth/trips/",
+        "truth/event_positions/",
+    ] {
+        assert!(fa.keys().any(|k| k.starts_with(table)), "{table} missing");
+    }
+}
+
+#[test]
+fn the_parts_together_hold_exactly_the_rows_of_one_run() {
+    let whole = scratch("whole");
+    small_run(&whole, &[]);
+    let mut from_parts: Vec<u64> = Vec::new();
+    for k in 0..3 {
+        let dir = scratch(&format!("part{k}"));
+        small_run(&dir, &["--parts", "3", "--part", &k.to_string()]);
+        for (name, _) in files(&dir) {
+            if name.starts_with("events/") {
+                from_parts.extend(u64_column(&dir.join(&name), "event_id"));
+            }
+        }
+    }
+    let mut from_whole: Vec<u64> = Vec::new();
+    for (name, _) in files(&whole) {
+        if name.starts_with("events/") {
+            from_whole.extend(u64_column(&whole.join(&name), "event_id"));
+        }
+    }
+    assert!(!from_whole.is_empty());
+    from_parts.sort_unstable();
+    from_whole.sort_unstable();
+    assert_eq!(from_parts, from_whole);
+}
+
+#[test]
+fn a_non_empty_output_directory_is_kept_unless_overwrite_is_given() {
+    let dir = scratch("keep");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("thesis.tex"), "years of work").unwrap();
+    let o = mobsynth(&[
+        "run",
+        "--subscribers",
+        "20",
+        "--days",
+        "1",
+        "--quiet",
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("not empty") && err.contains("--overwrite"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("thesis.tex")).unwrap(),
+        "years of work"
+    );
+    small_run(&dir, &["--overwrite"]);
+    assert!(!dir.join("thesis.tex").exists());
+}
+
+#[test]
+fn the_stream_is_in_time_order_and_parses() {
+    let o = mobsynth(&[
+        "run",
+        "--subscribers",
+        "60",
+        "--days",
+        "1",
+        "--quiet",
+        "--stdout",
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    let mut last = String::new();
+    let mut n = 0;
+    for line in text.lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let ts = v["timestamp"].as_str().unwrap().to_string();
+        assert!(ts >= last, "{ts} after {last}");
+        assert!(v.get("lon").is_none(), "truth leaked into the log");
+        last = ts;
+        n += 1;
+    }
+    assert!(n > 100, "{n} events");
+}
+
+#[test]
+fn a_closed_pipe_ends_the_stream_with_success() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mobsynth"))
+        .args([
+            "run",
+            "--subscribers",
+            "200",
+            "--days",
+            "1",
+            "--quiet",
+            "--stdout",
+            "--format",
+            "csv",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let mut first = [0u8; 64];
+    std::io::Read::read_exact(&mut stdout, &mut first).unwrap();
+    assert!(first.starts_with(b"event_id,timestamp,"));
+    drop(stdout);
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+fn interrupt_mid_run(signal: &str) {
+    let dir = scratch(&format!("interrupted-{signal}"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mobsynth"))
+        .args([
+            "run",
+            "--subscribers",
+            "40000",
+            "--days",
+            "3",
+            "--quiet",
+            "-o",
+            dir.to_str().unwrap(),
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the run is writing, then interrupt it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !dir.join("subscribers.parquet.tmp").exists() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let status = Command::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{err}");
+    assert!(
+        err.contains("interrupted") && err.contains("incomplete"),
+        "{err}"
+    );
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["completed"], false);
+    for name in files(&dir).keys() {
+        assert!(!name.ends_with(".tmp"), "partial file left: {name}");
+    }
+}
+
+#[test]
+fn sigint_leaves_only_complete_files_and_an_incomplete_manifest() {
+    interrupt_mid_run("-INT");
+}
+
+#[test]
+fn sigterm_leaves_only_complete_files_and_an_incomplete_manifest() {
+    interrupt_mid_run("-TERM");
+}

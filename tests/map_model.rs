@@ -1,0 +1,213 @@
+//! The map model on the real extracts: graph invariants, snapping, routing.
+
+use std::path::{Path, PathBuf};
+
+use mobsynth::map::osm::read_pbf;
+use mobsynth::map::{Map, PlaceClass, TravelMode, distance};
+use mobsynth::rng::{Purpose, stream};
+use mobsynth::routing::Router;
+use rand::RngExt;
+
+fn bundled() -> PathBuf {
+    PathBuf::from("scenarios/maps/liechtenstein.osm.pbf")
+}
+
+/// The extracts that come with the project's shared data, when present.
+fn shared(name: &str) -> Option<PathBuf> {
+    let p = Path::new("../shared/data/osm").join(name);
+    p.exists().then_some(p)
+}
+
+fn all_maps() -> Vec<PathBuf> {
+    let mut maps = vec![bundled()];
+    maps.extend(
+        ["andorra.osm.pbf", "monaco.osm.pbf"]
+            .iter()
+            .filter_map(|n| shared(n)),
+    );
+    maps
+}
+
+#[test]
+fn every_place_snaps_to_a_node_every_mode_reaches() {
+    for path in all_maps() {
+        let map = Map::load(&path).unwrap();
+        assert!(
+            map.places.len() > 500,
+            "{}: only {} places",
+            path.display(),
+            map.places.len()
+        );
+        for p in &map.places {
+            for mode in TravelMode::ALL {
+                assert!(
+                    map.graph.serves(p.node, mode),
+                    "{}: place {:?} off the {mode:?} network",
+                    path.display(),
+                    p.id
+                );
+            }
+        }
+        let homes = map
+            .places
+            .iter()
+            .filter(|p| p.class == PlaceClass::Home)
+            .count();
+        assert!(homes > 100, "{}: {homes} homes", path.display());
+    }
+}
+
+#[test]
+fn routes_are_never_shorter_than_the_straight_line_and_have_plausible_speeds() {
+    for path in all_maps() {
+        let map = Map::load(&path).unwrap();
+        let router = Router::new(&map.graph);
+        let mut query = router.query();
+        let mut rng = stream(3, Purpose::Validate, 0, 0);
+        let mut routed = 0;
+        for _ in 0..300 {
+            let a = map.places[rng.random_range(0..map.places.len())].node;
+            let b = map.places[rng.random_range(0..map.places.len())].node;
+            for mode in TravelMode::ALL {
+                let route = query
+                    .route(mode, a, b)
+                    .unwrap_or_else(|| panic!("{}: no {mode:?} route", path.display()));
+                let crow = distance(map.graph.node_pos(a), map.graph.node_pos(b));
+                assert!(
+                    route.length_m + 1e-6 >= crow,
+                    "{mode:?} route {} m < straight line {crow} m",
+                    route.length_m
+                );
+                // The edges chain from a to b.
+                if let (Some(first), Some(last)) = (route.edges.first(), route.edges.last()) {
+                    assert_eq!(map.graph.edge(*first).from, a);
+                    assert_eq!(map.graph.edge(*last).to, b);
+                    for w in route.edges.windows(2) {
+                        assert_eq!(map.graph.edge(w[0]).to, map.graph.edge(w[1]).from);
+                    }
+                    assert!(
+                        route
+                            .edges
+                            .iter()
+                            .all(|&e| map.graph.edge(e).access.allows(mode))
+                    );
+                }
+                if route.length_m > 2_000.0 {
+                    let kmh = route.length_m / route.time_s * 3.6;
+                    let (lo, hi) = match mode {
+                        TravelMode::Car => (15.0, 110.0),
+                        TravelMode::Bike => (8.0, 16.0),
+                        TravelMode::Walk => (2.5, 5.0),
+                    };
+                    assert!(
+                        (lo..=hi).contains(&kmh),
+                        "{}: {mode:?} at {kmh:.1} km/h",
+                        path.display()
+                    );
+                    routed += 1;
+                }
+                let t = query.travel_time_s(mode, a, b).unwrap();
+                assert!(
+                    (t - route.time_s).abs() <= 0.001 * route.edges.len() as f64 + 1e-6,
+                    "{t} vs {}",
+                    route.time_s
+                );
+            }
+        }
+        assert!(
+            routed > 100,
+            "{}: only {routed} long routes",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn oneway_roads_are_driven_only_in_their_direction() {
+    let path = bundled();
+    let raw = read_pbf(&path).unwrap();
+    let map = Map::load(&path).unwrap();
+    let mut checked = 0;
+    for way in raw
+        .ways
+        .iter()
+        .filter(|w| w.tags.get("oneway") == Some("yes"))
+    {
+        let pts: Vec<_> = way
+            .refs
+            .iter()
+            .filter_map(|&id| raw.node(id))
+            .map(|n| map.projection.to_xy(n.lon, n.lat))
+            .collect();
+        let index_of = |p: geo::Coord, after: usize| {
+            pts[after..]
+                .iter()
+                .position(|q| distance(*q, p) < 0.01)
+                .map(|i| i + after)
+        };
+        for e in map
+            .graph
+            .edges
+            .iter()
+            .filter(|e| e.way_id == way.id && e.access.allows(TravelMode::Car))
+        {
+            let Some(from) = index_of(map.graph.node_pos(e.from), 0) else {
+                continue;
+            };
+            // On a closed way the end node also stands first: look past the start.
+            let to = index_of(map.graph.node_pos(e.to), from + 1);
+            assert!(to.is_some(), "way {} driven against its direction", way.id);
+            checked += 1;
+        }
+    }
+    assert!(checked > 50, "only {checked} oneway segments checked");
+}
+
+#[test]
+fn a_oneway_segment_is_bypassed_when_driving_back() {
+    let map = Map::load(&bundled()).unwrap();
+    let router = Router::new(&map.graph);
+    let mut query = router.query();
+    let g = &map.graph;
+    let mut checked = 0;
+    for e in g.edges.iter().filter(|e| e.access.allows(TravelMode::Car)) {
+        let has_reverse = g
+            .out_edges(e.to)
+            .iter()
+            .any(|&r| g.edge(r).to == e.from && g.edge(r).access.allows(TravelMode::Car));
+        if has_reverse {
+            continue;
+        }
+        let back = query.route(TravelMode::Car, e.to, e.from).unwrap();
+        assert!(
+            back.edges.len() > 1 && back.length_m > distance(g.node_pos(e.from), g.node_pos(e.to))
+        );
+        checked += 1;
+    }
+    assert!(checked > 50, "{checked}");
+}
+
+#[test]
+fn sparse_extracts_fall_back_to_landuse_and_residential_roads() {
+    let Some(path) = shared("andorra.osm.pbf") else {
+        return;
+    };
+    let map = Map::load(&path).unwrap();
+    assert!(map.used_sparse_fallback);
+    let from_roads = map
+        .places
+        .iter()
+        .filter(|p| p.class == PlaceClass::Home && p.source == mobsynth::map::PlaceSource::Road)
+        .count();
+    assert!(from_roads > 100, "{from_roads}");
+    let dense = Map::load(&bundled()).unwrap();
+    assert!(!dense.used_sparse_fallback);
+}
+
+#[test]
+fn loading_is_deterministic() {
+    let a = Map::load(&bundled()).unwrap();
+    let b = Map::load(&bundled()).unwrap();
+    assert_eq!(a.graph.edges, b.graph.edges);
+    assert_eq!(a.places, b.places);
+}
