@@ -64,7 +64,8 @@ enum CompressionArg {
 
 #[derive(clap::Args)]
 struct RunArgs {
-    /// Scenario file; the bundled default scenario when omitted.
+    /// Scenario file, or the name of a bundled scenario (`default`,
+    /// `ci-fixture`); the bundled default scenario when omitted.
     scenario: Option<PathBuf>,
     /// Use this `.osm.pbf` map instead of the scenario's.
     #[arg(long)]
@@ -209,8 +210,15 @@ fn dispatch(cli: Cli, interrupted: &AtomicBool) -> Result<ExitCode, Failure> {
 }
 
 fn run(args: RunArgs, interrupted: &AtomicBool) -> Result<ExitCode, Failure> {
+    let bundled_name = |p: &PathBuf| {
+        let name = p.to_str()?;
+        (!p.exists() && BUNDLED.iter().any(|(n, _)| *n == name)).then_some(name.to_string())
+    };
     let mut scenario = match &args.scenario {
-        Some(path) => Scenario::from_file(path),
+        Some(path) => match bundled_name(path) {
+            Some(name) => Scenario::bundled(&name),
+            None => Scenario::from_file(path),
+        },
         None => Scenario::bundled("default"),
     }
     .map_err(bad_input)?;

@@ -64,6 +64,14 @@ pub fn absences(
             detach: false,
         });
     }
+    // The part of a cross-border trip driven abroad is spent on another network too.
+    for (start, end) in days.trips.iter().filter_map(|t| t.outside) {
+        out.push(Absence {
+            start,
+            end,
+            detach: false,
+        });
+    }
     if habits.night_off && sub.device != DeviceType::Iot {
         // Night n runs from the evening before day n to its morning.
         for (n, &midnight) in day_starts.iter().enumerate() {

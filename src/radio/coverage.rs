@@ -6,6 +6,9 @@
 //! looks them up. A point outside those pixels is computed on demand, at its
 //! pixel centre too, so a lookup gives the same answer either way.
 
+use std::collections::HashMap;
+use std::sync::RwLock;
+
 use geo::Coord;
 use rayon::prelude::*;
 use rstar::RTree;
@@ -91,6 +94,11 @@ pub struct Coverage {
     /// Cells of each site of this layer: `site_cells[site_start[i]..site_start[i + 1]]`.
     site_start: Vec<u32>,
     site_cells: Vec<CellIdx>,
+    /// Pixels computed on demand, kept because trajectories come back to
+    /// them (access walks between a place and its road, mostly). The values
+    /// are the same whoever computes them first, so sharing it between
+    /// threads changes no result.
+    computed: RwLock<HashMap<(i64, i64), Servers>>,
 }
 
 impl Coverage {
@@ -115,6 +123,7 @@ impl Coverage {
             sites,
             site_start,
             site_cells,
+            computed: RwLock::new(HashMap::new()),
         };
         if points.is_empty() {
             return cov;
@@ -211,7 +220,19 @@ impl Coverage {
                 return self.slots[slot as usize];
             }
         }
-        self.compute(cells, model, ix, iy)
+        if let Some(s) = self
+            .computed
+            .read()
+            .ok()
+            .and_then(|m| m.get(&(ix, iy)).copied())
+        {
+            return s;
+        }
+        let s = self.compute(cells, model, ix, iy);
+        if let Ok(mut m) = self.computed.write() {
+            m.insert((ix, iy), s);
+        }
+        s
     }
 
     /// The strongest cells at the centre of pixel (ix, iy).

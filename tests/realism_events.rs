@@ -1,0 +1,71 @@
+//! The event log of a whole run, on the default map, lands in the realism
+//! bands of TARGETS.md that the radio and events stages promise. A CI-sized
+//! run; the issue notes hold the full-size figures.
+
+use std::process::Command;
+
+use mobsynth::validate::Metric;
+use mobsynth::validate::dataset::{evaluate, load};
+
+fn metrics() -> Vec<Metric> {
+    let dir = std::env::temp_dir().join(format!("mobsynth-realism-events-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let out = Command::new(env!("CARGO_BIN_EXE_mobsynth"))
+        .args([
+            "run",
+            "--subscribers",
+            "800",
+            "--days",
+            "7",
+            "--quiet",
+            "-o",
+            dir.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let data = load(&dir, None).unwrap();
+    let m = evaluate(&data);
+    let _ = std::fs::remove_dir_all(&dir);
+    m
+}
+
+fn value(metrics: &[Metric], id: &str) -> f64 {
+    let m = metrics
+        .iter()
+        .find(|m| m.id == id)
+        .unwrap_or_else(|| panic!("no metric {id}"));
+    eprintln!("{id}: {} ({})", m.value, m.detail);
+    m.value
+}
+
+#[test]
+fn the_event_log_lands_in_the_published_bands() {
+    let m = metrics();
+    let calls = value(&m, "events.calls_per_day_median");
+    assert!(
+        (1.0..=5.0).contains(&calls),
+        "median calls per subscriber-day {calls}"
+    );
+    let decades = value(&m, "events.inter_event_decades");
+    assert!(decades >= 3.0, "inter-event times span {decades} decades");
+    let night = value(&m, "events.night_share");
+    assert!(night < 0.10, "night share {night}");
+    let tau = value(&m, "events.tau_periodic_max_per_idle_day");
+    assert!(tau <= 27.0, "{tau} periodic TAUs in an idle device-day");
+    let ping_pong = value(&m, "events.ping_pong_share");
+    assert!(ping_pong < 0.10, "ping-pong share {ping_pong}");
+    // From events alone the radius of gyration keeps the truth's shape: most
+    // people within a few km, a right tail.
+    let rg_events = value(&m, "events.radius_of_gyration_km");
+    let rg_truth = value(&m, "truth.radius_of_gyration_km");
+    assert!(rg_events < 5.0 && rg_truth < 5.0);
+    assert!(
+        (rg_events - rg_truth).abs() < 0.5 * rg_truth.max(0.5),
+        "events {rg_events} km vs truth {rg_truth} km"
+    );
+}
