@@ -115,10 +115,10 @@ fn discretionary_duration<R: Rng + ?Sized>(
     at_home_place: bool,
 ) -> f64 {
     let (median, sigma) = match activity {
-        Activity::Shopping => (25.0 * 60.0, 0.7),
-        Activity::Leisure if at_home_place => (120.0 * 60.0, 0.7),
-        Activity::Leisure => (80.0 * 60.0, 0.8),
-        _ => (40.0 * 60.0, 0.9),
+        Activity::Shopping => (18.0 * 60.0, 0.9),
+        Activity::Leisure if at_home_place => (100.0 * 60.0, 0.9),
+        Activity::Leisure => (60.0 * 60.0, 1.0),
+        _ => (25.0 * 60.0, 1.1),
     };
     log_normal(rng, median, sigma).clamp(5.0 * 60.0, 8.0 * 3600.0)
 }
