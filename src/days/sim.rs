@@ -77,11 +77,12 @@ fn activity_level(age: u8) -> f64 {
     match age {
         0..=17 => 0.9,
         18..=29 => 1.0,
-        30..=49 => 1.2,
-        50..=64 => 1.05,
-        65..=74 => 0.95,
-        75..=79 => 0.8,
-        _ => 0.6,
+        // Parents of school children make the most escort and errand trips.
+        30..=49 => 1.45,
+        50..=64 => 1.1,
+        65..=74 => 1.0,
+        75..=79 => 0.85,
+        _ => 0.7,
     }
 }
 
@@ -114,10 +115,10 @@ fn discretionary_duration<R: Rng + ?Sized>(
     at_home_place: bool,
 ) -> f64 {
     let (median, sigma) = match activity {
-        Activity::Shopping => (25.0 * 60.0, 0.7),
-        Activity::Leisure if at_home_place => (120.0 * 60.0, 0.7),
-        Activity::Leisure => (80.0 * 60.0, 0.8),
-        _ => (40.0 * 60.0, 0.9),
+        Activity::Shopping => (18.0 * 60.0, 0.9),
+        Activity::Leisure if at_home_place => (100.0 * 60.0, 0.9),
+        Activity::Leisure => (60.0 * 60.0, 1.0),
+        _ => (25.0 * 60.0, 1.1),
     };
     log_normal(rng, median, sigma).clamp(5.0 * 60.0, 8.0 * 3600.0)
 }
@@ -169,11 +170,12 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
         for rank in 0..known {
             let purpose = pick(&mut hrng, &super::EXPLORE_PURPOSE_SHARES);
             let place = world.explore_from(purpose, origin, &mut hrng, &mut scratch);
-            if let Some(place) = place {
-                if !memory.knows(place) && place != sub.home {
-                    let visits = (8.0 / (rank as f64 + 1.0).powf(1.2)).ceil() as u32;
-                    memory.places.push((place, visits.max(1)));
-                }
+            if let Some(place) = place
+                && !memory.knows(place)
+                && place != sub.home
+            {
+                let visits = (4.0 / (rank as f64 + 1.0).powf(0.5)).ceil() as u32;
+                memory.places.push((place, visits.max(1)));
             }
         }
         Sim {
@@ -209,7 +211,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
                         self.resident_day(d as u64, day);
                     }
                 }
-                self.close_stay(run_end);
+                self.end_at(run_end);
             }
             Some(r) => {
                 let (f, l) = (r.first_day as usize, r.last_day as usize);
@@ -220,26 +222,38 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
                 let leaves = l + 1 < days.len();
                 let mut grng = stream(world.scenario.seed, Purpose::Habits, self.key, 1);
                 let gate = world.gate_near(self.home.pos, &mut grng);
-                if arrives {
-                    if let Some(gate) = gate {
-                        self.here = gate;
-                        self.doing = Activity::OutOfArea;
-                    }
+                if arrives && let Some(gate) = gate {
+                    self.here = gate;
+                    self.doing = Activity::OutOfArea;
                 }
                 self.since = fd.start_utc;
-                for d in f..=l {
-                    self.roamer_day(
-                        d as u64,
-                        &days[d],
-                        arrives && d == f,
-                        leaves && d == l,
-                        gate,
-                    );
+                for (d, day) in days.iter().enumerate().take(l + 1).skip(f) {
+                    self.roamer_day(d as u64, day, arrives && d == f, leaves && d == l, gate);
                 }
-                self.close_stay(ld.end_utc.min(run_end));
+                self.end_at(ld.end_utc.min(run_end));
             }
         }
         self.finish()
+    }
+
+    /// Ends the record at `end`: trips that would start later are undone,
+    /// and the last stay runs to `end` (or to the arrival of a trip still
+    /// under way then).
+    fn end_at(&mut self, end: i64) {
+        while self.trips.last().is_some_and(|t| t.start >= end) {
+            self.trips.pop();
+            if let Some(stay) = self.stays.pop() {
+                self.since = stay.start;
+                self.doing = stay.activity;
+                self.here = Loc {
+                    place: stay.place,
+                    pos: stay.pos,
+                    node: self.home.node,
+                    outside: stay.activity == Activity::OutOfArea,
+                };
+            }
+        }
+        self.close_stay(end);
     }
 
     fn finish(self) -> PersonDays {
@@ -341,7 +355,12 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
 
     /// A discretionary destination near `from`, by exploration and
     /// preferential return.
-    fn choose_place(&mut self, from: Coord, rng: &mut Pcg64Mcg) -> Option<Stop> {
+    fn choose_place(
+        &mut self,
+        from: Coord,
+        here: Option<PlaceId>,
+        rng: &mut Pcg64Mcg,
+    ) -> Option<Stop> {
         let p = &self.world.params;
         let s = self.memory.distinct().max(1) as f64;
         let explore =
@@ -362,15 +381,23 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
                         place = Some(c);
                         break;
                     }
-                    Some(c) => place = Some(c),
-                    None => {}
+                    // A known place will do when nothing new turns up.
+                    Some(c) if c != self.sub.home && Some(c) != self.sub.anchor => place = Some(c),
+                    _ => {}
                 }
             }
         }
         if place.is_none() || (!explore && !self.memory.places.is_empty()) {
-            place = self.memory.recall(rng).or(place);
+            // Returning to where one already is would be no trip at all.
+            for _ in 0..4 {
+                let recalled = self.memory.recall(rng);
+                if recalled != here {
+                    place = recalled.or(place);
+                    break;
+                }
+            }
         }
-        let place = place?;
+        let place = place.filter(|&p| Some(p) != here)?;
         let class = self.world.map.place(place).class;
         let activity = activity_of(class);
         Some(Stop {
@@ -447,19 +474,22 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
         // Choose the places first, so that the mode fits the farthest one.
         let mut stops = Vec::with_capacity(kinds.len() + 1);
         let mut from = self.here.pos;
+        let mut previous = self.here.place;
         let mut farthest: f64 = 0.0;
         let mut outside = false;
         for kind in kinds {
             let stop = match *kind {
                 StopKind::Mandatory(duration) => self.anchor.map(|loc| Stop {
                     loc,
+                    // Work abroad is, for the network, time on another network.
                     activity: match self.sub.occupation {
+                        _ if loc.outside => Activity::OutOfArea,
                         Occupation::Pupil | Occupation::Student => Activity::Education,
                         _ => Activity::Work,
                     },
                     duration,
                 }),
-                StopKind::Discretionary => self.choose_place(from, &mut rngs.place),
+                StopKind::Discretionary => self.choose_place(from, previous, &mut rngs.place),
                 StopKind::Outside(duration) => self
                     .world
                     .gate_near(self.home.pos, &mut rngs.place)
@@ -473,6 +503,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
                 outside |= stop.loc.outside;
                 farthest = farthest.max(crate::map::distance(self.home.pos, stop.loc.pos));
                 from = stop.loc.pos;
+                previous = stop.loc.place;
                 stops.push(stop);
             }
         }
@@ -488,7 +519,15 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
         let mut t = day.utc(depart_s);
         for (i, stop) in stops.iter().enumerate() {
             let arrive = self.go(t, mode, stop, day, &mut rngs.travel);
-            t = arrive + stop.duration.round() as i64;
+            // Evening outings end by about half past midnight.
+            let latest = 24.5 * 3600.0 - day.local_seconds(arrive as f64);
+            let duration = match stop.activity {
+                Activity::Shopping | Activity::Leisure | Activity::Other => {
+                    stop.duration.min(latest.max(600.0))
+                }
+                _ => stop.duration,
+            };
+            t = arrive + duration.round() as i64;
             // Late in the evening the remaining stops are dropped.
             if day.local_seconds(t as f64) > 23.0 * 3600.0 && i + 1 < stops.len() {
                 break;
@@ -526,7 +565,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
             }
             kinds.push(StopKind::Mandatory(duration));
             if !works_outside {
-                let after = pick(r, &[1.0 - 0.32 * level, 0.24 * level, 0.08 * level]);
+                let after = pick(r, &[1.0 - 0.45 * level, 0.33 * level, 0.12 * level]);
                 kinds.extend(std::iter::repeat_n(StopKind::Discretionary, after));
             }
             // Leave so as to arrive about on time.
@@ -535,14 +574,14 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
                 .map_or(0.0, |a| crate::map::distance(self.home.pos, a.pos));
             let lead = 600.0 + dist / 7.0;
             let back = self.tour(day, start - lead, &kinds, &mut rngs);
-            self.evening_tours(day, back, 0.28 * level, &mut rngs);
+            self.evening_tours(day, back, 0.35 * level, &mut rngs);
         } else if !self.world.gates.is_empty() && sub.has_car && chance(r, excursion_p) {
             let depart = 8.5 * 3600.0 + 1.5 * 3600.0 * normal(r).clamp(-2.0, 2.0);
             let stay = log_normal(r, 5.0 * 3600.0, 0.4).min(12.0 * 3600.0);
             let back = self.tour(day, depart, &[StopKind::Outside(stay)], &mut rngs);
             self.evening_tours(day, back, 0.2 * level, &mut rngs);
         } else if chance(r, kind_p(&p.leave_home) * outing_factor(sub.age)) {
-            let tours = 1 + pick(r, &[1.0 - 0.40 * level, 0.30 * level, 0.10 * level]);
+            let tours = 1 + pick(r, &[1.0 - 0.5 * level, 0.36 * level, 0.14 * level]);
             let mut t = 9.5 * 3600.0 + 1.8 * 3600.0 * normal(r).clamp(-1.8, 2.5);
             for _ in 0..tours {
                 if t > 21.5 * 3600.0 {
@@ -631,16 +670,14 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
             let back = self.tour(day, t, &kinds, &mut rngs);
             t = back + log_normal(&mut rngs.plan, 1.5 * h, 0.6).max(1200.0);
         }
-        if leaves {
-            if let Some(gate) = gate {
-                let mode = self.choose_mode(0.0, true, &mut rngs.mode);
-                let out = Stop {
-                    loc: gate,
-                    activity: Activity::OutOfArea,
-                    duration: 0.0,
-                };
-                self.go(day.utc(leave_at.max(t)), mode, &out, day, &mut rngs.travel);
-            }
+        if leaves && let Some(gate) = gate {
+            let mode = self.choose_mode(0.0, true, &mut rngs.mode);
+            let out = Stop {
+                loc: gate,
+                activity: Activity::OutOfArea,
+                duration: 0.0,
+            };
+            self.go(day.utc(leave_at.max(t)), mode, &out, day, &mut rngs.travel);
         }
     }
 }

@@ -295,8 +295,10 @@ mod tests {
         let mut p = PopulationParams::default();
         p.devices.iot = 0.2;
         assert_eq!(p.validate().unwrap_err().0, "devices");
-        let mut p = PopulationParams::default();
-        p.female_share = f64::NAN;
+        let p = PopulationParams {
+            female_share: f64::NAN,
+            ..Default::default()
+        };
         assert_eq!(p.validate().unwrap_err().0, "female_share");
         let mut p = PopulationParams::default();
         p.roamer_networks[1].mnc = 123;

@@ -243,14 +243,14 @@ fn compass_extremes(graph: &RoadGraph) -> Vec<Gate> {
                 let pb = graph.node_pos(b);
                 (pa.x * dx + pa.y * dy).total_cmp(&(pb.x * dx + pb.y * dy))
             });
-        if let Some(node) = best {
-            if out.iter().all(|g| g.node != node) {
-                out.push(Gate {
-                    node,
-                    pos: graph.node_pos(node),
-                    weight: 1.0,
-                });
-            }
+        if let Some(node) = best
+            && out.iter().all(|g| g.node != node)
+        {
+            out.push(Gate {
+                node,
+                pos: graph.node_pos(node),
+                weight: 1.0,
+            });
         }
     }
     out

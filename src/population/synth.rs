@@ -371,10 +371,10 @@ impl<'a> Synthesizer<'a> {
         let mut scratch = Vec::new();
         match occupation {
             Occupation::Employed => {
-                if chance(rng, p.work_outside_share) {
-                    if let Some(gate) = draw_gate(&self.gates, rng, origin) {
-                        return (None, Some(gate));
-                    }
+                if chance(rng, p.work_outside_share)
+                    && let Some(gate) = draw_gate(&self.gates, rng, origin)
+                {
+                    return (None, Some(gate));
                 }
                 let scale = p.commute_scale_m;
                 let place =
