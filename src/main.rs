@@ -268,7 +268,7 @@ fn run(args: RunArgs, interrupted: &AtomicBool) -> Result<ExitCode, Failure> {
         FormatArg::Csv => Format::Csv,
         FormatArg::Ndjson => Format::Ndjson,
     };
-    let stream = args.stdout.then(|| StreamOptions {
+    let stream = args.stdout.then_some(StreamOptions {
         csv: matches!(args.format, FormatArg::Csv),
         pace,
     });
@@ -350,6 +350,12 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Failure> {
     use mobsynth::validate::{dataset, report};
     let data = dataset::load(&args.dir, args.sample).map_err(bad_input)?;
     let metrics = dataset::evaluate(&data);
+    if data.machines > 0 {
+        println!(
+            "{} IoT/M2M devices left out: the laws describe people",
+            data.machines
+        );
+    }
     if let Some((kept, total)) = data.sampled {
         println!("measured on a deterministic sample of {kept} of {total} subscribers");
     }

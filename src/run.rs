@@ -30,9 +30,13 @@ use crate::sink::stream::{Pace, Spill, StreamEnd, StreamRecord};
 use crate::sink::tables::{StaysBuilder, TripsBuilder, subscribers_batch};
 use crate::sink::{Dataset, DayPartitions, ManifestInfo, OutputOptions, Provenance, SinkError};
 
-/// Subscribers simulated by one task. Fixed, so output does not depend on
-/// the number of threads.
-const CHUNK: usize = 256;
+/// Subscriber-days simulated by one task. The chunk size follows from the
+/// scenario alone, so output does not depend on the number of threads.
+const CHUNK_SUBSCRIBER_DAYS: usize = 256;
+
+/// Subscriber-days simulated between two writes, at most (but at least one
+/// chunk per thread).
+const WINDOW_SUBSCRIBER_DAYS: usize = 4096;
 
 /// What a run needs beyond the scenario.
 pub struct RunOptions {
@@ -259,7 +263,13 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
         world: &world,
         partitions: &partitions,
     };
-    let window = CHUNK * 4 * pool.current_num_threads().max(1);
+    // Enough chunks to keep every thread busy, few enough subscriber-days
+    // that memory does not grow with the length of the run.
+    let threads = pool.current_num_threads().max(1);
+    let chunk = (CHUNK_SUBSCRIBER_DAYS / scenario.days as usize).clamp(4, 256);
+    let window_chunks =
+        (WINDOW_SUBSCRIBER_DAYS / (chunk * scenario.days as usize)).clamp(threads, 4 * threads);
+    let window = chunk * window_chunks;
     let mut completed = true;
     // The next window is simulated while the last one is written.
     let (written, sink) = std::thread::scope(|scope| {
@@ -283,7 +293,7 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
             }
             let tables: Vec<ChunkTables> = pool.install(|| {
                 block
-                    .par_chunks(CHUNK)
+                    .par_chunks(chunk)
                     .map_init(
                         || Worker {
                             query: router.query(),

@@ -220,7 +220,7 @@ fn a_closed_pipe_ends_the_stream_with_success() {
 
 fn interrupt_mid_run(signal: &str) {
     let dir = scratch(&format!("interrupted-{signal}"));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_mobsynth"))
+    let child = Command::new(env!("CARGO_BIN_EXE_mobsynth"))
         .args([
             "run",
             "--subscribers",

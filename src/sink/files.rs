@@ -215,6 +215,23 @@ impl OpenFile {
         Ok(())
     }
 
+    /// Bytes held in memory for the row group being built (Parquet only).
+    pub fn buffered_bytes(&self) -> usize {
+        match &self.encoder {
+            Encoder::Parquet(w) => w.in_progress_size(),
+            _ => 0,
+        }
+    }
+
+    /// Closes the row group being built, freeing its memory.
+    pub fn flush(&mut self) -> Result<(), SinkError> {
+        if let Encoder::Parquet(w) = &mut self.encoder {
+            w.flush()
+                .map_err(|e| encode_err(&self.path, Format::Parquet, e))?;
+        }
+        Ok(())
+    }
+
     /// Closes the file, renames it to its final name and returns its summary.
     pub fn finish(self) -> Result<FileSummary, SinkError> {
         let path = &self.path;

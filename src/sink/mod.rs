@@ -23,6 +23,11 @@ use serde::Serialize;
 pub use files::{Compression, FileSummary, Format, OpenFile};
 pub use partitions::DayPartitions;
 
+/// Memory all open Parquet files may hold in unfinished row groups. A run
+/// writes one file per table and day at once, so without a shared budget
+/// memory would grow with the number of days.
+const ROW_GROUP_BUDGET_BYTES: usize = 64 << 20;
+
 /// Version of the table layouts; bumped whenever a column changes.
 pub const SCHEMA_VERSION: u32 = 1;
 
@@ -185,10 +190,28 @@ impl Dataset {
             )?;
             self.open.insert(key.clone(), file);
         }
-        match self.open.get_mut(&key) {
-            Some(file) => file.write(batch),
-            None => Ok(()),
+        if let Some(file) = self.open.get_mut(&key) {
+            file.write(batch)?;
         }
+        self.keep_within_budget()
+    }
+
+    /// Flushes the biggest row groups until the open files fit the budget.
+    /// Deterministic: it depends only on the data written so far.
+    fn keep_within_budget(&mut self) -> Result<(), SinkError> {
+        let mut total: usize = self.open.values().map(OpenFile::buffered_bytes).sum();
+        while total > ROW_GROUP_BUDGET_BYTES {
+            let Some(biggest) = self.open.values_mut().max_by_key(|f| f.buffered_bytes()) else {
+                break;
+            };
+            let size = biggest.buffered_bytes();
+            if size == 0 {
+                break;
+            }
+            biggest.flush()?;
+            total -= size;
+        }
+        Ok(())
     }
 
     /// Completes every open file, then writes the manifest.

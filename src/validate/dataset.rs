@@ -52,6 +52,8 @@ pub struct LoadedDataset {
     pub scenario_name: String,
     /// Subscribers kept when sampling, and in the dataset.
     pub sampled: Option<(usize, usize)>,
+    /// IoT/M2M devices, left out of every metric.
+    pub machines: usize,
 }
 
 /// The parts of the manifest the reader needs.
@@ -92,6 +94,7 @@ pub fn load(dir: &Path, sample: Option<usize>) -> Result<LoadedDataset, DatasetE
 
     let subscribers = reader.read("subscribers", subscribers_schema())?;
     let mut persons = Vec::new();
+    let mut machines = std::collections::BTreeSet::new();
     for b in &subscribers {
         let id = column_u64(b, "subscriber_id", &reader.dir.join("subscribers"))?;
         let age = column_u64(b, "age", &reader.dir.join("subscribers"))?;
@@ -99,7 +102,13 @@ pub fn load(dir: &Path, sample: Option<usize>) -> Result<LoadedDataset, DatasetE
             .column_by_name("roamer")
             .and_then(|c| c.as_boolean_opt().cloned())
             .ok_or_else(|| err(dir, "subscribers: column `roamer` missing"))?;
+        let device = column_str(b, "device", &reader.dir.join("subscribers"))?;
         for i in 0..b.num_rows() {
+            // The laws describe people: meters and trackers are left out.
+            if device[i] == "iot" {
+                machines.insert(id[i]);
+                continue;
+            }
             persons.push(PersonRecord {
                 subscriber: id[i],
                 age: age[i].min(255) as u8,
@@ -126,7 +135,7 @@ pub fn load(dir: &Path, sample: Option<usize>) -> Result<LoadedDataset, DatasetE
         ranked.sort_unstable();
         ranked.into_iter().take(n).map(|(_, id)| id).collect()
     });
-    let kept = |id: u64| keep.as_ref().is_none_or(|k| k.contains(&id));
+    let kept = |id: u64| !machines.contains(&id) && keep.as_ref().is_none_or(|k| k.contains(&id));
     persons.retain(|p| kept(p.subscriber));
 
     // The cells fix the projection: the network covers the map.
@@ -270,6 +279,7 @@ pub fn load(dir: &Path, sample: Option<usize>) -> Result<LoadedDataset, DatasetE
 
     Ok(LoadedDataset {
         sampled: keep.as_ref().map(|k| (k.len(), total)),
+        machines: machines.len(),
         persons,
         stays,
         trips,
