@@ -267,9 +267,14 @@ impl<'a> World<'a> {
     ) -> Option<PlaceId> {
         let p = &self.params;
         let (d0, alpha) = (p.explore_offset_m, p.explore_exponent);
-        self.explore
-            .get(purpose)?
-            .sample(origin, |d| (d + d0).powf(-alpha), rng, scratch)
+        let places = self.explore.get(purpose)?;
+        // The kernel is evaluated for every grid cell at every exploration:
+        // the usual square law is worth sparing the general power.
+        if alpha == 2.0 {
+            places.sample(origin, |d| (d + d0).powi(-2), rng, scratch)
+        } else {
+            places.sample(origin, |d| (d + d0).powf(-alpha), rng, scratch)
+        }
     }
 }
 
