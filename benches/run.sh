@@ -12,6 +12,7 @@ bin=target/release/mobsynth
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 sizes=${SIZES:-"10000:1 100000:1 1000000:1 100000:7"}
+last_rate=0
 
 printf '%-12s %5s %9s %12s %14s %16s %10s\n' subscribers days wall_s events events_per_s sub_days_per_s peak_MiB
 for size in $sizes; do
@@ -25,13 +26,14 @@ import sys
 n, d, wall, events, rss = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 print(f"{n:<12} {d:>5} {wall:>9.2f} {events:>12} {events / wall:>14.0f} {n * d / wall:>16.0f} {rss:>10}")
 PY
+    last_rate=$(python3 -c "print($events / $wall)")
 done
 
 if command -v tpchgen-cli >/dev/null 2>&1; then
     start=$(date +%s.%N)
-    tpchgen-cli -s 1 --tables lineitem --format parquet --output-dir "$out/tpch" >/dev/null
+    tpchgen-cli parquet -s 1 --tables lineitem --output-dir "$out/tpch" >/dev/null
     end=$(date +%s.%N)
-    python3 -c "w=$end-$start; print(f'tpchgen-cli lineitem SF1: 6001215 rows in {w:.2f} s = {6001215/w:.0f} rows/s')"
+    python3 -c "w=$end-$start; print(f'tpchgen-cli lineitem SF1: 6001215 rows in {w:.2f} s = {6001215/w:.0f} rows/s; mobsynth events/s of the last run / that = {$last_rate/(6001215/w):.2f}')"
 else
     echo "tpchgen-cli not installed (pip install tpchgen-cli) — no reference figure"
 fi
