@@ -173,3 +173,26 @@ fn inspect_map_summarises_the_bundled_map() {
         assert!(text.contains(needle), "{needle} missing in {text}");
     }
 }
+
+#[test]
+fn an_absurd_request_states_its_estimate_and_does_not_start() {
+    let dir = scratch("absurd-out");
+    let (code, err) = fails(&[
+        "run",
+        "--subscribers",
+        "100000000",
+        "--days",
+        "30",
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("would write about") && err.contains("TB") && err.contains("--yes"),
+        "{err}"
+    );
+    assert!(
+        !dir.exists(),
+        "nothing may be written before the user agrees"
+    );
+}
