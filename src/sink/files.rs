@@ -137,7 +137,7 @@ impl OpenFile {
         tmp.push(".tmp");
         let tmp = PathBuf::from(tmp);
         let file = File::create(&tmp).map_err(io_err(&tmp, "cannot create file"))?;
-        let out = BufWriter::with_capacity(1 << 20, file);
+        let out = BufWriter::with_capacity(64 << 10, file);
         let (encoder, text_schema) = match format {
             Format::Parquet => {
                 let codec = match compression {
