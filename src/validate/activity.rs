@@ -389,8 +389,11 @@ pub fn unicity_share(
     let traces: Vec<Vec<(i64, u64)>> = by_sub
         .iter()
         .map(|(_, list)| {
+            // As in de Montjoye et al., the points are the subscriber's own
+            // interactions (calls, texts, data), not the device's signalling.
             let mut points: Vec<(i64, u64)> = list
                 .iter()
+                .filter(|e| e.kind.is_activity())
                 .map(|e| ((e.time_s + offset).div_euclid(3600), e.cell))
                 .collect();
             points.sort_unstable();
