@@ -1,0 +1,349 @@
+//! Faults and bad input through the binary, beyond the cases of
+//! `cli_errors.rs` and `dataset.rs`: corrupt and degenerate maps, impossible
+//! scenario values, malformed tower files, output that cannot be written.
+//! Each case checks the exit code, that the one-line message names the
+//! cause, and what is left on disk.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const MAP: &str = "scenarios/maps/liechtenstein.osm.pbf";
+
+/// A fresh, empty scratch directory for one test.
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mobsynth-faults-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn mobsynth(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mobsynth"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Checks the error contract (exit code, one line, no panic, every needle
+/// present) and returns the message.
+#[track_caller]
+fn assert_error(out: &Output, code: i32, needles: &[&str]) -> String {
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(code), "exit code; stderr: {err}");
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(err.trim_end().lines().count(), 1, "not one line: {err}");
+    assert!(err.starts_with("mobsynth: error: "), "{err}");
+    for needle in needles {
+        assert!(err.contains(needle), "expected {needle:?} in {err}");
+    }
+    err
+}
+
+/// Every file under `dir`, as paths relative to it.
+fn files(dir: &Path) -> Vec<String> {
+    fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for e in entries {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                walk(root, &p, out);
+            } else {
+                out.push(p.strip_prefix(root).unwrap().to_string_lossy().into_owned());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(dir, dir, &mut out);
+    out.sort();
+    out
+}
+
+fn path_str(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+// ---------------------------------------------------------------------------
+// Maps
+
+/// (start, length) of every blob's payload in a PBF file, from its headers.
+fn blobs(data: &[u8]) -> Vec<(usize, usize)> {
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos + 4 <= data.len() {
+        let header_len = u32::from_be_bytes(data[pos..pos + 4].try_into().unwrap()) as usize;
+        let header = &data[pos + 4..pos + 4 + header_len];
+        let mut size = 0;
+        let mut fields = Fields(header);
+        while let Some((field, value)) = fields.next() {
+            if let (3, Value::Varint(v)) = (field, value) {
+                size = v as usize;
+            }
+        }
+        out.push((pos + 4 + header_len, size));
+        pos += 4 + header_len + size;
+    }
+    out
+}
+
+enum Value<'a> {
+    Varint(u64),
+    Bytes(&'a [u8]),
+}
+
+/// Reads the top-level fields of a protobuf message.
+struct Fields<'a>(&'a [u8]);
+
+impl<'a> Fields<'a> {
+    fn varint(&mut self) -> u64 {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let b = self.0[0];
+            self.0 = &self.0[1..];
+            v |= u64::from(b & 0x7f) << shift;
+            if b < 0x80 {
+                break;
+            }
+        }
+        v
+    }
+
+    fn next(&mut self) -> Option<(u64, Value<'a>)> {
+        if self.0.is_empty() {
+            return None;
+        }
+        let key = self.varint();
+        let value = match key & 7 {
+            0 => Value::Varint(self.varint()),
+            2 => {
+                let len = self.varint() as usize;
+                let (bytes, rest) = self.0.split_at(len);
+                self.0 = rest;
+                Value::Bytes(bytes)
+            }
+            wire => panic!("wire type {wire} not expected in a PBF header"),
+        };
+        Some((key >> 3, value))
+    }
+}
+
+/// A map file must never get as far as an output directory.
+fn run_on_map(map: &Path, name: &str) -> (Output, PathBuf) {
+    let out = scratch(name).join("out");
+    let o = mobsynth(&[
+        "run",
+        "--map",
+        path_str(map),
+        "--subscribers",
+        "20",
+        "--days",
+        "1",
+        "--quiet",
+        "-o",
+        path_str(&out),
+    ]);
+    (o, out)
+}
+
+#[test]
+fn a_pbf_with_a_corrupt_compressed_blob_is_refused() {
+    let mut data = std::fs::read(MAP).unwrap();
+    let all = blobs(&data);
+    assert_eq!(all.len(), 21, "the bundled map changed: {all:?}");
+    // Blob 0 is the header; damage the middle of the second data blob, whose
+    // payload is zlib data (field 3 of Blob) following its raw size.
+    let (start, len) = all[2];
+    let mut blob = Fields(&data[start..start + len]);
+    let mut zlib = None;
+    while let Some((field, value)) = blob.next() {
+        if let (3, Value::Bytes(b)) = (field, value) {
+            zlib = Some((b.as_ptr() as usize - data.as_ptr() as usize, b.len()));
+        }
+    }
+    let (offset, len) = zlib.expect("the blobs of the bundled map are zlib-compressed");
+    let middle = offset + len / 2;
+    for b in &mut data[middle..middle + 16] {
+        *b ^= 0xa5;
+    }
+    let dir = scratch("corrupt-blob");
+    let map = dir.join("corrupt.osm.pbf");
+    std::fs::write(&map, &data).unwrap();
+
+    let o = mobsynth(&["inspect-map", path_str(&map)]);
+    assert_error(
+        &o,
+        2,
+        &[path_str(&map), "not a valid OpenStreetMap PBF file", "zlib"],
+    );
+    assert!(o.stdout.is_empty(), "half a summary printed");
+
+    let (o, out) = run_on_map(&map, "corrupt-blob-run");
+    assert_error(&o, 2, &[path_str(&map), "not a valid OpenStreetMap PBF"]);
+    assert!(!out.exists(), "output directory created for a bad map");
+}
+
+/// A minimal OSM PBF writer: uncompressed blobs, one block of dense nodes
+/// and one of ways, every way tagged `highway=residential`.
+mod pbf {
+    fn varint(out: &mut Vec<u8>, mut v: u64) {
+        while v >= 0x80 {
+            out.push((v as u8) | 0x80);
+            v >>= 7;
+        }
+        out.push(v as u8);
+    }
+
+    fn key(out: &mut Vec<u8>, field: u64, wire: u64) {
+        varint(out, (field << 3) | wire);
+    }
+
+    fn bytes(out: &mut Vec<u8>, field: u64, data: &[u8]) {
+        key(out, field, 2);
+        varint(out, data.len() as u64);
+        out.extend_from_slice(data);
+    }
+
+    fn uint(out: &mut Vec<u8>, field: u64, v: u64) {
+        key(out, field, 0);
+        varint(out, v);
+    }
+
+    fn zigzag(v: i64) -> u64 {
+        ((v << 1) ^ (v >> 63)) as u64
+    }
+
+    /// A packed field of signed values, each stored as the difference to
+    /// the one before, as dense nodes and way refs are.
+    fn packed_delta(out: &mut Vec<u8>, field: u64, values: &[i64]) {
+        let mut packed = Vec::new();
+        let mut last = 0;
+        for &v in values {
+            varint(&mut packed, zigzag(v - last));
+            last = v;
+        }
+        bytes(out, field, &packed);
+    }
+
+    fn blob(out: &mut Vec<u8>, kind: &str, block: &[u8]) {
+        let mut body = Vec::new();
+        bytes(&mut body, 1, block);
+        uint(&mut body, 2, block.len() as u64);
+        let mut header = Vec::new();
+        bytes(&mut header, 1, kind.as_bytes());
+        uint(&mut header, 3, body.len() as u64);
+        out.extend_from_slice(&(header.len() as u32).to_be_bytes());
+        out.extend_from_slice(&header);
+        out.extend_from_slice(&body);
+    }
+
+    /// A PBF file of `nodes` (id, lon, lat) and residential `ways` (id, node
+    /// ids).
+    pub fn file(nodes: &[(i64, f64, f64)], ways: &[(i64, Vec<i64>)]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut header = Vec::new();
+        bytes(&mut header, 4, b"OsmSchema-V0.6");
+        bytes(&mut header, 4, b"DenseNodes");
+        blob(&mut out, "OSMHeader", &header);
+
+        let mut strings = Vec::new();
+        for s in ["", "highway", "residential"] {
+            bytes(&mut strings, 1, s.as_bytes());
+        }
+        // Coordinates in the default granularity of 100 nanodegrees.
+        let fixed = |deg: f64| (deg * 1e7).round() as i64;
+        let mut dense = Vec::new();
+        packed_delta(
+            &mut dense,
+            1,
+            &nodes.iter().map(|n| n.0).collect::<Vec<_>>(),
+        );
+        packed_delta(
+            &mut dense,
+            8,
+            &nodes.iter().map(|n| fixed(n.2)).collect::<Vec<_>>(),
+        );
+        packed_delta(
+            &mut dense,
+            9,
+            &nodes.iter().map(|n| fixed(n.1)).collect::<Vec<_>>(),
+        );
+        let mut node_group = Vec::new();
+        bytes(&mut node_group, 2, &dense);
+
+        let mut way_group = Vec::new();
+        for (id, refs) in ways {
+            let mut way = Vec::new();
+            uint(&mut way, 1, *id as u64);
+            bytes(&mut way, 2, &[1]);
+            bytes(&mut way, 3, &[2]);
+            packed_delta(&mut way, 8, refs);
+            bytes(&mut way_group, 3, &way);
+        }
+
+        let mut block = Vec::new();
+        bytes(&mut block, 1, &strings);
+        bytes(&mut block, 2, &node_group);
+        bytes(&mut block, 2, &way_group);
+        blob(&mut out, "OSMData", &block);
+        out
+    }
+}
+
+/// Nodes on a `side` × `side` grid about 300 m apart in Liechtenstein's
+/// valley, numbered row by row from 1.
+fn grid_nodes(side: i64) -> Vec<(i64, f64, f64)> {
+    (0..side * side)
+        .map(|i| {
+            let (row, col) = (i / side, i % side);
+            (
+                i + 1,
+                9.50 + 0.004 * col as f64,
+                47.14 + 0.0027 * row as f64,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn the_hand_written_pbf_of_a_connected_grid_is_a_usable_map() {
+    // Guards the encoder: the fragments test below means something only if
+    // the same encoder's connected streets load.
+    let side = 6;
+    let nodes = grid_nodes(side);
+    let mut ways = Vec::new();
+    for r in 0..side {
+        ways.push((100 + r, (0..side).map(|c| r * side + c + 1).collect()));
+        ways.push((200 + r, (0..side).map(|c| c * side + r + 1).collect()));
+    }
+    let dir = scratch("grid");
+    let map = dir.join("grid.osm.pbf");
+    std::fs::write(&map, pbf::file(&nodes, &ways)).unwrap();
+    let o = mobsynth(&["inspect-map", path_str(&map)]);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(text.contains("36 nodes"), "{text}");
+}
+
+#[test]
+fn a_map_whose_roads_are_all_disconnected_fragments_is_refused() {
+    // 18 short streets, none sharing a node with another: the largest road
+    // network anyone could travel is one 300 m street.
+    let side = 6;
+    let nodes = grid_nodes(side);
+    let ways: Vec<(i64, Vec<i64>)> = (0..side * side / 2)
+        .map(|k| (100 + k, vec![2 * k + 1, 2 * k + 2]))
+        .collect();
+    let dir = scratch("fragments");
+    let map = dir.join("fragments.osm.pbf");
+    std::fs::write(&map, pbf::file(&nodes, &ways)).unwrap();
+
+    // Keeping the largest fragment would leave one street for everybody:
+    // the map is unusable, and the user should hear so rather than get a
+    // dataset of a whole population on 300 m of road.
+    let o = mobsynth(&["inspect-map", path_str(&map)]);
+    assert_error(&o, 2, &[path_str(&map), "no usable roads", "connected"]);
+    let (o, out) = run_on_map(&map, "fragments-run");
+    assert_error(&o, 2, &[path_str(&map), "no usable roads", "connected"]);
+    assert!(!out.exists(), "output written from a map of fragments");
+}
