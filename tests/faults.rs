@@ -347,3 +347,135 @@ fn a_map_whose_roads_are_all_disconnected_fragments_is_refused() {
     assert_error(&o, 2, &[path_str(&map), "no usable roads", "connected"]);
     assert!(!out.exists(), "output written from a map of fragments");
 }
+
+// ---------------------------------------------------------------------------
+// Scenarios
+
+/// The default scenario with every key written out, one edit applied, saved
+/// as `bad.toml` in a scratch directory; returns the file and its text.
+fn edited_scenario(name: &str, from: &str, to: &str) -> (PathBuf, String) {
+    let o = mobsynth(&["scenario", "show", "default"]);
+    assert!(o.status.success());
+    let map = std::fs::canonicalize(MAP).unwrap();
+    let text = String::from_utf8(o.stdout).unwrap().replace(
+        "map = \"maps/liechtenstein.osm.pbf\"",
+        &format!("map = {:?}", map.to_str().unwrap()),
+    );
+    assert!(text.contains(from), "{from:?} not in the default scenario");
+    let text = text.replacen(from, to, 1);
+    let path = scratch(name).join("bad.toml");
+    std::fs::write(&path, &text).unwrap();
+    (path, text)
+}
+
+fn default_scenario(name: &str) -> (PathBuf, String) {
+    edited_scenario(name, "seed = 42", "seed = 42")
+}
+
+/// 1-based line of the first line of `text` that starts with `prefix`.
+fn line_of(text: &str, prefix: &str) -> usize {
+    text.lines().position(|l| l.starts_with(prefix)).unwrap() + 1
+}
+
+/// Runs a scenario that must be refused before any output is written.
+fn refused(scenario: &Path, extra: &[&str]) -> Output {
+    let out = scenario.with_file_name("out");
+    let mut args = vec!["run", path_str(scenario), "--quiet", "-o", path_str(&out)];
+    args.extend_from_slice(extra);
+    let o = mobsynth(&args);
+    assert!(!out.exists(), "output written for a refused scenario");
+    o
+}
+
+#[test]
+fn a_negative_number_of_subscribers_names_its_line() {
+    let (path, text) = edited_scenario("negative", "subscribers = 5000", "subscribers = -5");
+    let line = format!("line {}", line_of(&text, "subscribers"));
+    assert_error(&refused(&path, &[]), 2, &[path_str(&path), &line, "-5"]);
+}
+
+#[test]
+fn a_negative_number_of_subscribers_on_the_command_line_is_one_line() {
+    let (path, _) = default_scenario("negative-cli");
+    let o = refused(&path, &["--subscribers", "-5"]);
+    assert_error(&o, 2, &["--subscribers", "-5"]);
+}
+
+#[test]
+fn zero_subscribers_on_the_command_line_name_the_key() {
+    let (path, _) = default_scenario("zero-cli");
+    let o = refused(&path, &["--subscribers", "0"]);
+    assert_error(&o, 2, &["`subscribers`", "command line", "at least 1"]);
+}
+
+#[test]
+fn device_shares_that_do_not_sum_to_one_name_the_key() {
+    let (path, _) = edited_scenario("devices", "smartphone = 0.88", "smartphone = 0.5");
+    let o = refused(&path, &[]);
+    assert_error(
+        &o,
+        2,
+        &[path_str(&path), "`population.devices`", "sum to 1", "0.62"],
+    );
+}
+
+#[test]
+fn device_shares_that_do_not_sum_to_one_name_the_line_of_their_table() {
+    let (path, text) = edited_scenario("devices-line", "smartphone = 0.88", "smartphone = 0.5");
+    let line = format!("line {}", line_of(&text, "[population.devices]"));
+    assert_error(&refused(&path, &[]), 2, &[path_str(&path), &line]);
+}
+
+#[test]
+fn age_shares_that_do_not_sum_to_one_name_the_key() {
+    let (path, _) = edited_scenario("ages", "share = 0.0592", "share = 0.5");
+    let o = refused(&path, &[]);
+    assert_error(
+        &o,
+        2,
+        &[path_str(&path), "`population.age_groups`", "sum to 1"],
+    );
+}
+
+#[test]
+fn an_age_band_ending_before_it_starts_names_its_line() {
+    let (path, text) = edited_scenario("age-band", "from = 10\nto = 14", "from = 10\nto = 9");
+    let line = format!("line {}", line_of(&text, "to = 9"));
+    let o = refused(&path, &[]);
+    assert_error(
+        &o,
+        2,
+        &[path_str(&path), "population.age_groups[0].to", &line],
+    );
+}
+
+#[test]
+fn a_start_date_that_does_not_exist_names_its_line() {
+    let (path, text) = edited_scenario("start", "start = \"2026-03-02\"", "start = \"2026-02-29\"");
+    let line = format!("line {}", line_of(&text, "start ="));
+    let o = refused(&path, &[]);
+    assert_error(&o, 2, &[path_str(&path), &line, "`start`", "2026-02-29"]);
+}
+
+#[test]
+fn a_start_date_that_does_not_exist_on_the_command_line_is_refused() {
+    let (path, _) = default_scenario("start-cli");
+    let o = refused(&path, &["--start", "2026-04-31"]);
+    assert_error(&o, 2, &["`start`", "command line", "2026-04-31"]);
+}
+
+#[test]
+fn an_unknown_time_zone_names_its_line() {
+    let (path, text) = edited_scenario(
+        "timezone",
+        "timezone = \"Europe/Vaduz\"",
+        "timezone = \"Europe/Atlantis\"",
+    );
+    let line = format!("line {}", line_of(&text, "timezone ="));
+    let o = refused(&path, &[]);
+    assert_error(
+        &o,
+        2,
+        &[path_str(&path), &line, "`timezone`", "Europe/Atlantis"],
+    );
+}
