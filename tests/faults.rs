@@ -479,3 +479,110 @@ fn an_unknown_time_zone_names_its_line() {
         &[path_str(&path), &line, "`timezone`", "Europe/Atlantis"],
     );
 }
+
+// ---------------------------------------------------------------------------
+// Tower files
+
+/// A scenario taking its cells from `cells.csv` beside it, in the format
+/// `source` (`opencellid` or `cell_plan`), with that file's `content`.
+fn tower_scenario(name: &str, source: &str, content: &[u8]) -> (PathBuf, PathBuf) {
+    let (path, _) = edited_scenario(
+        name,
+        "source = \"generated\"",
+        &format!("source = \"{source}\"\nfile = \"cells.csv\""),
+    );
+    let cells = path.with_file_name("cells.csv");
+    std::fs::write(&cells, content).unwrap();
+    (path, cells)
+}
+
+const OPENCELLID_HEADER: &str =
+    "radio,mcc,net,area,cell,unit,lon,lat,range,samples,changeable,created,updated,averageSignal\n";
+const OPENCELLID_GOOD: &str =
+    "LTE,1,1,2001,25601,0,9.5210,47.1410,800,12,1,1459692074,1534343222,0\n";
+
+/// An OpenCelliD file whose third line is `bad`.
+fn opencellid_with(name: &str, bad: &str) -> (Output, PathBuf) {
+    let text = format!("{OPENCELLID_HEADER}{OPENCELLID_GOOD}{bad}\n");
+    let (scenario, cells) = tower_scenario(name, "opencellid", text.as_bytes());
+    (refused(&scenario, &[]), cells)
+}
+
+#[test]
+fn an_opencellid_line_with_too_few_fields_names_file_and_line() {
+    let (o, cells) = opencellid_with("ocid-short", "LTE,1,1,2001");
+    assert_error(
+        &o,
+        2,
+        &[path_str(&cells), "line 3", "4 fields", "expected 14"],
+    );
+}
+
+#[test]
+fn an_opencellid_line_with_a_word_for_a_number_names_the_field() {
+    let (o, cells) = opencellid_with(
+        "ocid-word",
+        "LTE,one,1,2001,25602,0,9.5230,47.1420,800,9,1,1459692074,1534343222,0",
+    );
+    assert_error(&o, 2, &[path_str(&cells), "line 3", "`mcc`", "\"one\""]);
+}
+
+#[test]
+fn an_opencellid_line_with_a_nan_longitude_names_the_field() {
+    let (o, cells) = opencellid_with(
+        "ocid-nan",
+        "LTE,1,1,2001,25602,0,NaN,47.1420,800,9,1,1459692074,1534343222,0",
+    );
+    assert_error(&o, 2, &[path_str(&cells), "line 3", "`lon`", "NaN"]);
+}
+
+#[test]
+fn an_opencellid_line_with_a_negative_range_names_the_field() {
+    let (o, cells) = opencellid_with(
+        "ocid-range",
+        "LTE,1,1,2001,25602,0,9.5230,47.1420,-800,9,1,1459692074,1534343222,0",
+    );
+    assert_error(&o, 2, &[path_str(&cells), "line 3", "`range`", "-800"]);
+}
+
+#[test]
+fn an_opencellid_line_with_a_cell_identity_beyond_36_bits_names_the_field() {
+    let (o, cells) = opencellid_with(
+        "ocid-cell",
+        "LTE,1,1,2001,99999999999999,0,9.5230,47.1420,800,9,1,1459692074,1534343222,0",
+    );
+    assert_error(&o, 2, &[path_str(&cells), "line 3", "`cell`", "36 bits"]);
+}
+
+#[test]
+fn an_opencellid_file_with_bytes_that_are_not_text_names_the_file() {
+    let mut data = format!("{OPENCELLID_HEADER}{OPENCELLID_GOOD}").into_bytes();
+    data.extend_from_slice(b"LTE,1,1,2001,25602,0,9.5230,47.14\xff\xfe,800,9,1,1,1,0\n");
+    let (scenario, cells) = tower_scenario("ocid-binary", "opencellid", &data);
+    let o = refused(&scenario, &[]);
+    assert_error(&o, 2, &[path_str(&cells), "UTF-8"]);
+}
+
+#[test]
+fn an_opencellid_file_of_only_a_header_has_no_cells() {
+    let (scenario, cells) =
+        tower_scenario("ocid-header", "opencellid", OPENCELLID_HEADER.as_bytes());
+    let o = refused(&scenario, &[]);
+    assert_error(&o, 2, &[path_str(&cells), "no cell of MCC 1 MNC 1"]);
+}
+
+#[test]
+fn a_missing_tower_file_is_named() {
+    let (scenario, cells) = tower_scenario("ocid-missing", "opencellid", b"");
+    std::fs::remove_file(&cells).unwrap();
+    let o = refused(&scenario, &[]);
+    assert_error(&o, 2, &[path_str(&cells), "cannot read cell file"]);
+}
+
+#[test]
+fn a_cell_plan_line_with_a_missing_field_names_file_and_line() {
+    let plan = "cell,lon,lat,azimuth_deg\n25601,9.5210,47.1410,0\n25602,9.5210\n";
+    let (scenario, cells) = tower_scenario("plan-short", "cell_plan", plan.as_bytes());
+    let o = refused(&scenario, &[]);
+    assert_error(&o, 2, &[path_str(&cells), "line 3", "2 fields"]);
+}
