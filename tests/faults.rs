@@ -586,3 +586,255 @@ fn a_cell_plan_line_with_a_missing_field_names_file_and_line() {
     let o = refused(&scenario, &[]);
     assert_error(&o, 2, &[path_str(&cells), "line 3", "2 fields"]);
 }
+
+// ---------------------------------------------------------------------------
+// Output that cannot be written
+
+/// Arguments of a small run writing to `out`.
+fn small_run_args<'a>(out: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "run",
+        "--subscribers",
+        "400",
+        "--days",
+        "1",
+        "--quiet",
+        "-o",
+        path_str(out),
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// Runs the binary with files limited to `blocks` blocks of the shell's
+/// `ulimit` unit. SIGXFSZ is ignored, so writing past the limit fails with
+/// EFBIG as on a full disk, instead of killing the process.
+fn with_file_size_limit(blocks: u32, args: &[&str], tmpdir: Option<&Path>) -> Output {
+    let script = format!("trap '' XFSZ; ulimit -f {blocks}; exec \"$0\" \"$@\"");
+    let mut cmd = Command::new("sh");
+    cmd.arg("-c")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_mobsynth"))
+        .args(args);
+    if let Some(dir) = tmpdir {
+        cmd.env("TMPDIR", dir);
+    }
+    cmd.output().unwrap()
+}
+
+/// What an unfinished run may leave: no temporary file, and every data file
+/// complete and listed in a manifest that says the run is incomplete. The
+/// manifest may be missing only when `manifest_optional` (a full disk may
+/// not have room for it).
+#[track_caller]
+fn assert_only_complete_files(out: &Path, manifest_optional: bool) {
+    let all = files(out);
+    let partial: Vec<&String> = all.iter().filter(|f| f.ends_with(".tmp")).collect();
+    assert!(partial.is_empty(), "partial files left: {partial:?}");
+    let manifest = out.join("manifest.json");
+    if !manifest.exists() {
+        assert!(manifest_optional, "no manifest; files left: {all:?}");
+        assert!(all.is_empty(), "files without a manifest: {all:?}");
+        return;
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest).unwrap()).unwrap();
+    assert_eq!(manifest["completed"], false, "{manifest}");
+    let listed: Vec<(String, u64)> = manifest["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().to_string(),
+                f["bytes"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    for name in all.iter().filter(|f| *f != "manifest.json") {
+        let Some((_, bytes)) = listed.iter().find(|(p, _)| p == name) else {
+            panic!("{name} is not in the manifest");
+        };
+        let data = std::fs::read(out.join(name)).unwrap();
+        assert_eq!(data.len() as u64, *bytes, "{name} has another size");
+        if name.ends_with(".parquet") {
+            assert!(
+                data.starts_with(b"PAR1") && data.ends_with(b"PAR1"),
+                "{name} is not a whole Parquet file"
+            );
+        }
+    }
+    for (name, _) in &listed {
+        assert!(all.contains(name), "{name} listed but missing");
+    }
+}
+
+#[test]
+fn a_file_size_limit_at_the_end_of_a_run_leaves_only_complete_files() {
+    // Parquet keeps row groups in memory, so the limit is hit while the
+    // files are completed.
+    let out = scratch("fsize-parquet").join("out");
+    let o = with_file_size_limit(200, &small_run_args(&out, &[]), None);
+    let err = assert_error(&o, 1, &[path_str(&out), "File too large"]);
+    assert!(err.contains(".parquet"), "file not named: {err}");
+    assert_only_complete_files(&out, false);
+}
+
+#[test]
+fn a_file_size_limit_in_the_middle_of_a_run_leaves_only_complete_files() {
+    // CSV goes to disk as it is encoded, so the limit is hit while
+    // subscribers are still being simulated.
+    let out = scratch("fsize-csv").join("out");
+    let o = with_file_size_limit(1000, &small_run_args(&out, &["--format", "csv"]), None);
+    let err = assert_error(&o, 1, &[path_str(&out), "File too large"]);
+    assert!(err.contains(".csv"), "file not named: {err}");
+    assert_only_complete_files(&out, false);
+}
+
+#[test]
+fn a_file_size_limit_on_the_stream_spill_removes_the_spill() {
+    let tmp = scratch("fsize-spill");
+    let o = with_file_size_limit(200, &small_run_args(&tmp, &["--stdout"]), Some(&tmp));
+    assert_error(&o, 1, &[path_str(&tmp), "spill file", "File too large"]);
+    assert!(o.stdout.is_empty(), "a partial stream was written");
+    assert_eq!(files(&tmp), Vec::<String>::new(), "spill files left");
+}
+
+#[test]
+fn a_full_standard_output_is_a_failure() {
+    let full = Path::new("/dev/full");
+    if !full.exists() {
+        eprintln!("skipped: this system has no /dev/full");
+        return;
+    }
+    let o = Command::new(env!("CARGO_BIN_EXE_mobsynth"))
+        .args([
+            "run",
+            "--subscribers",
+            "50",
+            "--days",
+            "1",
+            "--quiet",
+            "--stdout",
+        ])
+        .stdout(std::fs::File::create(full).unwrap())
+        .output()
+        .unwrap();
+    assert_error(&o, 1, &["<stdout>", "No space left on device"]);
+}
+
+#[test]
+fn an_output_directory_under_sysfs_cannot_be_created() {
+    // Root may write anywhere chmod allows, but not into sysfs.
+    if !Path::new("/sys/kernel").is_dir() {
+        eprintln!("skipped: this system has no sysfs");
+        return;
+    }
+    let out = Path::new("/sys/mobsynth-faults-out");
+    let o = mobsynth(&small_run_args(out, &[]));
+    assert_error(&o, 1, &[path_str(out), "cannot create output directory"]);
+    assert!(!out.exists());
+}
+
+#[test]
+fn an_output_path_that_is_a_file_is_left_alone() {
+    let out = scratch("output-is-a-file").join("results.txt");
+    std::fs::write(&out, "keep me").unwrap();
+    let o = mobsynth(&small_run_args(&out, &[]));
+    assert_error(&o, 1, &[path_str(&out), "Not a directory"]);
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "keep me");
+}
+
+/// A tmpfs mounted for one test, unmounted when dropped.
+struct Mount(PathBuf);
+
+impl Mount {
+    /// Mounts a tmpfs with `options` at a fresh directory, or says why not
+    /// (mounting needs privileges a CI runner may lack).
+    fn tmpfs(name: &str, options: &str) -> Result<Mount, String> {
+        let at = scratch(name).join("mnt");
+        std::fs::create_dir_all(&at).unwrap();
+        let o = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", options, "tmpfs", path_str(&at)])
+            .output()
+            .map_err(|e| format!("cannot run mount: {e}"))?;
+        if !o.status.success() {
+            return Err(String::from_utf8_lossy(&o.stderr).trim().to_string());
+        }
+        Ok(Mount(at))
+    }
+
+    fn remount_read_only(&self) {
+        let o = Command::new("mount")
+            .args(["-o", "remount,ro", path_str(&self.0)])
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+}
+
+impl Drop for Mount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+#[test]
+fn an_output_directory_on_a_read_only_file_system_cannot_be_created() {
+    let mount = match Mount::tmpfs("ro-new", "ro,size=1m") {
+        Ok(m) => m,
+        Err(why) => {
+            eprintln!("skipped: cannot mount a read-only tmpfs: {why}");
+            return;
+        }
+    };
+    let out = mount.0.join("out");
+    let o = mobsynth(&small_run_args(&out, &[]));
+    assert_error(
+        &o,
+        1,
+        &[
+            path_str(&out),
+            "cannot create output directory",
+            "Read-only file system",
+        ],
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn an_empty_output_directory_on_a_read_only_file_system_stays_empty() {
+    let mount = match Mount::tmpfs("ro-existing", "size=1m") {
+        Ok(m) => m,
+        Err(why) => {
+            eprintln!("skipped: cannot mount a tmpfs: {why}");
+            return;
+        }
+    };
+    let out = mount.0.join("out");
+    std::fs::create_dir(&out).unwrap();
+    mount.remount_read_only();
+    let o = mobsynth(&small_run_args(&out, &[]));
+    assert_error(
+        &o,
+        1,
+        &[path_str(&out), "cannot create", "Read-only file system"],
+    );
+    assert_eq!(files(&out), Vec::<String>::new());
+}
+
+#[test]
+fn a_disk_that_fills_up_mid_run_leaves_only_complete_files() {
+    // Room for the small tables but not for the events.
+    let mount = match Mount::tmpfs("full", "size=256k") {
+        Ok(m) => m,
+        Err(why) => {
+            eprintln!("skipped: cannot mount a small tmpfs: {why}");
+            return;
+        }
+    };
+    let out = mount.0.join("out");
+    let o = mobsynth(&small_run_args(&out, &[]));
+    assert_error(&o, 1, &[path_str(&out), "No space left on device"]);
+    assert_only_complete_files(&out, true);
+}
