@@ -838,3 +838,99 @@ fn a_disk_that_fills_up_mid_run_leaves_only_complete_files() {
     assert_error(&o, 1, &[path_str(&out), "No space left on device"]);
     assert_only_complete_files(&out, true);
 }
+
+// ---------------------------------------------------------------------------
+// Fuzz seeds, replayed
+
+/// Deterministic variations of a file: every line dropped, doubled or cut
+/// short, and characters that mean something to a parser written over a
+/// spread of positions. Libfuzzer goes much further (see `fuzz/`); this is
+/// the share CI can afford on every run.
+fn variations(seed: &[u8]) -> Vec<Vec<u8>> {
+    let lines: Vec<&[u8]> = seed.split_inclusive(|&b| b == b'\n').collect();
+    let mut out = Vec::new();
+    for i in 0..lines.len() {
+        let without: Vec<u8> = lines
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| *k != i)
+            .flat_map(|(_, l)| l.iter().copied())
+            .collect();
+        out.push(without);
+        let mut doubled: Vec<u8> = lines[..=i].concat();
+        doubled.extend(lines[i..].concat());
+        out.push(doubled);
+        let mut cut: Vec<u8> = lines[..i].concat();
+        cut.extend_from_slice(&lines[i][..lines[i].len() / 2]);
+        out.push(cut);
+    }
+    let specials: [&[u8]; 10] = [
+        b",", b"\n", b"-", b"9e999", b"nan", b"\xff", b"\"", b"[", b"=", b"",
+    ];
+    let step = (seed.len() / 97).max(1);
+    for (n, pos) in (0..seed.len()).step_by(step).enumerate() {
+        let mut v = seed[..pos].to_vec();
+        v.extend_from_slice(specials[n % specials.len()]);
+        v.extend_from_slice(&seed[pos + 1..]);
+        out.push(v);
+    }
+    out
+}
+
+fn seeds(target: &str) -> Vec<(PathBuf, Vec<u8>)> {
+    let dir = Path::new("fuzz/seeds").join(target);
+    let mut out: Vec<(PathBuf, Vec<u8>)> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            let data = std::fs::read(&p).unwrap();
+            (p, data)
+        })
+        .collect();
+    out.sort();
+    assert!(!out.is_empty(), "no seeds in {}", dir.display());
+    out
+}
+
+/// Feeds every seed and its variations to `check`, naming the input that
+/// panicked.
+fn replay(target: &str, check: impl Fn(&[u8]) + std::panic::RefUnwindSafe) {
+    for (path, seed) in seeds(target) {
+        for input in std::iter::once(seed.clone()).chain(variations(&seed)) {
+            if std::panic::catch_unwind(|| check(&input)).is_err() {
+                panic!(
+                    "{target}: a variation of {} panicked:\n{}",
+                    path.display(),
+                    String::from_utf8_lossy(&input)
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn the_scenario_fuzz_seeds_and_their_variations_never_panic() {
+    use mobsynth::scenario::Scenario;
+    replay("scenario", |data| {
+        if let Ok(text) = std::str::from_utf8(data) {
+            let _ = Scenario::parse(text, "seed", None);
+        }
+    });
+}
+
+#[test]
+fn the_tower_file_fuzz_seeds_and_their_variations_never_panic() {
+    use mobsynth::map::Map;
+    use mobsynth::radio::{RadioParams, import};
+    let map = Map::load(Path::new(MAP)).unwrap();
+    let params = RadioParams::default();
+    let file = scratch("fuzz-seeds").join("cells.csv");
+    replay("opencellid", |data| {
+        std::fs::write(&file, data).unwrap();
+        let _ = import::read_opencellid(&file, &params, &map);
+    });
+    replay("cell_plan", |data| {
+        std::fs::write(&file, data).unwrap();
+        let _ = import::read_cell_plan(&file, &params, &map);
+    });
+}
