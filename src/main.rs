@@ -71,16 +71,16 @@ struct RunArgs {
     #[arg(long)]
     map: Option<PathBuf>,
     /// Number of resident subscribers.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     subscribers: Option<u32>,
     /// Number of days.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     days: Option<u32>,
     /// First day, YYYY-MM-DD, local time.
     #[arg(long)]
     start: Option<String>,
     /// Seed of every random stream.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     seed: Option<u64>,
     /// Output directory.
     #[arg(short, long, default_value = "mobsynth-out")]
@@ -92,13 +92,13 @@ struct RunArgs {
     #[arg(long, value_enum, default_value = "zstd")]
     compression: CompressionArg,
     /// Split the subscribers into this many parts (for several machines).
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, allow_negative_numbers = true)]
     parts: u32,
     /// Write only this part, 0-based (see --parts).
-    #[arg(long, default_value_t = 0)]
+    #[arg(long, default_value_t = 0, allow_negative_numbers = true)]
     part: u32,
     /// Worker threads; all cores when omitted. Output does not depend on it.
-    #[arg(long)]
+    #[arg(long, allow_negative_numbers = true)]
     threads: Option<usize>,
     /// Replace the contents of a non-empty output directory.
     #[arg(long)]
@@ -108,10 +108,15 @@ struct RunArgs {
     #[arg(long)]
     stdout: bool,
     /// With --stdout: emit this many events per second.
-    #[arg(long, requires = "stdout", conflicts_with = "speed")]
+    #[arg(
+        long,
+        requires = "stdout",
+        conflicts_with = "speed",
+        allow_negative_numbers = true
+    )]
     rate: Option<f64>,
     /// With --stdout: replay this many simulated seconds per second.
-    #[arg(long, requires = "stdout")]
+    #[arg(long, requires = "stdout", allow_negative_numbers = true)]
     speed: Option<f64>,
     /// No progress bars and no summary.
     #[arg(short, long)]
@@ -158,7 +163,25 @@ const EXIT_UNREALISTIC: u8 = 3;
 const EXIT_INTERRUPTED: u8 = 130;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            if matches!(
+                e.kind(),
+                ErrorKind::DisplayHelp
+                    | ErrorKind::DisplayVersion
+                    | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+            ) {
+                e.exit();
+            }
+            // One line, like every other error; `--help` has the details.
+            let text = e.to_string();
+            let first = text.lines().next().unwrap_or_default();
+            eprintln!("mobsynth: error: {}", first.trim_start_matches("error: "));
+            return ExitCode::from(EXIT_BAD_INPUT);
+        }
+    };
     let interrupted = Arc::new(AtomicBool::new(false));
     let flag = interrupted.clone();
     // A second signal while stopping gracefully ends the process at once.

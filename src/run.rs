@@ -236,9 +236,13 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
         None => {
             let provenance = Provenance::new(&scenario.name, scenario.seed);
             let mut dataset = Dataset::create(output.clone(), provenance)?;
-            dataset.write("subscribers", None, &subscribers_batch(mine, &map))?;
-            if output.part == 0 {
-                dataset.write("cells", None, &cells_batch(&network))?;
+            let mut first = dataset.write("subscribers", None, &subscribers_batch(mine, &map));
+            if first.is_ok() && output.part == 0 {
+                first = dataset.write("cells", None, &cells_batch(&network));
+            }
+            if let Err(e) = first {
+                let _ = dataset.abandon(manifest_info(scenario, &partitions));
+                return Err(e.into());
             }
             Sink::Files(dataset)
         }
@@ -318,12 +322,7 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
             .unwrap_or_else(|p| std::panic::resume_unwind(p))
     });
     bar.finish_and_clear();
-    let info = ManifestInfo {
-        period_start: rfc3339(partitions.midnight(0)),
-        period_end: rfc3339(partitions.midnight(partitions.len())),
-        timezone: scenario.timezone.clone(),
-        scenario_toml: scenario.to_toml(),
-    };
+    let info = manifest_info(scenario, &partitions);
     let events_total = match written {
         Ok(n) => n,
         Err(e) => {
@@ -373,6 +372,15 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
 enum Sink {
     Files(Dataset),
     Stream(Spill),
+}
+
+fn manifest_info(scenario: &Scenario, partitions: &DayPartitions) -> ManifestInfo {
+    ManifestInfo {
+        period_start: rfc3339(partitions.midnight(0)),
+        period_end: rfc3339(partitions.midnight(partitions.len())),
+        timezone: scenario.timezone.clone(),
+        scenario_toml: scenario.to_toml(),
+    }
 }
 
 fn rfc3339(t: i64) -> String {

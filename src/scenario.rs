@@ -230,32 +230,55 @@ fn line_at(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1
 }
 
-/// The line where a dotted key (`section.key` or `key`) is set, if any.
+/// The line where a dotted key (`key`, `section.key`,
+/// `section.array[2].key`) is set; for a key that is itself a table, the
+/// line of its header.
 fn line_of_key(text: &str, dotted: &str) -> Option<usize> {
     let (section, key) = match dotted.rsplit_once('.') {
         Some((s, k)) => (Some(s), k),
         None => (None, dotted),
     };
+    // A list value is named with its index; the line is the key's.
+    let key = key.split('[').next().unwrap_or(key);
     let mut current: Option<String> = None;
+    let mut array_counts: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut headers: Vec<(String, usize)> = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let t = line.trim();
-        if let Some(h) = t.strip_prefix('[') {
+        if let Some(h) = t.strip_prefix("[[") {
+            let name = h.trim_end_matches("]]").trim().to_string();
+            let n = array_counts.entry(name.clone()).or_default();
+            current = Some(format!("{name}[{n}]"));
+            *n += 1;
+        } else if let Some(h) = t.strip_prefix('[') {
             current = Some(h.trim_end_matches(']').trim().to_string());
+        } else {
+            let in_section = match (section, &current) {
+                (None, None) => true,
+                (Some(s), Some(c)) => s == c,
+                _ => false,
+            };
+            if in_section
+                && t.strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with('='))
+            {
+                return Some(i + 1);
+            }
             continue;
         }
-        let in_section = match (section, &current) {
-            (None, None) => true,
-            (Some(s), Some(c)) => s == c,
-            _ => false,
-        };
-        if in_section
-            && t.strip_prefix(key)
-                .is_some_and(|rest| rest.trim_start().starts_with('='))
-        {
-            return Some(i + 1);
-        }
+        headers.push((current.clone().unwrap_or_default(), i + 1));
     }
-    None
+    // Not set by a line of its own: the header of the table it belongs to,
+    // or of the table it is.
+    let base = dotted.split('[').next().unwrap_or(dotted);
+    [dotted, section.unwrap_or_default(), base]
+        .iter()
+        .find_map(|want| {
+            headers
+                .iter()
+                .find(|(name, _)| name == want)
+                .map(|(_, line)| *line)
+        })
 }
 
 #[cfg(test)]

@@ -526,9 +526,19 @@ pub fn build(raw: &RawOsm) -> Result<(RoadGraph, Projection, BoundingBox), Strin
     if graph.edges.is_empty() {
         return Err("its highways have no segment with two known nodes".into());
     }
+    let junctions = graph.nodes.len();
     keep_main_components(&mut graph);
     if graph.edges.is_empty() {
         return Err("no mode has a connected road network".into());
+    }
+    // A real network keeps nearly all its junctions (96–98% on the
+    // Liechtenstein, Andorra and Monaco extracts); an extract of loose
+    // fragments would put everyone on one street.
+    if graph.nodes.len() * 2 < junctions {
+        return Err(format!(
+            "its roads are disconnected fragments: the largest connected network holds {} of {junctions} junctions",
+            graph.nodes.len()
+        ));
     }
     let [car, ..] = graph.component_sizes();
     if car < 2 {

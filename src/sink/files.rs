@@ -234,6 +234,17 @@ impl OpenFile {
 
     /// Closes the file, renames it to its final name and returns its summary.
     pub fn finish(self) -> Result<FileSummary, SinkError> {
+        let tmp = self.tmp.clone();
+        let result = self.complete();
+        if result.is_err() {
+            // A file that could not be completed must not stay behind, even
+            // under its temporary name: on a full disk that space is needed.
+            let _ = std::fs::remove_file(&tmp);
+        }
+        result
+    }
+
+    fn complete(self) -> Result<FileSummary, SinkError> {
         let path = &self.path;
         let buffered = match self.encoder {
             Encoder::Parquet(w) => w

@@ -217,10 +217,26 @@ impl Dataset {
     /// Completes every open file, then writes the manifest.
     pub fn finish(mut self, manifest: ManifestInfo) -> Result<Manifest, SinkError> {
         let open = std::mem::take(&mut self.open);
+        let mut failed = None;
         for (_, file) in open {
-            self.done.push(file.finish()?);
+            if failed.is_some() {
+                file.discard();
+                continue;
+            }
+            match file.finish() {
+                Ok(done) => self.done.push(done),
+                Err(e) => failed = Some(e),
+            }
         }
-        self.write_manifest(manifest, true)
+        match failed {
+            None => self.write_manifest(manifest, true),
+            Some(e) => {
+                // The files that were completed stay, listed in a manifest
+                // that says the run is incomplete; the error is what counts.
+                let _ = self.write_manifest(manifest, false);
+                Err(e)
+            }
+        }
     }
 
     /// Completes the files written so far and records the run as incomplete,
@@ -277,6 +293,15 @@ impl Dataset {
         let path = self.options.dir.join("manifest.json");
         files::write_atomically(&path, text.as_bytes())?;
         Ok(manifest)
+    }
+}
+
+impl Drop for Dataset {
+    /// A dataset dropped on an error path leaves no temporary files.
+    fn drop(&mut self) {
+        for (_, file) in std::mem::take(&mut self.open) {
+            file.discard();
+        }
     }
 }
 
