@@ -269,3 +269,73 @@ fn sigint_leaves_only_complete_files_and_an_incomplete_manifest() {
 fn sigterm_leaves_only_complete_files_and_an_incomplete_manifest() {
     interrupt_mid_run("-TERM");
 }
+
+/// Every table of a run, in every format, reads back with its documented
+/// schema (Parquet) or parses row by row (CSV with a header, NDJSON).
+#[test]
+fn every_table_reads_back_in_every_format() {
+    use mobsynth::sink::radio_tables::{cells_schema, event_positions_schema, events_schema};
+    use mobsynth::sink::tables::{stays_schema, subscribers_schema, trips_schema};
+    let schemas = [
+        ("subscribers", subscribers_schema()),
+        ("cells", cells_schema()),
+        ("events", events_schema()),
+        ("truth/stays", stays_schema()),
+        ("truth/trips", trips_schema()),
+        ("truth/event_positions", event_positions_schema()),
+    ];
+    let parquet = scratch("formats-parquet");
+    small_run(&parquet, &[]);
+    for (name, _) in files(&parquet) {
+        let of_table =
+            |t: &str| name.starts_with(&format!("{t}/")) || name.starts_with(&format!("{t}."));
+        let Some((_, schema)) = schemas.iter().find(|(t, _)| of_table(t)) else {
+            continue;
+        };
+        let reader =
+            ParquetRecordBatchReaderBuilder::try_new(File::open(parquet.join(&name)).unwrap())
+                .unwrap();
+        assert_eq!(reader.schema().fields(), schema.fields(), "{name}");
+        let rows: usize = reader.build().unwrap().map(|b| b.unwrap().num_rows()).sum();
+        assert!(rows > 0, "{name} is empty");
+    }
+    for format in ["csv", "ndjson"] {
+        let dir = scratch(&format!("formats-{format}"));
+        small_run(&dir, &["--format", format]);
+        let all = files(&dir);
+        for (table, schema) in &schemas {
+            let names: Vec<&String> = all
+                .keys()
+                .filter(|n| {
+                    n.ends_with(format)
+                        && (n.starts_with(&format!("{table}/"))
+                            || n.starts_with(&format!("{table}.")))
+                })
+                .collect();
+            assert!(!names.is_empty(), "{table} has no {format} file");
+            for name in names {
+                let text = String::from_utf8(all[name].clone()).unwrap();
+                let mut lines = text.lines();
+                if format == "csv" {
+                    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+                    let expected: Vec<&str> =
+                        schema.fields().iter().map(|f| f.name().as_str()).collect();
+                    assert_eq!(header, expected, "{name}");
+                    assert!(lines.all(|l| !l.is_empty()), "{name}");
+                } else {
+                    for line in lines {
+                        let row: serde_json::Value = serde_json::from_str(line).unwrap();
+                        assert!(row.is_object(), "{name}");
+                        assert!(
+                            row.as_object()
+                                .unwrap()
+                                .keys()
+                                .all(|k| schema.field_with_name(k).is_ok()),
+                            "{name}: unknown column in {line}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}

@@ -76,7 +76,7 @@ impl Spill {
             let path = dir.join(format!("day-{d:05}.bin"));
             let file = File::create(&path).map_err(io(&path, "cannot create spill file"))?;
             out.push(DaySpill {
-                file: BufWriter::with_capacity(1 << 20, file),
+                file: BufWriter::with_capacity(64 << 10, file),
                 path,
                 runs: Vec::new(),
                 written: 0,
