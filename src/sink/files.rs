@@ -155,6 +155,10 @@ impl OpenFile {
                 let props = WriterProperties::builder()
                     .set_compression(codec)
                     .set_max_row_group_row_count(Some(16 << 20))
+                    // Every open file keeps a dictionary per column; a small cap
+                    // sends high-cardinality columns (ids, times, coordinates) to
+                    // plain encoding early instead of holding a megabyte each.
+                    .set_dictionary_page_size_limit(64 << 10)
                     .set_key_value_metadata(Some(kv))
                     .set_created_by(format!("mobsynth {}", provenance.version))
                     .build();
