@@ -125,20 +125,9 @@ impl Coverage {
             site_cells,
             computed: RwLock::new(HashMap::new()),
         };
-        if points.is_empty() {
+        let Some((lo, hi)) = super::bounds(points.iter().copied()) else {
             return cov;
-        }
-        let (mut lo, mut hi) = (points[0], points[0]);
-        for p in points {
-            lo = Coord {
-                x: lo.x.min(p.x),
-                y: lo.y.min(p.y),
-            };
-            hi = Coord {
-                x: hi.x.max(p.x),
-                y: hi.y.max(p.y),
-            };
-        }
+        };
         let area = (hi.x - lo.x + 2.0 * resolution_m) * (hi.y - lo.y + 2.0 * resolution_m);
         let res = resolution_m.max((area / MAX_PIXELS as f64).sqrt());
         cov.resolution_m = res;

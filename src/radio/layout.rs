@@ -47,26 +47,15 @@ pub fn site_defaults(env: Environment) -> (f64, f64, f64) {
 
 /// Places sites on the map.
 pub fn place_sites(params: &RadioParams, map: &Map, seed: u64) -> Vec<SitePlan> {
-    let mut pts = map
+    let pts = map
         .graph
         .nodes
         .iter()
         .copied()
         .chain(map.places.iter().map(|p| p.pos));
-    let Some(first) = pts.next() else {
+    let Some((lo, hi)) = super::bounds(pts) else {
         return Vec::new();
     };
-    let (mut lo, mut hi) = (first, first);
-    for p in pts {
-        lo = Coord {
-            x: lo.x.min(p.x),
-            y: lo.y.min(p.y),
-        };
-        hi = Coord {
-            x: hi.x.max(p.x),
-            y: hi.y.max(p.y),
-        };
-    }
     let nx = ((hi.x - lo.x) / TILE_M).floor() as usize + 1;
     let ny = ((hi.y - lo.y) / TILE_M).floor() as usize + 1;
     let tile = |p: Coord| {

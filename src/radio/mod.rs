@@ -419,6 +419,23 @@ pub struct Network {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LayerIdx(pub u8);
 
+/// The lower-left and upper-right corners of a set of points, if any.
+fn bounds(points: impl IntoIterator<Item = Coord>) -> Option<(Coord, Coord)> {
+    points.into_iter().fold(None, |acc, p| {
+        let (lo, hi) = acc.unwrap_or((p, p));
+        Some((
+            Coord {
+                x: lo.x.min(p.x),
+                y: lo.y.min(p.y),
+            },
+            Coord {
+                x: hi.x.max(p.x),
+                y: hi.y.max(p.y),
+            },
+        ))
+    })
+}
+
 impl Network {
     /// Builds the network of a scenario on its map: reads or generates the
     /// cells, assigns tracking areas, then precomputes coverage along every
