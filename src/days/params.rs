@@ -108,7 +108,7 @@ impl Default for MobilityParams {
             },
             epr_rho: 0.6,
             epr_gamma: 0.08,
-            known_places: 6,
+            known_places: 8,
             explore_exponent: 2.0,
             explore_offset_m: 500.0,
             mode_constants: ModeConstants {

@@ -174,7 +174,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
                 && !memory.knows(place)
                 && place != sub.home
             {
-                let visits = (4.0 / (rank as f64 + 1.0).powf(0.5)).ceil() as u32;
+                let visits = (10.0 / (rank as f64 + 1.0).powf(1.2)).ceil() as u32;
                 memory.places.push((place, visits.max(1)));
             }
         }
@@ -368,7 +368,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
         let mut place = None;
         if explore {
             let purpose = pick(rng, &super::EXPLORE_PURPOSE_SHARES);
-            for _ in 0..4 {
+            for _ in 0..12 {
                 let candidate = self
                     .world
                     .explore_from(purpose, from, rng, &mut self.scratch);
@@ -565,7 +565,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
             }
             kinds.push(StopKind::Mandatory(duration));
             if !works_outside {
-                let after = pick(r, &[1.0 - 0.45 * level, 0.33 * level, 0.12 * level]);
+                let after = pick(r, &[1.0 - 0.3 * level, 0.22 * level, 0.08 * level]);
                 kinds.extend(std::iter::repeat_n(StopKind::Discretionary, after));
             }
             // Leave so as to arrive about on time.
@@ -574,21 +574,21 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
                 .map_or(0.0, |a| crate::map::distance(self.home.pos, a.pos));
             let lead = 600.0 + dist / 7.0;
             let back = self.tour(day, start - lead, &kinds, &mut rngs);
-            self.evening_tours(day, back, 0.35 * level, &mut rngs);
+            self.evening_tours(day, back, 0.5 * level, &mut rngs);
         } else if !self.world.gates.is_empty() && sub.has_car && chance(r, excursion_p) {
             let depart = 8.5 * 3600.0 + 1.5 * 3600.0 * normal(r).clamp(-2.0, 2.0);
             let stay = log_normal(r, 5.0 * 3600.0, 0.4).min(12.0 * 3600.0);
             let back = self.tour(day, depart, &[StopKind::Outside(stay)], &mut rngs);
             self.evening_tours(day, back, 0.2 * level, &mut rngs);
         } else if chance(r, kind_p(&p.leave_home) * outing_factor(sub.age)) {
-            let tours = 1 + pick(r, &[1.0 - 0.5 * level, 0.36 * level, 0.14 * level]);
+            let tours = 1 + pick(r, &[1.0 - 0.6 * level, 0.42 * level, 0.18 * level]);
             let mut t = 9.5 * 3600.0 + 1.8 * 3600.0 * normal(r).clamp(-1.8, 2.5);
             for _ in 0..tours {
                 if t > 21.5 * 3600.0 {
                     break;
                 }
                 let r = &mut rngs.plan;
-                let stops = 1 + pick(r, &[0.66, 0.25 * level, 0.09 * level]);
+                let stops = 1 + pick(r, &[0.78, 0.17 * level, 0.05 * level]);
                 let kinds = vec![StopKind::Discretionary; stops];
                 let back = self.tour(day, t, &kinds, &mut rngs);
                 t = back + log_normal(&mut rngs.plan, 2.0 * 3600.0, 0.7).max(1200.0);

@@ -120,6 +120,16 @@ pub fn truth_metrics(
     config: &Config,
 ) -> Vec<Metric> {
     let offset = config.local_offset_s;
+    // Like the published studies, the mobility laws describe residents;
+    // inbound roamers are present a few days only and are reported apart.
+    let roamers: BTreeSet<u64> = persons
+        .iter()
+        .filter(|p| !p.resident)
+        .map(|p| p.subscriber)
+        .collect();
+    let (roamer_stays, resident_stays): (Vec<StayRecord>, Vec<StayRecord>) =
+        stays.iter().partition(|s| roamers.contains(&s.subscriber));
+    let stays = &resident_stays[..];
     let traj = Trajectories::from_stays(stays);
     let days = DayRange::from_stays(stays, offset).or_else(|| survey::trip_days(trips, offset));
     let diameter_m = config.map_diameter_m.unwrap_or_else(|| traj.extent_m());
@@ -140,7 +150,55 @@ pub fn truth_metrics(
     out.push(returners_explorers(&traj));
     out.push(familiar_locations(&traj, days, offset));
     out.push(visitation_law(&traj, diameter_m));
+    out.extend(roamer_summary(&roamer_stays, offset));
     out
+}
+
+pub const ROAMER_DAYS: Spec = Spec {
+    id: "truth.roamers.days_present",
+    name: "Inbound roamers: local days present, mean",
+    band: None,
+    published: "not judged; tourists stay a few days",
+    source: "scenario",
+};
+pub const ROAMER_RADIUS: Spec = Spec {
+    id: "truth.roamers.radius_of_gyration_km",
+    name: "Inbound roamers: radius of gyration, median (km)",
+    band: None,
+    published: "not judged",
+    source: "scenario",
+};
+
+/// What inbound roamers did, reported beside the residents' laws but not
+/// judged: no published law covers a few days of a visitor's stay.
+pub fn roamer_summary(stays: &[StayRecord], offset: i64) -> Vec<Metric> {
+    if stays.is_empty() {
+        return Vec::new();
+    }
+    let traj = Trajectories::from_stays(stays);
+    let days: Vec<f64> = traj
+        .people
+        .iter()
+        .map(|(_, vs)| {
+            let d: BTreeSet<i64> = vs
+                .iter()
+                .flat_map(|v| local_day(v.start_s, offset)..=local_day(v.end_s - 1, offset))
+                .collect();
+            d.len() as f64
+        })
+        .collect();
+    let mut radii: Vec<f64> = radius_of_gyration_per_person(&traj)
+        .into_iter()
+        .map(|(_, r)| r / 1000.0)
+        .filter(|r| r.is_finite())
+        .collect();
+    radii.sort_by(f64::total_cmp);
+    let median_radius = radii.get(radii.len() / 2).copied().unwrap_or(f64::NAN);
+    let people = traj.people.len();
+    vec![
+        Metric::judged(&ROAMER_DAYS, mean(&days), format!("{people} roamers")),
+        Metric::judged(&ROAMER_RADIUS, median_radius, format!("{people} roamers")),
+    ]
 }
 
 /// Durations of visits in hours, leaving out each person's first and last
@@ -510,7 +568,18 @@ pub fn exploration_counts(traj: &Trajectories) -> BTreeMap<usize, (u64, u64)> {
 
 /// Fits P(new | S) = min(1, ρ S^−γ) by maximum likelihood on the Bernoulli
 /// outcomes; returns (ρ, γ).
+///
+/// Steps taken while a person knows a single place are left out when every
+/// one of them went somewhere new: with consecutive visits to one place
+/// merged, that step cannot be a return, and its certainty says nothing
+/// about the exploration law.
 pub fn fit_exploration(counts: &BTreeMap<usize, (u64, u64)>) -> Option<(f64, f64)> {
+    let forced = counts.get(&1).is_some_and(|(n, k)| n == k);
+    let counts: BTreeMap<usize, (u64, u64)> = counts
+        .iter()
+        .filter(|(s, _)| !(forced && **s == 1))
+        .map(|(s, c)| (*s, *c))
+        .collect();
     let total: u64 = counts.values().map(|c| c.0).sum();
     let novel: u64 = counts.values().map(|c| c.1).sum();
     if total < fit::MIN_TAIL as u64 || novel == 0 || counts.len() < 2 {

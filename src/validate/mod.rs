@@ -24,6 +24,7 @@ pub mod mapview;
 pub mod mobility;
 pub mod motifs;
 pub mod report;
+pub mod simulated;
 pub mod survey;
 
 use serde::Serialize;

@@ -34,11 +34,13 @@ pub fn format_value(v: f64) -> String {
     }
 }
 
-fn format_band(band: Option<(f64, f64)>) -> String {
-    match band {
+fn format_band(m: &Metric) -> String {
+    match m.band {
         Some((lo, hi)) if hi.is_infinite() => format!(">= {}", format_value(lo)),
         Some((lo, hi)) => format!("{} - {}", format_value(lo), format_value(hi)),
-        None => "shape".into(),
+        // Shape-judged metrics carry a verdict without a band.
+        None if m.passed.is_some() => "shape".into(),
+        None => "info".into(),
     }
 }
 
@@ -58,7 +60,7 @@ pub fn terminal_table(metrics: &[Metric]) -> String {
             [
                 m.id.to_string(),
                 format_value(m.value),
-                format_band(m.band),
+                format_band(m),
                 verdict(m.passed).to_string(),
                 m.source.to_string(),
             ]
@@ -155,7 +157,7 @@ pub fn html_report_with_map(title: &str, metrics: &[Metric], map_svg: &str) -> S
             "<tr><td><a href=\"#m{i}\">{}</a></td><td class=\"num\">{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td></tr>",
             escape(m.name),
             format_value(m.value),
-            escape(&format_band(m.band)),
+            escape(&format_band(m)),
             verdict_class(m.passed),
             verdict(m.passed),
             escape(m.source)
@@ -177,7 +179,7 @@ pub fn html_report_with_map(title: &str, metrics: &[Metric], map_svg: &str) -> S
             escape(m.name),
             escape(m.id),
             format_value(m.value),
-            escape(&format_band(m.band)),
+            escape(&format_band(m)),
             verdict_class(m.passed),
             verdict(m.passed),
             escape(m.published),
