@@ -5,19 +5,22 @@
 //!
 //! Mobility from events: each subscriber's events in time order are cut into
 //! runs of consecutive events at the same cell position (co-sited sectors
-//! share a position, so they count as one place). A run is a stay when the
-//! time from its first event to the first event of the next run is at least
-//! [`MIN_EVENT_STAY_S`]; shorter runs are treated as passing through. The
-//! stay ends when the next run begins, which over-estimates the dwell of a
-//! quiet device: that is what sparse network data allows.
+//! share a position, so they count as one place). A run is a stay when its
+//! own events span at least [`MIN_EVENT_STAY_S`]: a lone event, or a few
+//! in quick succession, shows a device passing by or briefly served by a
+//! neighbouring site, not a dwell. The stay ends when the next run begins,
+//! which over-estimates the dwell of a quiet device: that is what sparse
+//! network data allows. An A → B → A detour with B shorter than
+//! [`OSCILLATION_S`] is an oscillation between cells and is dropped, as
+//! analysts of CDR data do before measuring mobility.
 
 use super::charts::ccdf_plot;
 use super::fit;
 use super::mobility;
 use super::motifs;
 use super::{
-    Activity, Config, DayRange, EventKind, EventRecord, Metric, Plot, Spec, Trajectories, Visit,
-    local_day, local_second_of_day, mean, merge_runs, sorted_finite, weekday,
+    Activity, Config, DayRange, EventKind, EventRecord, Metric, Plot, Series, Spec, Trajectories,
+    Visit, local_day, local_second_of_day, mean, merge_runs, sorted_finite, weekday,
 };
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
@@ -95,6 +98,65 @@ pub const EVENT_STAYS: Spec = Spec {
     published: "beta 0.8, tau 17 h",
     source: "Song, Koren, Wang, Barabási (2010), Nature Physics 6",
 };
+
+pub const EVENT_JUMPS_VS_TRUTH: Spec = Spec {
+    id: "events.jump_lengths_vs_truth",
+    name: "Jump lengths from events against the truth: two-sample KS distance, jumps of 1 km or more",
+    band: Some((0.0, 0.2)),
+    published: "cell-level jumps keep the shape of the true jumps above the site spacing",
+    source: "González, Hidalgo, Barabási (2008), Nature 453",
+};
+
+/// Jumps shorter than this stay within one site's reach and cannot show in
+/// cell positions, so the comparison starts here.
+pub const JUMP_COMPARE_MIN_KM: f64 = 1.0;
+
+/// Whether the jumps seen from events follow the shape of the true jumps:
+/// the two-sample Kolmogorov–Smirnov distance between the two samples of
+/// jump lengths of at least [`JUMP_COMPARE_MIN_KM`], with both medians.
+pub fn jumps_against_truth(events: &Trajectories, truth: &Trajectories) -> Metric {
+    let long = |t: &Trajectories| -> Vec<f64> {
+        mobility::jump_lengths_km(t)
+            .into_iter()
+            .filter(|d| *d >= JUMP_COMPARE_MIN_KM)
+            .collect()
+    };
+    let (seen, true_jumps) = (long(events), long(truth));
+    let Some(d) = fit::ks_two_sample(&seen, &true_jumps) else {
+        return Metric::missing(&EVENT_JUMPS_VS_TRUTH, "no jumps of 1 km or more");
+    };
+    let median = |v: &[f64]| {
+        let s = sorted_finite(v.iter().copied());
+        s.get(s.len() / 2).copied().unwrap_or(f64::NAN)
+    };
+    Metric::judged(
+        &EVENT_JUMPS_VS_TRUTH,
+        d,
+        format!(
+            "median {:.2} km from events, {:.2} km true; {} and {} jumps",
+            median(&seen),
+            median(&true_jumps),
+            seen.len(),
+            true_jumps.len()
+        ),
+    )
+    .with_plot(Plot::LogLog {
+        x_label: "jump length (km)".into(),
+        y_label: "P(X >= x)".into(),
+        series: vec![
+            Series {
+                label: "from events".into(),
+                points: fit::ccdf_points(&seen, 300),
+                line: false,
+            },
+            Series {
+                label: "truth".into(),
+                points: fit::ccdf_points(&true_jumps, 300),
+                line: true,
+            },
+        ],
+    })
+}
 
 /// All event-log metrics.
 pub fn event_metrics(events: &[EventRecord], config: &Config) -> Vec<Metric> {
@@ -476,6 +538,28 @@ pub fn unicity(
     }
 }
 
+/// A stay shorter than this between two stays at one position is taken for
+/// an oscillation between neighbouring cells, not a trip.
+pub const OSCILLATION_S: i64 = 3600;
+
+/// Removes A → B → A detours whose B lasts less than [`OSCILLATION_S`]: a
+/// device that does not move is often served by a neighbouring site for a
+/// while, and analysts filter these before measuring mobility.
+fn drop_oscillations(visits: Vec<Visit>) -> Vec<Visit> {
+    let mut out: Vec<Visit> = Vec::with_capacity(visits.len());
+    for (i, v) in visits.iter().enumerate() {
+        let between_same = i > 0
+            && visits
+                .get(i + 1)
+                .is_some_and(|next| next.place == visits[i - 1].place && next.place != v.place);
+        if between_same && v.end_s - v.start_s < OSCILLATION_S {
+            continue;
+        }
+        out.push(*v);
+    }
+    out
+}
+
 /// Stays detected from events, as described in the module docs. Places are
 /// numbered by distinct cell position.
 pub fn stays_from_events(by_sub: &[(u64, Vec<EventRecord>)]) -> Trajectories {
@@ -483,18 +567,20 @@ pub fn stays_from_events(by_sub: &[(u64, Vec<EventRecord>)]) -> Trajectories {
     let mut people = Vec::new();
     for (sub, list) in by_sub {
         // (position, first event time) of each run.
-        let mut runs: Vec<((f64, f64), i64)> = Vec::new();
+        // (position, first event time, last event time) of each run.
+        let mut runs: Vec<((f64, f64), i64, i64)> = Vec::new();
         for e in list {
             let pos = (e.cell_x_m, e.cell_y_m);
-            if runs.last().is_none_or(|r| r.0 != pos) {
-                runs.push((pos, e.time_s));
+            match runs.last_mut() {
+                Some(r) if r.0 == pos => r.2 = e.time_s,
+                _ => runs.push((pos, e.time_s, e.time_s)),
             }
         }
         let last_time = list.last().map(|e| e.time_s).unwrap_or(0);
         let mut visits = Vec::new();
-        for (i, (pos, start)) in runs.iter().enumerate() {
+        for (i, (pos, start, seen_until)) in runs.iter().enumerate() {
             let end = runs.get(i + 1).map(|r| r.1).unwrap_or(last_time);
-            if end - start < MIN_EVENT_STAY_S {
+            if seen_until - start < MIN_EVENT_STAY_S {
                 continue;
             }
             let key = (pos.0.to_bits(), pos.1.to_bits());
@@ -509,7 +595,7 @@ pub fn stays_from_events(by_sub: &[(u64, Vec<EventRecord>)]) -> Trajectories {
                 activity: Activity::Other,
             });
         }
-        people.push((*sub, merge_runs(visits)));
+        people.push((*sub, merge_runs(drop_oscillations(visits))));
     }
     Trajectories { people }
 }
@@ -645,6 +731,34 @@ mod tests {
             .map(|v| (v.x_m, v.start_s, v.end_s))
             .collect();
         assert_eq!(v, vec![(1000.0, 0, 7000), (3000.0, 7060, 9500)]);
+    }
+
+    #[test]
+    fn a_stay_needs_an_observed_dwell_and_short_detours_are_oscillations() {
+        let events = vec![
+            ev(1, 0, EventKind::VoiceMo, 1),
+            ev(1, 1200, EventKind::DataSession, 1),
+            // One lone event at cell 2, then nothing for two hours: no
+            // dwell was observed there.
+            ev(1, 2000, EventKind::TauPeriodic, 2),
+            ev(1, 9200, EventKind::VoiceMo, 1),
+            // Served from cell 3 for 20 minutes, back at cell 1 within the
+            // hour: an oscillation.
+            ev(1, 10000, EventKind::DataSession, 3),
+            ev(1, 11200, EventKind::DataSession, 3),
+            ev(1, 12000, EventKind::VoiceMo, 1),
+            ev(1, 13000, EventKind::VoiceMo, 1),
+            // Cell 4 for two hours is a real stay.
+            ev(1, 14000, EventKind::DataSession, 4),
+            ev(1, 21200, EventKind::DataSession, 4),
+        ];
+        let t = stays_from_events(&group_sorted(&events));
+        let v: Vec<(f64, i64, i64)> = t.people[0]
+            .1
+            .iter()
+            .map(|v| (v.x_m, v.start_s, v.end_s))
+            .collect();
+        assert_eq!(v, vec![(1000.0, 0, 14000), (4000.0, 14000, 21200)]);
     }
 
     #[test]

@@ -698,6 +698,35 @@ pub fn loglog_slope(points: &[(f64, f64)]) -> Option<(f64, f64)> {
     Some((slope, my - slope * mx))
 }
 
+/// Two-sample Kolmogorov–Smirnov statistic: the largest distance between
+/// the empirical CDFs of `a` and `b`; `None` when either has no finite value.
+pub fn ks_two_sample(a: &[f64], b: &[f64]) -> Option<f64> {
+    let sorted = |v: &[f64]| {
+        let mut s: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+        s.sort_by(f64::total_cmp);
+        s
+    };
+    let (a, b) = (sorted(a), sorted(b));
+    if a.is_empty() || b.is_empty() {
+        return None;
+    }
+    let (na, nb) = (a.len() as f64, b.len() as f64);
+    let (mut i, mut j, mut d) = (0, 0, 0.0f64);
+    while i < a.len() && j < b.len() {
+        // Step past every copy of the smaller value in both samples at once,
+        // so ties never open a spurious gap.
+        let x = a[i].min(b[j]);
+        while i < a.len() && a[i] <= x {
+            i += 1;
+        }
+        while j < b.len() && b[j] <= x {
+            j += 1;
+        }
+        d = d.max((i as f64 / na - j as f64 / nb).abs());
+    }
+    Some(d)
+}
+
 /// Empirical complementary CDF, P(X ≥ x), at up to `max_points` values
 /// spread evenly in rank, for plotting.
 pub fn ccdf_points(values: &[f64], max_points: usize) -> Vec<(f64, f64)> {
@@ -916,5 +945,16 @@ mod tests {
         assert_eq!(quantile(&xs, 0.5), 2.5);
         let c = ccdf_points(&[1.0, 1.0, 2.0, 4.0], 10);
         assert_eq!(c, vec![(1.0, 1.0), (2.0, 0.5), (4.0, 0.25)]);
+    }
+
+    #[test]
+    fn two_sample_ks_measures_the_largest_cdf_gap() {
+        assert_eq!(ks_two_sample(&[1.0, 2.0, 3.0], &[1.0, 2.0, 3.0]), Some(0.0));
+        // Disjoint samples are a full distance apart.
+        assert_eq!(ks_two_sample(&[1.0, 2.0], &[3.0, 4.0]), Some(1.0));
+        // F_a(4) = 1/2 against F_b(4) = 1 is the widest gap.
+        let d = ks_two_sample(&[1.0, 2.0, 5.0, 6.0], &[2.5, 3.0, 4.0, 2.0]).expect("ks");
+        assert!((d - 0.5).abs() < 1e-12, "{d}");
+        assert_eq!(ks_two_sample(&[], &[1.0]), None);
     }
 }
