@@ -143,6 +143,10 @@ struct ValidateArgs {
     /// Measure a deterministic sample of this many subscribers.
     #[arg(long)]
     sample: Option<usize>,
+    /// Report and judge only these metrics: ids such as `truth.zipf_zeta`, or
+    /// prefixes ending in a dot such as `events.`, separated by commas.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -379,7 +383,11 @@ fn summary(r: &RunReport, dir: &std::path::Path, streaming: bool) -> String {
 fn validate(args: ValidateArgs) -> Result<ExitCode, Failure> {
     use mobsynth::validate::{dataset, report};
     let data = dataset::load(&args.dir, args.sample).map_err(bad_input)?;
-    let metrics = dataset::evaluate(&data);
+    let mut metrics = dataset::evaluate(&data);
+    if !args.only.is_empty() {
+        metrics = mobsynth::validate::select_metrics(metrics, &args.only)
+            .map_err(|e| Failure(EXIT_BAD_INPUT, format!("--only: {e}")))?;
+    }
     if data.machines > 0 {
         println!(
             "{} IoT/M2M devices left out: the laws describe people",

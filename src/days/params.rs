@@ -51,7 +51,7 @@ pub struct MobilityParams {
     /// moves; here only discretionary stops explore, and the places known
     /// before the run look new when first seen, both of which steepen the
     /// measured decay. With 0.08 the γ measured on the output lands at
-    /// about 0.2–0.27.
+    /// about 0.26–0.28 on the bundled maps.
     pub epr_gamma: f64,
     /// Places each person already knows when the run starts, besides home
     /// and work. Default 6.

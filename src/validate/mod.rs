@@ -249,6 +249,26 @@ impl Metric {
     }
 }
 
+/// Keeps the metrics named by `patterns`: an exact id
+/// (`truth.zipf_zeta`) or a prefix ending in a dot (`truth.mode_share.`).
+/// A pattern that matches nothing is an error naming it, so a typo cannot
+/// silently judge fewer metrics.
+pub fn select_metrics(metrics: Vec<Metric>, patterns: &[String]) -> Result<Vec<Metric>, String> {
+    let matches = |p: &str, id: &str| id == p || (p.ends_with('.') && id.starts_with(p));
+    if let Some(p) = patterns
+        .iter()
+        .find(|p| !metrics.iter().any(|m| matches(p, m.id)))
+    {
+        return Err(format!(
+            "`{p}` names no measured metric (use an id such as `truth.zipf_zeta` or a prefix such as `truth.mode_share.`)"
+        ));
+    }
+    Ok(metrics
+        .into_iter()
+        .filter(|m| patterns.iter().any(|p| matches(p, m.id)))
+        .collect())
+}
+
 /// A curve for a log-log chart.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Series {
@@ -440,6 +460,37 @@ pub(crate) fn mean(values: &[f64]) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn metrics_are_selected_by_id_or_dotted_prefix() {
+        let spec = |id| Spec {
+            id,
+            name: "",
+            band: Some((0.0, 1.0)),
+            published: "",
+            source: "",
+        };
+        let all = || {
+            [
+                "truth.mode_share.walk",
+                "truth.mode_share.bike",
+                "truth.zipf_zeta",
+            ]
+            .map(|id| Metric::judged(&spec(id), 0.5, String::new()))
+            .to_vec()
+        };
+        let ids = |m: Vec<Metric>| m.iter().map(|m| m.id).collect::<Vec<_>>();
+        let picked = select_metrics(all(), &["truth.mode_share.".into()]).expect("prefix");
+        assert_eq!(
+            ids(picked),
+            ["truth.mode_share.walk", "truth.mode_share.bike"]
+        );
+        let picked = select_metrics(all(), &["truth.zipf_zeta".into()]).expect("id");
+        assert_eq!(ids(picked), ["truth.zipf_zeta"]);
+        // A prefix without its dot is not a prefix, and names nothing.
+        let err = select_metrics(all(), &["truth.zipf".into()]).expect_err("typo");
+        assert!(err.contains("`truth.zipf`"), "{err}");
+    }
 
     #[test]
     fn weekdays_and_local_days() {
