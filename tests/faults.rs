@@ -555,6 +555,37 @@ fn an_opencellid_line_with_a_cell_identity_beyond_36_bits_names_the_field() {
 }
 
 #[test]
+fn an_opencellid_line_with_extra_fields_names_file_and_line() {
+    let (o, cells) = opencellid_with(
+        "ocid-long",
+        "LTE,1,1,2001,25602,0,9.5230,47.1420,800,9,1,1459692074,1534343222,0,extra",
+    );
+    assert_error(
+        &o,
+        2,
+        &[path_str(&cells), "line 3", "15 fields", "expected 14"],
+    );
+}
+
+#[test]
+fn an_opencellid_line_with_a_four_digit_country_code_names_the_field() {
+    let (o, cells) = opencellid_with(
+        "ocid-mcc",
+        "LTE,1000,1,2001,25602,0,9.5230,47.1420,800,9,1,1459692074,1534343222,0",
+    );
+    assert_error(
+        &o,
+        2,
+        &[path_str(&cells), "line 3", "`mcc`", "0–999", "1000"],
+    );
+    let (o, cells) = opencellid_with(
+        "ocid-mnc",
+        "LTE,1,65535,2001,25602,0,9.5230,47.1420,800,9,1,1459692074,1534343222,0",
+    );
+    assert_error(&o, 2, &[path_str(&cells), "line 3", "`net`", "65535"]);
+}
+
+#[test]
 fn an_opencellid_file_with_bytes_that_are_not_text_names_the_file() {
     let mut data = format!("{OPENCELLID_HEADER}{OPENCELLID_GOOD}").into_bytes();
     data.extend_from_slice(b"LTE,1,1,2001,25602,0,9.5230,47.14\xff\xfe,800,9,1,1,1,0\n");

@@ -159,6 +159,16 @@ pub fn read_opencellid(
                 ),
             ));
         }
+        if n > f.len() {
+            return Err(ctx.err(
+                OPENCELLID_COLUMNS[f.len() - 1],
+                format!(
+                    "the line has {n} fields, expected {} ({})",
+                    OPENCELLID_COLUMNS.len(),
+                    OPENCELLID_COLUMNS.join(",")
+                ),
+            ));
+        }
         if f[0].is_empty() {
             return Err(ctx.err(
                 "radio",
@@ -166,7 +176,19 @@ pub fn read_opencellid(
             ));
         }
         let mcc: u16 = ctx.num("mcc", f[1], "a mobile country code (0–999)")?;
+        if mcc > 999 {
+            return Err(ctx.err(
+                "mcc",
+                format!("expected a mobile country code (0–999), got {mcc}"),
+            ));
+        }
         let mnc: u16 = ctx.num("net", f[2], "a mobile network code (0–999)")?;
+        if mnc > 999 {
+            return Err(ctx.err(
+                "net",
+                format!("expected a mobile network code (0–999), got {mnc}"),
+            ));
+        }
         let area: u32 = ctx.num("area", f[3], "an area code (unsigned integer)")?;
         let cell: u64 = ctx.num("cell", f[4], "a cell identity (unsigned integer)")?;
         if cell > CellId::MAX_LOCAL {
