@@ -27,7 +27,7 @@ use crate::routing::RouteQuery;
 use crate::scenario::Scenario;
 
 /// What a subscriber does during a stay.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub enum Activity {
     Home,
     Work,
@@ -39,8 +39,33 @@ pub enum Activity {
     OutOfArea,
 }
 
+impl Activity {
+    pub const ALL: [Activity; 7] = [
+        Activity::Home,
+        Activity::Work,
+        Activity::Education,
+        Activity::Shopping,
+        Activity::Leisure,
+        Activity::Other,
+        Activity::OutOfArea,
+    ];
+
+    /// Lower-case name, as written in the truth tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            Activity::Home => "home",
+            Activity::Work => "work",
+            Activity::Education => "education",
+            Activity::Shopping => "shopping",
+            Activity::Leisure => "leisure",
+            Activity::Other => "other",
+            Activity::OutOfArea => "out_of_area",
+        }
+    }
+}
+
 /// How a trip is made.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub enum TripMode {
     Walk,
     Bike,
@@ -48,6 +73,28 @@ pub enum TripMode {
     CarPassenger,
     /// Approximated as a slower car on the road graph.
     PublicTransport,
+}
+
+impl TripMode {
+    /// All modes, in reporting order.
+    pub const ALL: [TripMode; 5] = [
+        TripMode::Walk,
+        TripMode::Bike,
+        TripMode::CarDriver,
+        TripMode::CarPassenger,
+        TripMode::PublicTransport,
+    ];
+
+    /// Lower-case name, as written in the truth tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            TripMode::Walk => "walk",
+            TripMode::Bike => "bike",
+            TripMode::CarDriver => "car_driver",
+            TripMode::CarPassenger => "car_passenger",
+            TripMode::PublicTransport => "public_transport",
+        }
+    }
 }
 
 /// A stay at one place. Times are UTC Unix seconds.

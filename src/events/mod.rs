@@ -247,7 +247,7 @@ impl PhoneParams {
 }
 
 /// What the network records.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub enum EventType {
     /// The device registers: power on, or back from another network.
     Attach,
@@ -300,6 +300,11 @@ impl EventType {
     /// to what the device does on its own.
     pub fn is_activity(self) -> bool {
         self >= EventType::VoiceMo
+    }
+
+    /// Whether the event is a voice call.
+    pub fn is_voice(self) -> bool {
+        matches!(self, EventType::VoiceMo | EventType::VoiceMt)
     }
 }
 

@@ -14,7 +14,7 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Int8Type, Schema, SchemaRef, TimeUnit};
 use arrow::record_batch::RecordBatch;
 
-use crate::days::{Activity, PersonDays, Stay, Trip, TripMode};
+use crate::days::{PersonDays, Stay, Trip};
 use crate::map::Map;
 use crate::population::{Contract, DeviceType, Occupation, Sex, Subscriber};
 
@@ -38,30 +38,6 @@ pub(super) fn batch(schema: &SchemaRef, columns: Vec<ArrayRef>) -> RecordBatch {
     // The builders below fill exactly the schema's columns, so this cannot
     // fail unless the code itself is inconsistent.
     RecordBatch::try_new(schema.clone(), columns).expect("columns match their schema")
-}
-
-/// Lower-case name of an activity, as written.
-pub fn activity_name(a: Activity) -> &'static str {
-    match a {
-        Activity::Home => "home",
-        Activity::Work => "work",
-        Activity::Education => "education",
-        Activity::Shopping => "shopping",
-        Activity::Leisure => "leisure",
-        Activity::Other => "other",
-        Activity::OutOfArea => "out_of_area",
-    }
-}
-
-/// Lower-case name of a trip mode, as written.
-pub fn mode_name(m: TripMode) -> &'static str {
-    match m {
-        TripMode::Walk => "walk",
-        TripMode::Bike => "bike",
-        TripMode::CarDriver => "car_driver",
-        TripMode::CarPassenger => "car_passenger",
-        TripMode::PublicTransport => "public_transport",
-    }
 }
 
 fn sex_name(s: Sex) -> &'static str {
@@ -250,7 +226,7 @@ impl StaysBuilder {
         self.subscriber.append_value(subscriber);
         self.start.append_value(stay.start * 1000);
         self.end.append_value(stay.end * 1000);
-        self.activity.append_value(activity_name(stay.activity));
+        self.activity.append_value(stay.activity.name());
         self.place.append_option(stay.place.map(|p| p.0));
         self.lon.append_value(lon);
         self.lat.append_value(lat);
@@ -334,14 +310,12 @@ impl TripsBuilder {
         self.subscriber.append_value(subscriber);
         self.start.append_value(trip.start * 1000);
         self.end.append_value(trip.end * 1000);
-        self.mode.append_value(mode_name(trip.mode));
+        self.mode.append_value(trip.mode.name());
         self.distance.append_value(trip.distance_m);
         self.origin.append_option(from.place.map(|p| p.0));
         self.destination.append_option(to.place.map(|p| p.0));
-        self.origin_activity
-            .append_value(activity_name(from.activity));
-        self.destination_activity
-            .append_value(activity_name(to.activity));
+        self.origin_activity.append_value(from.activity.name());
+        self.destination_activity.append_value(to.activity.name());
         self.origin_lon.append_value(olon);
         self.origin_lat.append_value(olat);
         self.destination_lon.append_value(dlon);

@@ -19,7 +19,7 @@ use super::fit;
 use super::mobility;
 use super::motifs;
 use super::{
-    Activity, Config, DayRange, EventKind, EventRecord, Metric, Plot, Series, Spec, Trajectories,
+    Activity, Config, DayRange, EventRecord, EventType, Metric, Plot, Series, Spec, Trajectories,
     Visit, local_day, local_second_of_day, mean, merge_runs, sorted_finite, weekday,
 };
 use rand::{RngExt, SeedableRng};
@@ -370,7 +370,7 @@ pub fn idle_day_tau_counts(by_sub: &[(u64, Vec<EventRecord>)], offset: i64) -> V
         let mut days: BTreeMap<i64, (u32, bool)> = BTreeMap::new();
         for e in list {
             let d = days.entry(local_day(e.time_s, offset)).or_insert((0, true));
-            if e.kind == EventKind::TauPeriodic {
+            if e.kind == EventType::TauPeriodic {
                 d.0 += 1;
             } else {
                 d.1 = false;
@@ -407,7 +407,7 @@ pub fn ping_pong_counts(by_sub: &[(u64, Vec<EventRecord>)]) -> (usize, usize) {
     for (_, list) in by_sub {
         let ho: Vec<&EventRecord> = list
             .iter()
-            .filter(|e| e.kind == EventKind::Handover)
+            .filter(|e| e.kind == EventType::Handover)
             .collect();
         total += ho.len();
         pp += ho
@@ -604,7 +604,7 @@ pub fn stays_from_events(by_sub: &[(u64, Vec<EventRecord>)]) -> Trajectories {
 mod tests {
     use super::*;
 
-    fn ev(sub: u64, t: i64, kind: EventKind, cell: u64) -> EventRecord {
+    fn ev(sub: u64, t: i64, kind: EventType, cell: u64) -> EventRecord {
         EventRecord {
             subscriber: sub,
             time_s: t,
@@ -617,7 +617,7 @@ mod tests {
 
     #[test]
     fn ping_pong_needs_a_quick_return_to_the_same_cell() {
-        use EventKind::Handover as H;
+        use EventType::Handover as H;
         let events = vec![
             // A→B, then back to A 5 s later: one ping-pong.
             ev(1, 100, H, 1),
@@ -632,7 +632,7 @@ mod tests {
             ev(2, 202, H, 3),
             ev(2, 203, H, 2),
             // A voice event in between is not a handover and is skipped.
-            ev(2, 204, EventKind::VoiceMo, 9),
+            ev(2, 204, EventType::VoiceMo, 9),
         ];
         let g = group_sorted(&events);
         assert_eq!(ping_pong_counts(&g), (2, 8));
@@ -646,13 +646,13 @@ mod tests {
         let h = 3600;
         let events = vec![
             // 23:30 UTC = 01:30 at UTC+2: night.
-            ev(1, 23 * h + 1800, EventKind::SmsMo, 1),
+            ev(1, 23 * h + 1800, EventType::SmsMo, 1),
             // 04:30 UTC = 06:30 local: day.
-            ev(1, 4 * h + 1800, EventKind::VoiceMt, 1),
-            ev(1, 10 * h, EventKind::DataSession, 1),
-            ev(1, 12 * h, EventKind::VoiceMo, 1),
+            ev(1, 4 * h + 1800, EventType::VoiceMt, 1),
+            ev(1, 10 * h, EventType::DataSession, 1),
+            ev(1, 12 * h, EventType::VoiceMo, 1),
             // Signalling at night does not count.
-            ev(1, 23 * h, EventKind::TauPeriodic, 1),
+            ev(1, 23 * h, EventType::TauPeriodic, 1),
         ];
         let m = night_share(&events, 2 * h);
         assert_eq!(m.value, 0.25);
@@ -668,12 +668,12 @@ mod tests {
         let day = 86_400;
         let mut events = Vec::new();
         // Device 1, day 0: 27 periodic updates, all idle.
-        events.extend((0..27).map(|i| ev(1, i * 3240, EventKind::TauPeriodic, 1)));
+        events.extend((0..27).map(|i| ev(1, i * 3240, EventType::TauPeriodic, 1)));
         // Device 1, day 1: 30 updates and a call, not idle.
-        events.extend((0..30).map(|i| ev(1, day + i * 2000, EventKind::TauPeriodic, 1)));
-        events.push(ev(1, day + 500, EventKind::VoiceMo, 1));
+        events.extend((0..30).map(|i| ev(1, day + i * 2000, EventType::TauPeriodic, 1)));
+        events.push(ev(1, day + 500, EventType::VoiceMo, 1));
         // Device 2, day 0: 28 updates, idle: over the limit.
-        events.extend((0..28).map(|i| ev(2, i * 3000, EventKind::TauPeriodic, 1)));
+        events.extend((0..28).map(|i| ev(2, i * 3000, EventType::TauPeriodic, 1)));
         let g = group_sorted(&events);
         assert_eq!(idle_day_tau_counts(&g, 0), vec![27, 28]);
         let m = tau_periodic(&g, 0);
@@ -685,11 +685,11 @@ mod tests {
     fn calls_per_day_count_zero_days() {
         let day = 86_400;
         let events = vec![
-            ev(1, 10, EventKind::VoiceMo, 1),
-            ev(1, 20, EventKind::VoiceMt, 1),
-            ev(1, 30, EventKind::SmsMo, 1),
-            ev(2, day + 5, EventKind::VoiceMo, 1),
-            ev(2, 2 * day + 5, EventKind::DataSession, 1),
+            ev(1, 10, EventType::VoiceMo, 1),
+            ev(1, 20, EventType::VoiceMt, 1),
+            ev(1, 30, EventType::SmsMo, 1),
+            ev(2, day + 5, EventType::VoiceMo, 1),
+            ev(2, 2 * day + 5, EventType::DataSession, 1),
         ];
         let g = group_sorted(&events);
         let days = DayRange::from_events(&events, 0).expect("days");
@@ -701,11 +701,11 @@ mod tests {
         let mut events = Vec::new();
         // Subscribers 1 and 2 share one trace; 3 has its own.
         for sub in [1, 2] {
-            events.extend((0..6).map(|h| ev(sub, h * 3600, EventKind::DataSession, 10 + h as u64)));
+            events.extend((0..6).map(|h| ev(sub, h * 3600, EventType::DataSession, 10 + h as u64)));
         }
-        events.extend((0..6).map(|h| ev(3, h * 3600, EventKind::DataSession, 20 + h as u64)));
+        events.extend((0..6).map(|h| ev(3, h * 3600, EventType::DataSession, 20 + h as u64)));
         // Subscriber 4 has too few points to test.
-        events.push(ev(4, 0, EventKind::VoiceMo, 10));
+        events.push(ev(4, 0, EventType::VoiceMo, 10));
         let g = group_sorted(&events);
         let (share, n) = unicity_share(&g, 0, 100, 1).expect("sample");
         assert_eq!(n, 3);
@@ -716,13 +716,13 @@ mod tests {
     #[test]
     fn event_stays_drop_passing_cells() {
         let events = vec![
-            ev(1, 0, EventKind::TauPeriodic, 1),
-            ev(1, 3000, EventKind::TauPeriodic, 1),
+            ev(1, 0, EventType::TauPeriodic, 1),
+            ev(1, 3000, EventType::TauPeriodic, 1),
             // Passing through cell 2 for 60 s.
-            ev(1, 7000, EventKind::Handover, 2),
-            ev(1, 7060, EventKind::Handover, 3),
-            ev(1, 9000, EventKind::VoiceMo, 3),
-            ev(1, 9500, EventKind::DataSession, 3),
+            ev(1, 7000, EventType::Handover, 2),
+            ev(1, 7060, EventType::Handover, 3),
+            ev(1, 9000, EventType::VoiceMo, 3),
+            ev(1, 9500, EventType::DataSession, 3),
         ];
         let t = stays_from_events(&group_sorted(&events));
         let v: Vec<(f64, i64, i64)> = t.people[0]
@@ -736,21 +736,21 @@ mod tests {
     #[test]
     fn a_stay_needs_an_observed_dwell_and_short_detours_are_oscillations() {
         let events = vec![
-            ev(1, 0, EventKind::VoiceMo, 1),
-            ev(1, 1200, EventKind::DataSession, 1),
+            ev(1, 0, EventType::VoiceMo, 1),
+            ev(1, 1200, EventType::DataSession, 1),
             // One lone event at cell 2, then nothing for two hours: no
             // dwell was observed there.
-            ev(1, 2000, EventKind::TauPeriodic, 2),
-            ev(1, 9200, EventKind::VoiceMo, 1),
+            ev(1, 2000, EventType::TauPeriodic, 2),
+            ev(1, 9200, EventType::VoiceMo, 1),
             // Served from cell 3 for 20 minutes, back at cell 1 within the
             // hour: an oscillation.
-            ev(1, 10000, EventKind::DataSession, 3),
-            ev(1, 11200, EventKind::DataSession, 3),
-            ev(1, 12000, EventKind::VoiceMo, 1),
-            ev(1, 13000, EventKind::VoiceMo, 1),
+            ev(1, 10000, EventType::DataSession, 3),
+            ev(1, 11200, EventType::DataSession, 3),
+            ev(1, 12000, EventType::VoiceMo, 1),
+            ev(1, 13000, EventType::VoiceMo, 1),
             // Cell 4 for two hours is a real stay.
-            ev(1, 14000, EventKind::DataSession, 4),
-            ev(1, 21200, EventKind::DataSession, 4),
+            ev(1, 14000, EventType::DataSession, 4),
+            ev(1, 21200, EventType::DataSession, 4),
         ];
         let t = stays_from_events(&group_sorted(&events));
         let v: Vec<(f64, i64, i64)> = t.people[0]
@@ -787,9 +787,9 @@ mod log_tests {
         let mut v = Vec::new();
         for k in 0..48 {
             let (cell, x) = if k % 2 == 0 { (1, 0.0) } else { (2, 4000.0) };
-            v.push(at(7, k * 3600, EventKind::DataSession, cell, x));
-            v.push(at(7, k * 3600 + 1200, EventKind::VoiceMo, cell, x));
-            v.push(at(8, k * 3600 + 600, EventKind::TauPeriodic, 5, 100.0));
+            v.push(at(7, k * 3600, EventType::DataSession, cell, x));
+            v.push(at(7, k * 3600 + 1200, EventType::VoiceMo, cell, x));
+            v.push(at(8, k * 3600 + 600, EventType::TauPeriodic, 5, 100.0));
         }
         v
     }

@@ -16,7 +16,7 @@ use arrow::datatypes::{DataType, Float64Type, Int64Type, SchemaRef, UInt64Type};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
-use super::{Activity, EventKind, EventRecord, Mode, PersonRecord, StayRecord, TripRecord};
+use super::{Activity, EventRecord, EventType, PersonRecord, StayRecord, TripMode, TripRecord};
 use crate::map::Projection;
 use crate::sink::files::plain_text_schema;
 use crate::sink::radio_tables::{cells_schema, events_schema};
@@ -400,44 +400,17 @@ fn column_str(b: &RecordBatch, name: &str, path: &Path) -> Result<Vec<String>, D
     Ok((0..s.len()).map(|i| s.value(i).to_string()).collect())
 }
 
+// The names are those the writer uses, so a dataset reads back exactly.
 fn parse_activity(s: &str) -> Option<Activity> {
-    Some(match s {
-        "home" => Activity::Home,
-        "work" => Activity::Work,
-        "education" => Activity::Education,
-        "shopping" => Activity::Shopping,
-        "leisure" => Activity::Leisure,
-        "other" => Activity::Other,
-        "out_of_area" => Activity::OutOfArea,
-        _ => return None,
-    })
+    Activity::ALL.into_iter().find(|a| a.name() == s)
 }
 
-fn parse_mode(s: &str) -> Option<Mode> {
-    Some(match s {
-        "walk" => Mode::Walk,
-        "bike" => Mode::Bike,
-        "car_driver" => Mode::CarDriver,
-        "car_passenger" => Mode::CarPassenger,
-        "public_transport" => Mode::PublicTransport,
-        _ => return None,
-    })
+fn parse_mode(s: &str) -> Option<TripMode> {
+    TripMode::ALL.into_iter().find(|m| m.name() == s)
 }
 
-fn parse_kind(s: &str) -> Option<EventKind> {
-    Some(match s {
-        "ATTACH" => EventKind::Attach,
-        "DETACH" => EventKind::Detach,
-        "TAU_PERIODIC" => EventKind::TauPeriodic,
-        "TAU_AREA_CHANGE" => EventKind::TauAreaChange,
-        "HANDOVER" => EventKind::Handover,
-        "VOICE_MO" => EventKind::VoiceMo,
-        "VOICE_MT" => EventKind::VoiceMt,
-        "SMS_MO" => EventKind::SmsMo,
-        "SMS_MT" => EventKind::SmsMt,
-        "DATA_SESSION" => EventKind::DataSession,
-        _ => return None,
-    })
+fn parse_kind(s: &str) -> Option<EventType> {
+    EventType::ALL.into_iter().find(|k| k.name() == s)
 }
 
 /// Row counts per table, for the report header.

@@ -875,7 +875,7 @@ pub fn visitation_law(traj: &Trajectories, diameter_m: f64) -> Metric {
 mod tests {
     use super::super::survey::*;
     use super::*;
-    use crate::validate::Mode;
+    use crate::validate::TripMode;
 
     const H: u64 = 1;
     const W: u64 = 2;
@@ -941,9 +941,9 @@ mod tests {
                         start_s: utc(d as i64, from),
                         end_s: utc(d as i64, from) + 1800,
                         mode: if i % 2 == 1 {
-                            Mode::CarDriver
+                            TripMode::CarDriver
                         } else {
-                            Mode::Walk
+                            TripMode::Walk
                         },
                         distance_m: (x - px).hypot(y - py),
                         from_activity: activity(prev),

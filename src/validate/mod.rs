@@ -36,74 +36,8 @@ pub use mobility::truth_metrics;
 /// Seconds in a day.
 pub const DAY_S: i64 = 86_400;
 
-/// What a person is doing during a stay.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub enum Activity {
-    Home,
-    Work,
-    Education,
-    Shopping,
-    Leisure,
-    Other,
-    /// Outside the simulated region.
-    OutOfArea,
-}
-
-/// Transport mode of a trip.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub enum Mode {
-    Walk,
-    Bike,
-    CarDriver,
-    CarPassenger,
-    PublicTransport,
-}
-
-impl Mode {
-    /// All modes, in reporting order.
-    pub const ALL: [Mode; 5] = [
-        Mode::Walk,
-        Mode::Bike,
-        Mode::CarDriver,
-        Mode::CarPassenger,
-        Mode::PublicTransport,
-    ];
-}
-
-/// Kind of a network event.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub enum EventKind {
-    Attach,
-    Detach,
-    TauPeriodic,
-    TauAreaChange,
-    Handover,
-    VoiceMo,
-    VoiceMt,
-    SmsMo,
-    SmsMt,
-    DataSession,
-}
-
-impl EventKind {
-    /// Whether the event is user activity (voice, SMS, data) rather than
-    /// signalling.
-    pub fn is_activity(self) -> bool {
-        matches!(
-            self,
-            EventKind::VoiceMo
-                | EventKind::VoiceMt
-                | EventKind::SmsMo
-                | EventKind::SmsMt
-                | EventKind::DataSession
-        )
-    }
-
-    /// Whether the event is a voice call.
-    pub fn is_voice(self) -> bool {
-        matches!(self, EventKind::VoiceMo | EventKind::VoiceMt)
-    }
-}
+pub use crate::days::{Activity, TripMode};
+pub use crate::events::EventType;
 
 /// One ground-truth stay. Times are UTC seconds; x/y are metres in a local
 /// planar projection.
@@ -124,7 +58,7 @@ pub struct TripRecord {
     pub subscriber: u64,
     pub start_s: i64,
     pub end_s: i64,
-    pub mode: Mode,
+    pub mode: TripMode,
     pub distance_m: f64,
     pub from_activity: Activity,
     pub to_activity: Activity,
@@ -144,7 +78,7 @@ pub struct PersonRecord {
 pub struct EventRecord {
     pub subscriber: u64,
     pub time_s: i64,
-    pub kind: EventKind,
+    pub kind: EventType,
     pub cell: u64,
     pub cell_x_m: f64,
     pub cell_y_m: f64,

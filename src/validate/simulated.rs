@@ -2,10 +2,10 @@
 //! metrics can judge a run without writing and reading it back (the tests
 //! and benchmarks do this). They are the records the truth tables hold.
 
-use crate::days::{self, PersonDays, TripMode};
+use crate::days::PersonDays;
 use crate::population::Subscriber;
 
-use super::{Activity, Mode, PersonRecord, StayRecord, TripRecord};
+use super::{Activity, PersonRecord, StayRecord, TripRecord};
 
 /// The truth records of simulated people, in the validator's types.
 #[derive(Debug, Default, Clone)]
@@ -15,32 +15,10 @@ pub struct TruthRecords {
     pub trips: Vec<TripRecord>,
 }
 
-fn activity(a: days::Activity) -> Activity {
-    match a {
-        days::Activity::Home => Activity::Home,
-        days::Activity::Work => Activity::Work,
-        days::Activity::Education => Activity::Education,
-        days::Activity::Shopping => Activity::Shopping,
-        days::Activity::Leisure => Activity::Leisure,
-        days::Activity::Other => Activity::Other,
-        days::Activity::OutOfArea => Activity::OutOfArea,
-    }
-}
-
-fn mode(m: TripMode) -> Mode {
-    match m {
-        TripMode::Walk => Mode::Walk,
-        TripMode::Bike => Mode::Bike,
-        TripMode::CarDriver => Mode::CarDriver,
-        TripMode::CarPassenger => Mode::CarPassenger,
-        TripMode::PublicTransport => Mode::PublicTransport,
-    }
-}
-
 fn stay_activity(pd: &PersonDays, stay: usize) -> Activity {
     pd.stays
         .get(stay)
-        .map_or(Activity::OutOfArea, |s| activity(s.activity))
+        .map_or(Activity::OutOfArea, |s| s.activity)
 }
 
 /// Converts simulated people. Out-of-area stays share one place id, as in
@@ -63,13 +41,13 @@ pub fn truth_records<'a>(
             place: s.place.map_or(u64::MAX, |p| u64::from(p.0)),
             x_m: s.pos.x,
             y_m: s.pos.y,
-            activity: activity(s.activity),
+            activity: s.activity,
         }));
         out.trips.extend(pd.trips.iter().map(|t| TripRecord {
             subscriber,
             start_s: t.start,
             end_s: t.end,
-            mode: mode(t.mode),
+            mode: t.mode,
             distance_m: t.distance_m,
             from_activity: stay_activity(pd, t.from_stay),
             to_activity: stay_activity(pd, t.to_stay),

@@ -9,7 +9,7 @@
 use super::charts::ccdf_plot;
 use super::fit;
 use super::{
-    Activity, DayRange, Metric, Mode, PersonRecord, Plot, Spec, TripRecord, local_day, mean,
+    Activity, DayRange, Metric, PersonRecord, Plot, Spec, TripMode, TripRecord, local_day, mean,
     sorted_finite, weekday,
 };
 use std::collections::BTreeMap;
@@ -58,40 +58,40 @@ pub const TRIPS_PER_DAY_80: Spec = Spec {
     published: "about 1.9",
     source: MID,
 };
-/// Published mode shares, in [`Mode::ALL`] order.
+/// Published mode shares, in [`TripMode::ALL`] order.
 pub const MODE_SHARES_PUBLISHED: [f64; 5] = [0.22, 0.11, 0.43, 0.14, 0.10];
 pub const MODE_SPECS: [Spec; 5] = [
     Spec {
         id: "truth.mode_share.walk",
-        name: "Mode share: walk",
+        name: "TripMode share: walk",
         band: Some((0.17, 0.27)),
         published: "22%",
         source: MID,
     },
     Spec {
         id: "truth.mode_share.bike",
-        name: "Mode share: bike",
+        name: "TripMode share: bike",
         band: Some((0.06, 0.16)),
         published: "11%",
         source: MID,
     },
     Spec {
         id: "truth.mode_share.car_driver",
-        name: "Mode share: car as driver",
+        name: "TripMode share: car as driver",
         band: Some((0.38, 0.48)),
         published: "43%",
         source: MID,
     },
     Spec {
         id: "truth.mode_share.car_passenger",
-        name: "Mode share: car as passenger",
+        name: "TripMode share: car as passenger",
         band: Some((0.09, 0.19)),
         published: "14%",
         source: MID,
     },
     Spec {
         id: "truth.mode_share.public_transport",
-        name: "Mode share: public transport",
+        name: "TripMode share: public transport",
         band: Some((0.05, 0.15)),
         published: "10%",
         source: MID,
@@ -248,7 +248,7 @@ pub fn mode_shares(persons: &[PersonRecord], trips: &[TripRecord]) -> Vec<Metric
             .collect();
     }
     let n = counted.len() as f64;
-    let shares: Vec<f64> = Mode::ALL
+    let shares: Vec<f64> = TripMode::ALL
         .iter()
         .map(|m| counted.iter().filter(|t| t.mode == *m).count() as f64 / n)
         .collect();
