@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::scenario::check::{Check, in_range, probability};
 use jiff::civil::Date;
 
 /// A probability per day type.
@@ -131,27 +132,6 @@ impl Default for MobilityParams {
             outside_travel_s: 1200.0,
             holidays: Vec::new(),
         }
-    }
-}
-
-type Check = Result<(), (String, String)>;
-
-fn probability(key: &str, v: f64) -> Check {
-    if v.is_finite() && (0.0..=1.0).contains(&v) {
-        Ok(())
-    } else {
-        Err((
-            key.into(),
-            format!("must be a probability between 0 and 1, got {v}"),
-        ))
-    }
-}
-
-fn in_range(key: &str, v: f64, lo: f64, hi: f64, what: &str) -> Check {
-    if v.is_finite() && v >= lo && v <= hi {
-        Ok(())
-    } else {
-        Err((key.into(), format!("must be {what}, got {v}")))
     }
 }
 

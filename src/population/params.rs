@@ -2,6 +2,7 @@
 //! population, with defaults for a plausible European country. The sources of
 //! the defaults are listed in `docs/MODEL.md`.
 
+use crate::scenario::check::{Check, positive, share};
 use serde::{Deserialize, Serialize};
 
 /// Shares that should sum to one may be off by this much, so that shares
@@ -142,31 +143,10 @@ impl Default for PopulationParams {
     }
 }
 
-type Check = Result<(), (String, String)>;
-
-fn probability(key: &str, v: f64) -> Check {
-    if v.is_finite() && (0.0..=1.0).contains(&v) {
-        Ok(())
-    } else {
-        Err((
-            key.into(),
-            format!("must be a share between 0 and 1, got {v}"),
-        ))
-    }
-}
-
-fn positive(key: &str, v: f64) -> Check {
-    if v.is_finite() && v > 0.0 {
-        Ok(())
-    } else {
-        Err((key.into(), format!("must be a positive number, got {v}")))
-    }
-}
-
 /// Checks that `shares` are each in [0, 1] and sum to 1.
 pub(crate) fn sums_to_one(key: &str, shares: &[f64]) -> Check {
     for (i, &s) in shares.iter().enumerate() {
-        probability(&format!("{key}[{i}].share"), s)?;
+        share(&format!("{key}[{i}].share"), s)?;
     }
     let sum: f64 = shares.iter().sum();
     if (sum - 1.0).abs() > SHARE_TOLERANCE {
@@ -202,23 +182,23 @@ impl PopulationParams {
         }
         let shares: Vec<f64> = self.age_groups.iter().map(|g| g.share).collect();
         sums_to_one("age_groups", &shares)?;
-        probability("female_share", self.female_share)?;
-        probability("employment_rate", self.employment_rate)?;
-        probability("tertiary_share", self.tertiary_share)?;
+        share("female_share", self.female_share)?;
+        share("employment_rate", self.employment_rate)?;
+        share("tertiary_share", self.tertiary_share)?;
         if !(30..=100).contains(&self.retirement_age) {
             return Err((
                 "retirement_age".into(),
                 format!("must be between 30 and 100, got {}", self.retirement_age),
             ));
         }
-        probability("car_availability", self.car_availability)?;
+        share("car_availability", self.car_availability)?;
         let d = &self.devices;
         for (k, v) in [
             ("devices.smartphone", d.smartphone),
             ("devices.feature_phone", d.feature_phone),
             ("devices.iot", d.iot),
         ] {
-            probability(k, v)?;
+            share(k, v)?;
         }
         let sum = d.smartphone + d.feature_phone + d.iot;
         if (sum - 1.0).abs() > SHARE_TOLERANCE {
@@ -227,7 +207,7 @@ impl PopulationParams {
                 format!("shares must sum to 1, they sum to {sum}"),
             ));
         }
-        probability("prepaid_share", self.prepaid_share)?;
+        share("prepaid_share", self.prepaid_share)?;
         if !(self.roamer_share.is_finite() && (0.0..=10.0).contains(&self.roamer_share)) {
             return Err((
                 "roamer_share".into(),
@@ -268,7 +248,7 @@ impl PopulationParams {
             let shares: Vec<f64> = self.roamer_networks.iter().map(|n| n.share).collect();
             sums_to_one("roamer_networks", &shares)?;
         }
-        probability("work_outside_share", self.work_outside_share)?;
+        share("work_outside_share", self.work_outside_share)?;
         positive("commute_scale_m", self.commute_scale_m)?;
         positive("school_scale_m", self.school_scale_m)?;
         Ok(())
