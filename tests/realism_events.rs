@@ -110,4 +110,7 @@ fn the_event_log_lands_in_the_published_bands() {
         .expect("jump comparison");
     eprintln!("{}: {} ({})", jumps.id, jumps.value, jumps.detail);
     assert_eq!(jumps.passed, Some(true), "KS distance {}", jumps.value);
+    // Four (hour, cell) points of calls and texts single out nearly everyone.
+    let unicity = value(&m, "events.unicity_4_points");
+    assert!(unicity >= 0.9, "unicity {unicity}");
 }

@@ -306,6 +306,11 @@ impl EventType {
     pub fn is_voice(self) -> bool {
         matches!(self, EventType::VoiceMo | EventType::VoiceMt)
     }
+
+    /// Calls and texts, made or received: what a call-detail record holds.
+    pub fn is_call_or_text(self) -> bool {
+        self.is_activity() && self != EventType::DataSession
+    }
 }
 
 /// One event. Plain data: millions are made per second.

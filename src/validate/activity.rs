@@ -451,11 +451,12 @@ pub fn unicity_share(
     let traces: Vec<Vec<(i64, u64)>> = by_sub
         .iter()
         .map(|(_, list)| {
-            // As in de Montjoye et al., the points are the subscriber's own
-            // interactions (calls, texts, data), not the device's signalling.
+            // As in de Montjoye et al., the points are the calls and texts
+            // the subscriber made or received: their data recorded the
+            // antenna at each call or text, not data sessions or signalling.
             let mut points: Vec<(i64, u64)> = list
                 .iter()
-                .filter(|e| e.kind.is_activity())
+                .filter(|e| e.kind.is_call_or_text())
                 .map(|e| ((e.time_s + offset).div_euclid(3600), e.cell))
                 .collect();
             points.sort_unstable();
@@ -701,9 +702,11 @@ mod tests {
         let mut events = Vec::new();
         // Subscribers 1 and 2 share one trace; 3 has its own.
         for sub in [1, 2] {
-            events.extend((0..6).map(|h| ev(sub, h * 3600, EventType::DataSession, 10 + h as u64)));
+            events.extend((0..6).map(|h| ev(sub, h * 3600, EventType::SmsMo, 10 + h as u64)));
         }
-        events.extend((0..6).map(|h| ev(3, h * 3600, EventType::DataSession, 20 + h as u64)));
+        events.extend((0..6).map(|h| ev(3, h * 3600, EventType::VoiceMt, 20 + h as u64)));
+        // Data sessions are not points: subscriber 5 has none to test.
+        events.extend((0..6).map(|h| ev(5, h * 3600, EventType::DataSession, 30 + h as u64)));
         // Subscriber 4 has too few points to test.
         events.push(ev(4, 0, EventType::VoiceMo, 10));
         let g = group_sorted(&events);
