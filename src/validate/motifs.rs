@@ -175,11 +175,21 @@ pub fn slots_from_visits(visits: &[Visit], offset: i64) -> Vec<(i64, [Option<u64
 }
 
 /// Slot locations of one person's events, in day order: the most frequent
-/// cell in each slot, ties to the lower cell id.
+/// cell site in each slot, ties to the site the person was seen at first.
 pub fn slots_from_events(events: &[EventRecord], offset: i64) -> Vec<(i64, [Option<u64>; SLOTS])> {
+    // Co-sited sectors share a position and count as one location, as in
+    // the stays detected from events: a phone that does not move is often
+    // served by two sectors of its site.
+    let mut sites: BTreeMap<(u64, u64), u64> = BTreeMap::new();
     let presence = events
         .iter()
-        .map(|e| ((e.time_s + offset).div_euclid(SLOT_S), e.cell, 1))
+        .map(|e| {
+            let next = sites.len() as u64;
+            let site = *sites
+                .entry((e.cell_x_m.to_bits(), e.cell_y_m.to_bits()))
+                .or_insert(next);
+            ((e.time_s + offset).div_euclid(SLOT_S), site, 1)
+        })
         .collect();
     pick_slots(presence)
 }
@@ -297,7 +307,7 @@ pub fn daily_motifs_from_events(by_sub: &[(u64, Vec<EventRecord>)], offset: i64)
         }
     }
     let note = format!(
-        "; {skipped} person-days with fewer than {MIN_EVENT_SLOTS} observed slots left out; locations are cells"
+        "; {skipped} person-days with fewer than {MIN_EVENT_SLOTS} observed slots left out; locations are cell sites"
     );
     coverage_metric(&MOTIFS_EVENTS, motifs, &note)
 }
