@@ -173,6 +173,75 @@ pub struct PersonDays {
     pub trips: Vec<Trip>,
 }
 
+/// Where a subscriber truly is at one instant, for the sampled positions
+/// table.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PositionSample {
+    /// UTC Unix seconds.
+    pub t: i64,
+    /// Projected metres.
+    pub pos: Coord,
+    /// The stay's activity, or `None` while travelling.
+    pub activity: Option<Activity>,
+    /// The trip's mode while travelling.
+    pub mode: Option<TripMode>,
+}
+
+impl PersonDays {
+    /// True positions every `step_s` seconds, at multiples of `step_s` since
+    /// the Unix epoch within `[from, to)`. Time out of the map (stays out of
+    /// area, the outside part of a trip) has no position and is skipped, as
+    /// is any time before the first stay or after the last.
+    pub fn sample_positions(&self, from: i64, to: i64, step_s: i64) -> Vec<PositionSample> {
+        let mut out = Vec::new();
+        if step_s <= 0 {
+            return out;
+        }
+        let (mut stay, mut trip) = (0, 0);
+        let mut t = from.div_euclid(step_s) * step_s;
+        if t < from {
+            t += step_s;
+        }
+        while t < to {
+            while self.stays.get(stay).is_some_and(|s| s.end <= t) {
+                stay += 1;
+            }
+            while self.trips.get(trip).is_some_and(|tr| tr.end <= t) {
+                trip += 1;
+            }
+            let at_stay = self.stays.get(stay).filter(|s| s.start <= t && t < s.end);
+            let on_trip = self
+                .trips
+                .get(trip)
+                .filter(|tr| tr.start <= t && t < tr.end);
+            let sample = match (at_stay, on_trip) {
+                (Some(s), _) if s.activity != Activity::OutOfArea => Some(PositionSample {
+                    t,
+                    pos: s.pos,
+                    activity: Some(s.activity),
+                    mode: None,
+                }),
+                (None, Some(tr))
+                    if !tr
+                        .outside
+                        .is_some_and(|(a, b)| (a..b).contains(&(t as f64))) =>
+                {
+                    Some(PositionSample {
+                        t,
+                        pos: tr.position_at(t as f64),
+                        activity: None,
+                        mode: Some(tr.mode),
+                    })
+                }
+                _ => None,
+            };
+            out.extend(sample);
+            t += step_s;
+        }
+        out
+    }
+}
+
 /// Why the days of a scenario cannot be simulated; names the scenario key.
 #[derive(Debug, thiserror::Error)]
 #[error("`{key}`: {message}")]
@@ -331,4 +400,67 @@ impl<'a> World<'a> {
 pub fn simulate(world: &World, query: &mut RouteQuery, subscriber: &Subscriber) -> PersonDays {
     let key = world.person_key(subscriber.id);
     sim::Sim::new(world, query, subscriber, key).run()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stay(start: i64, end: i64, x: f64, activity: Activity) -> Stay {
+        Stay {
+            start,
+            end,
+            activity,
+            place: None,
+            pos: Coord { x, y: 0.0 },
+        }
+    }
+
+    #[test]
+    fn positions_follow_stays_and_trips_and_skip_time_abroad() {
+        let walk = |start: i64, end: i64, from: f64, to: f64, from_stay| Trip {
+            start,
+            end,
+            mode: TripMode::Walk,
+            distance_m: (to - from).abs(),
+            from_stay,
+            to_stay: from_stay + 1,
+            path: vec![
+                Waypoint {
+                    t: start as f64,
+                    pos: Coord { x: from, y: 0.0 },
+                },
+                Waypoint {
+                    t: end as f64,
+                    pos: Coord { x: to, y: 0.0 },
+                },
+            ],
+            outside: None,
+        };
+        let days = PersonDays {
+            subscriber: SubscriberId(1),
+            stays: vec![
+                stay(0, 100, 0.0, Activity::Home),
+                stay(200, 300, 1000.0, Activity::OutOfArea),
+            ],
+            trips: vec![walk(100, 200, 0.0, 1000.0, 0)],
+        };
+        let got: Vec<(i64, f64, Option<Activity>)> = days
+            .sample_positions(-30, 400, 50)
+            .iter()
+            .map(|p| (p.t, p.pos.x, p.activity))
+            .collect();
+        // Samples at multiples of 50 s; half way through the walk at 150 s;
+        // nothing abroad from 200 s, nor after the last stay.
+        assert_eq!(
+            got,
+            vec![
+                (0, 0.0, Some(Activity::Home)),
+                (50, 0.0, Some(Activity::Home)),
+                (100, 0.0, None),
+                (150, 500.0, None),
+            ]
+        );
+        assert!(days.sample_positions(0, 400, 0).is_empty());
+    }
 }
