@@ -341,12 +341,13 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
     let (written, sink) = std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Window>(1);
         let partitions = &partitions;
+        let pool = &pool;
         let writer = scope.spawn(move || {
             let mut sink = sink;
             let mut events_total = 0u64;
             for w in rx {
                 events_total += w.tables.iter().map(|t| t.events_count).sum::<u64>();
-                if let Err(e) = write_window(&mut sink, partitions, w) {
+                if let Err(e) = write_window(&mut sink, partitions, pool, w) {
                     return (Err(e), sink);
                 }
             }
@@ -508,7 +509,12 @@ fn rfc3339(t: i64) -> String {
         .to_string()
 }
 
-fn write_window(sink: &mut Sink, partitions: &DayPartitions, w: Window) -> Result<(), SinkError> {
+fn write_window(
+    sink: &mut Sink,
+    partitions: &DayPartitions,
+    pool: &rayon::ThreadPool,
+    w: Window,
+) -> Result<(), SinkError> {
     match sink {
         Sink::Files(dataset) => {
             if w.first {
@@ -518,7 +524,8 @@ fn write_window(sink: &mut Sink, partitions: &DayPartitions, w: Window) -> Resul
                 write_chunk(dataset, partitions, t)?;
             }
             if w.last {
-                dataset.complete()?;
+                // The group's Parquet files are encoded on the run's threads.
+                pool.install(|| dataset.complete())?;
             }
         }
         Sink::Stream(spill) => {

@@ -13,6 +13,7 @@
 pub mod files;
 pub mod partitions;
 pub mod radio_tables;
+pub mod spill;
 pub mod stream;
 pub mod tables;
 
@@ -21,10 +22,12 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use arrow::record_batch::RecordBatch;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 pub use files::{Compression, FileSummary, Format, OpenFile};
 pub use partitions::DayPartitions;
+pub use spill::SpillFile;
 
 /// Memory all open Parquet files may hold in unfinished row groups. A unit
 /// writes one file per table and day at once; the budget bounds them
@@ -136,6 +139,8 @@ pub struct Dataset {
     /// The unit being written.
     unit: Unit,
     open: BTreeMap<(String, Option<String>), OpenFile>,
+    /// Date-partitioned Parquet rows of the unit being written.
+    spills: BTreeMap<(String, Option<String>), SpillFile>,
     done: Vec<FileSummary>,
     /// Units whose files are all complete and listed in `done`.
     done_units: BTreeSet<Unit>,
@@ -167,6 +172,7 @@ impl Dataset {
             provenance,
             unit: Unit::Group(0),
             open: BTreeMap::new(),
+            spills: BTreeMap::new(),
             done: Vec::new(),
             done_units: BTreeSet::new(),
             info: None,
@@ -218,6 +224,7 @@ impl Dataset {
             provenance,
             unit: Unit::Group(0),
             open: BTreeMap::new(),
+            spills: BTreeMap::new(),
             done: Vec::new(),
             done_units: BTreeSet::new(),
             info: None,
@@ -350,6 +357,17 @@ impl Dataset {
             return Ok(());
         }
         let key = (table.to_string(), date.map(str::to_string));
+        if date.is_some() && self.options.format == Format::Parquet {
+            if !self.spills.contains_key(&key) {
+                let path = self.file_path(table, date);
+                let spill = SpillFile::create(table, &path, &batch.schema())?;
+                self.spills.insert(key.clone(), spill);
+            }
+            if let Some(spill) = self.spills.get_mut(&key) {
+                spill.write(batch)?;
+            }
+            return Ok(());
+        }
         if !self.open.contains_key(&key) {
             let path = self.file_path(table, date);
             let file = OpenFile::create(
@@ -386,24 +404,54 @@ impl Dataset {
         Ok(())
     }
 
-    /// Completes every open file; on the first failure the others are
-    /// discarded and the error returned.
+    /// Completes every open and spilled file. Spilled files are encoded in
+    /// parallel on the current thread pool, one per thread. On a failure
+    /// nothing of the unit stays: the files completed in this call are
+    /// removed and the first error (in file order) returned.
     fn complete_open(&mut self) -> Result<(), SinkError> {
-        let open = std::mem::take(&mut self.open);
-        let mut failed = None;
-        for (_, file) in open {
-            if failed.is_some() {
+        let mut results: Vec<Result<FileSummary, SinkError>> = Vec::new();
+        let mut failed = false;
+        for (_, file) in std::mem::take(&mut self.open) {
+            if failed {
                 file.discard();
                 continue;
             }
-            match file.finish() {
-                Ok(done) => self.done.push(done),
-                Err(e) => failed = Some(e),
+            let result = file.finish();
+            failed = result.is_err();
+            results.push(result);
+        }
+        let spills = std::mem::take(&mut self.spills);
+        if failed {
+            spills.into_values().for_each(SpillFile::discard);
+        } else {
+            let (compression, provenance) = (self.options.compression, &self.provenance);
+            let encoded: Vec<Result<FileSummary, SinkError>> = spills
+                .into_par_iter()
+                .map(|(_, spill)| spill.encode(compression, provenance))
+                .collect();
+            results.extend(encoded);
+        }
+        let mut done = Vec::with_capacity(results.len());
+        let mut first_error = None;
+        for r in results {
+            match r {
+                Ok(summary) => done.push(summary),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
             }
         }
-        match failed {
-            None => Ok(()),
-            Some(e) => Err(e),
+        match first_error {
+            None => {
+                self.done.extend(done);
+                Ok(())
+            }
+            Some(e) => {
+                for summary in done {
+                    let _ = std::fs::remove_file(&summary.path);
+                }
+                Err(e)
+            }
         }
     }
 
@@ -432,8 +480,8 @@ impl Dataset {
         match self.complete_open() {
             Ok(()) => self.write_manifest(&manifest, true),
             Err(e) => {
-                // The files that were completed stay, listed in a manifest
-                // that says the run is incomplete; the error is what counts.
+                // The units completed before stay, listed in a manifest that
+                // says the run is incomplete; the error is what counts.
                 let _ = self.write_manifest(&manifest, false);
                 Err(e)
             }
@@ -443,11 +491,18 @@ impl Dataset {
     /// Discards the files of the unit being written and records the run as
     /// incomplete, for an interrupted run: the completed units stay.
     pub fn abandon(mut self, manifest: ManifestInfo) -> Result<Manifest, SinkError> {
-        let open = std::mem::take(&mut self.open);
-        for (_, file) in open {
+        self.discard_open();
+        self.write_manifest(&manifest, false)
+    }
+
+    /// Removes the files of the unit being written.
+    fn discard_open(&mut self) {
+        for (_, file) in std::mem::take(&mut self.open) {
             file.discard();
         }
-        self.write_manifest(&manifest, false)
+        for (_, spill) in std::mem::take(&mut self.spills) {
+            spill.discard();
+        }
     }
 
     /// The manifest of the files completed so far.
@@ -507,9 +562,7 @@ impl Dataset {
 impl Drop for Dataset {
     /// A dataset dropped on an error path leaves no temporary files.
     fn drop(&mut self) {
-        for (_, file) in std::mem::take(&mut self.open) {
-            file.discard();
-        }
+        self.discard_open();
     }
 }
 
