@@ -8,7 +8,8 @@
 //! only a file handle and a write buffer each, and the Parquet files are
 //! encoded one after another (one per thread), so memory does not grow with
 //! the number of days. The spill goes through the page cache and is removed
-//! seconds later; it is about five times the size of the Parquet it becomes.
+//! seconds later; it is about six times the size of the Parquet it becomes
+//! (some 130 MB for a group of 16,384 subscriber-days).
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
