@@ -291,7 +291,7 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
                     return Err(e.into());
                 }
             }
-            Sink::Files(dataset)
+            Sink::Files(Box::new(dataset))
         }
     };
     // Groups an earlier attempt completed are skipped.
@@ -485,7 +485,7 @@ fn input_files(scenario: &Scenario) -> Result<Vec<InputFile>, RunError> {
 }
 
 enum Sink {
-    Files(Dataset),
+    Files(Box<Dataset>),
     Stream(Spill),
 }
 

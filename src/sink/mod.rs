@@ -29,9 +29,11 @@ pub use files::{Compression, FileSummary, Format, OpenFile};
 pub use partitions::DayPartitions;
 pub use spill::SpillFile;
 
-/// Memory all open Parquet files may hold in unfinished row groups. A unit
-/// writes one file per table and day at once; the budget bounds them
-/// together.
+/// Memory the Parquet files written directly (the whole-run tables, and any
+/// table a caller writes without a date) may hold in unfinished row groups
+/// together. Date-partitioned Parquet rows are spilled instead (see
+/// [`spill`]) and encoded one file per thread, each closing a row group at
+/// 64 MB.
 const ROW_GROUP_BUDGET_BYTES: usize = 64 << 20;
 
 /// Version of the table layouts; bumped whenever a column changes.
