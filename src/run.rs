@@ -5,10 +5,11 @@
 //! chunks is simulated at once and written in chunk order, so the files are
 //! the same bytes whatever the number of threads. Consecutive chunks form
 //! groups of about [`GROUP_SUBSCRIBER_DAYS`] subscriber-days; each group
-//! writes complete files of its own (`date=…/part-GGGGG.parquet`), so only
-//! one group's files are open at a time: memory is bounded by the window and
-//! the group, not by the number of subscribers or days, and an interrupted
-//! run keeps every finished group for `--resume`. With `parts > 1` a run
+//! writes complete files of its own (`date=…/part-GGGGG.parquet`), and only
+//! one group is written at a time (its Parquet rows spilled, then encoded
+//! one file per thread): memory is bounded by the window and the threads,
+//! not by the number of subscribers or days, and an interrupted run keeps
+//! every finished group for `--resume`. With `parts > 1` a run
 //! simulates only its share of subscribers; the union of all parts holds the
 //! same rows as one run.
 
@@ -48,7 +49,8 @@ const WINDOW_SUBSCRIBER_DAYS: usize = 4096;
 /// Subscriber-days per group of files: a group is the largest whole number
 /// of chunks within this (at least one chunk). It follows from the number of
 /// days alone, never from the number of threads. Larger groups mean fewer,
-/// larger files but more memory for the open ones.
+/// larger files, but more temporary space for the spill and more memory
+/// for each file being encoded.
 pub const GROUP_SUBSCRIBER_DAYS: usize = 16384;
 
 /// Subscribers per chunk for a run of `days` days.
