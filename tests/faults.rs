@@ -1,8 +1,8 @@
 //! Faults and bad input through the binary, beyond the cases of
 //! `cli_errors.rs` and `dataset.rs`: corrupt and degenerate maps, impossible
-//! scenario values, malformed tower files, output that cannot be written.
-//! Each case checks the exit code, that the one-line message names the
-//! cause, and what is left on disk.
+//! scenario values, malformed tower files, output that cannot be written,
+//! interrupted runs and `--resume`. Each case checks the exit code, that the
+//! one-line message names the cause, and what is left on disk.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -891,7 +891,9 @@ fn uninterrupted() -> &'static Path {
     static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
     DIR.get_or_init(|| {
         let out = scratch("resume-reference").join("out");
-        let o = mobsynth(&resumable_args(&out, &[]));
+        // Two threads here, one in the resumed run: the groups' files must
+        // not depend on it.
+        let o = mobsynth(&resumable_args(&out, &["--threads", "2"]));
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         let all = files(&out);
         for g in 0..3 {
