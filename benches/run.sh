@@ -4,6 +4,9 @@
 # when tpchgen-cli is installed, its TPC-H lineitem rows/s on this machine.
 #
 #   benches/run.sh            # 10k, 100k, 1M x 1 day and 100k x 7 days
+#
+# Peak RSS should not grow with the number of days: 100k x 7 days within 10%
+# of (or below) 100k x 1 day.
 #   SIZES="10000:1" benches/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -103,6 +103,11 @@ struct RunArgs {
     /// Replace the contents of a non-empty output directory.
     #[arg(long)]
     overwrite: bool,
+    /// Finish an interrupted run in its output directory: the same scenario,
+    /// seed and options write only what is missing, and the result is the
+    /// same bytes as an uninterrupted run.
+    #[arg(long, conflicts_with_all = ["overwrite", "stdout"])]
+    resume: bool,
     /// Write events to standard output in time order instead of files
     /// (NDJSON, or CSV with --format csv).
     #[arg(long)]
@@ -321,6 +326,7 @@ fn run(args: RunArgs, interrupted: &AtomicBool) -> Result<ExitCode, Failure> {
         threads: args.threads,
         quiet,
         stream,
+        resume: args.resume,
     };
     let dir = options.output.dir.clone();
     let streaming = options.stream.is_some();
@@ -341,7 +347,7 @@ fn run(args: RunArgs, interrupted: &AtomicBool) -> Result<ExitCode, Failure> {
                         "interrupted; the stream stopped early".to_string()
                     } else {
                         format!(
-                            "interrupted; {} holds only complete files and its manifest says the run is incomplete",
+                            "interrupted; {} holds only complete files and its manifest says the run is incomplete (--resume finishes it)",
                             dir.display()
                         )
                     },
@@ -349,8 +355,9 @@ fn run(args: RunArgs, interrupted: &AtomicBool) -> Result<ExitCode, Failure> {
             }
         }
         Err(
-            e
-            @ (RunError::Map(_) | RunError::Input { .. } | RunError::Sink(SinkError::NotEmpty(_))),
+            e @ (RunError::Map(_)
+            | RunError::Input { .. }
+            | RunError::Sink(SinkError::NotEmpty(_) | SinkError::Resume { .. })),
         ) => Err(bad_input(e)),
         Err(e) => Err(Failure(EXIT_FAILURE, e.to_string())),
     }
@@ -362,6 +369,12 @@ fn summary(r: &RunReport, dir: &std::path::Path, streaming: bool) -> String {
         s += &format!("streamed {} events\n", r.events);
     } else {
         s += &format!("wrote {}\n", dir.display());
+        if r.resumed_subscribers > 0 {
+            s += &format!(
+                "  resumed: the files of {} subscribers were already complete\n",
+                r.resumed_subscribers
+            );
+        }
         for (table, rows) in &r.rows {
             s += &format!("  {table:<24} {rows:>12} rows\n");
         }

@@ -3,14 +3,19 @@
 //!
 //! Subscribers are simulated in fixed chunks, in parallel; a window of
 //! chunks is simulated at once and written in chunk order, so the files are
-//! the same bytes whatever the number of threads. Memory is bounded by the
-//! window, not by the number of subscribers. With `parts > 1` a run
+//! the same bytes whatever the number of threads. Consecutive chunks form
+//! groups of about [`GROUP_SUBSCRIBER_DAYS`] subscriber-days; each group
+//! writes complete files of its own (`date=…/part-GGGGG.parquet`), and only
+//! one group is written at a time (its Parquet rows spilled, then encoded
+//! one file per thread): memory is bounded by the window and the threads,
+//! not by the number of subscribers or days, and an interrupted run keeps
+//! every finished group for `--resume`. With `parts > 1` a run
 //! simulates only its share of subscribers; the union of all parts holds the
 //! same rows as one run.
 
 use std::collections::BTreeMap;
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
@@ -22,13 +27,16 @@ use crate::days::{self, PersonDays};
 use crate::events::{self, Event};
 use crate::map::{Map, MapError};
 use crate::population::{self, Subscriber};
-use crate::radio::Network;
+use crate::radio::{Network, RadioSource};
 use crate::routing::Router;
 use crate::scenario::{BUNDLED_MAP, BUNDLED_MAP_NAME, MapSource, Scenario};
+use crate::sink::files::checksum_of;
 use crate::sink::radio_tables::{EventsBuilder, cells_batch, event_csv_header, event_line};
 use crate::sink::stream::{Pace, Spill, StreamEnd, StreamRecord};
 use crate::sink::tables::{StaysBuilder, TripsBuilder, subscribers_batch};
-use crate::sink::{Dataset, DayPartitions, ManifestInfo, OutputOptions, Provenance, SinkError};
+use crate::sink::{
+    Dataset, DayPartitions, InputFile, ManifestInfo, OutputOptions, Provenance, SinkError, Unit,
+};
 
 /// Subscriber-days simulated by one task. The chunk size follows from the
 /// scenario alone, so output does not depend on the number of threads.
@@ -37,6 +45,25 @@ const CHUNK_SUBSCRIBER_DAYS: usize = 256;
 /// Subscriber-days simulated between two writes, at most (but at least one
 /// chunk per thread).
 const WINDOW_SUBSCRIBER_DAYS: usize = 4096;
+
+/// Subscriber-days per group of files: a group is the largest whole number
+/// of chunks within this (at least one chunk). It follows from the number of
+/// days alone, never from the number of threads. Larger groups mean fewer,
+/// larger files, but more temporary space for the spill and more memory
+/// for each file being encoded.
+pub const GROUP_SUBSCRIBER_DAYS: usize = 16384;
+
+/// Subscribers per chunk for a run of `days` days.
+pub fn chunk_subscribers(days: u32) -> usize {
+    (CHUNK_SUBSCRIBER_DAYS / days.max(1) as usize).clamp(4, 256)
+}
+
+/// Subscribers per group of files for a run of `days` days: each group
+/// writes its own file per table and day.
+pub fn group_subscribers(days: u32) -> usize {
+    let chunk = chunk_subscribers(days);
+    chunk * (GROUP_SUBSCRIBER_DAYS / (chunk * days.max(1) as usize)).max(1)
+}
 
 /// What a run needs beyond the scenario.
 pub struct RunOptions {
@@ -48,6 +75,9 @@ pub struct RunOptions {
     pub quiet: bool,
     /// Stream events to standard output instead of writing files.
     pub stream: Option<StreamOptions>,
+    /// Keep what an interrupted attempt of the same run left in the output
+    /// directory and write only the rest.
+    pub resume: bool,
 }
 
 /// How to stream events.
@@ -62,8 +92,11 @@ pub struct StreamOptions {
 #[derive(Debug)]
 pub struct RunReport {
     pub rows: BTreeMap<String, u64>,
+    /// Subscribers simulated by this invocation.
     pub subscribers: u64,
     pub subscriber_days: u64,
+    /// Subscribers whose files an earlier attempt had completed.
+    pub resumed_subscribers: u64,
     pub events: u64,
     pub wall_s: f64,
     pub peak_rss_bytes: Option<u64>,
@@ -231,22 +264,50 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
     let output = options.output.clone();
     let range = part_range(subscribers.len(), output.part, output.parts);
     let mine = &subscribers[range];
-    let sink = match options.stream {
-        Some(_) => Sink::Stream(Spill::new(partitions.len())?),
-        None => {
+    // Groups of files; a stream has no files, so it is one group.
+    let group_size = match options.stream {
+        Some(_) => mine.len().max(1),
+        None => group_subscribers(scenario.days),
+    };
+    let info = match options.stream {
+        Some(_) => None,
+        None => Some(manifest_info(scenario, &partitions, input_files(scenario)?)),
+    };
+    let sink = match &info {
+        None => Sink::Stream(Spill::new(partitions.len())?),
+        Some(info) => {
             let provenance = Provenance::new(&scenario.name, scenario.seed);
-            let mut dataset = Dataset::create(output.clone(), provenance)?;
-            let mut first = dataset.write("subscribers", None, &subscribers_batch(mine, &map));
-            if first.is_ok() && output.part == 0 {
-                first = dataset.write("cells", None, &cells_batch(&network));
+            let mut dataset =
+                Dataset::open_run(output.clone(), provenance, info.clone(), options.resume)?;
+            if !dataset.is_done(Unit::Whole) {
+                dataset.begin(Unit::Whole);
+                let mut first = dataset.write("subscribers", None, &subscribers_batch(mine, &map));
+                if first.is_ok() && output.part == 0 {
+                    first = dataset.write("cells", None, &cells_batch(&network));
+                }
+                if first.is_ok() {
+                    first = dataset.complete();
+                }
+                if let Err(e) = first {
+                    let _ = dataset.abandon(info.clone());
+                    return Err(e.into());
+                }
             }
-            if let Err(e) = first {
-                let _ = dataset.abandon(manifest_info(scenario, &partitions));
-                return Err(e.into());
-            }
-            Sink::Files(dataset)
+            Sink::Files(Box::new(dataset))
         }
     };
+    // Groups an earlier attempt completed are skipped.
+    let todo: Vec<(u32, &[Subscriber])> = mine
+        .chunks(group_size)
+        .enumerate()
+        .map(|(g, s)| (g as u32, s))
+        .filter(|(g, _)| match &sink {
+            Sink::Files(dataset) => !dataset.is_done(Unit::Group(*g)),
+            Sink::Stream(_) => true,
+        })
+        .collect();
+    let to_simulate: usize = todo.iter().map(|(_, s)| s.len()).sum();
+    let resumed = mine.len() - to_simulate;
 
     let bar = if options.quiet {
         ProgressBar::hidden()
@@ -260,6 +321,8 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
         .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     bar.set_message("simulating");
+    bar.set_position(resumed as u64);
+    bar.reset_eta();
 
     let ctx = Context {
         stream: options.stream,
@@ -268,53 +331,64 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
         partitions: &partitions,
     };
     // Enough chunks to keep every thread busy, few enough subscriber-days
-    // that memory does not grow with the length of the run.
+    // that memory does not grow with the length of the run. Windows never
+    // cross a group, so the files do not depend on the number of threads.
     let threads = pool.current_num_threads().max(1);
-    let chunk = (CHUNK_SUBSCRIBER_DAYS / scenario.days as usize).clamp(4, 256);
+    let chunk = chunk_subscribers(scenario.days);
     let window_chunks =
         (WINDOW_SUBSCRIBER_DAYS / (chunk * scenario.days as usize)).clamp(threads, 4 * threads);
     let window = chunk * window_chunks;
     let mut completed = true;
     // The next window is simulated while the last one is written.
     let (written, sink) = std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<ChunkTables>>(1);
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Window>(1);
         let partitions = &partitions;
+        let pool = &pool;
         let writer = scope.spawn(move || {
             let mut sink = sink;
             let mut events_total = 0u64;
-            for tables in rx {
-                events_total += tables.iter().map(|t| t.events_count).sum::<u64>();
-                if let Err(e) = write_window(&mut sink, partitions, tables) {
+            for w in rx {
+                events_total += w.tables.iter().map(|t| t.events_count).sum::<u64>();
+                if let Err(e) = write_window(&mut sink, partitions, pool, w) {
                     return (Err(e), sink);
                 }
             }
             (Ok(events_total), sink)
         });
-        for block in mine.chunks(window) {
-            if interrupted.load(Ordering::SeqCst) {
-                completed = false;
-                break;
+        'groups: for (group, members) in &todo {
+            let windows = members.len().div_ceil(window);
+            for (i, block) in members.chunks(window).enumerate() {
+                if interrupted.load(Ordering::SeqCst) {
+                    completed = false;
+                    break 'groups;
+                }
+                let tables: Vec<ChunkTables> = pool.install(|| {
+                    block
+                        .par_chunks(chunk)
+                        .map_init(
+                            || Worker {
+                                query: router.query(),
+                                events: Vec::new(),
+                                simulator: events::Simulator::new(scenario, &network)
+                                    .expect("the scenario's calendar was checked above"),
+                            },
+                            |worker, chunk| simulate_chunk(&ctx, worker, chunk),
+                        )
+                        .collect()
+                });
+                let w = Window {
+                    group: *group,
+                    first: i == 0,
+                    last: i + 1 == windows,
+                    tables,
+                };
+                // A closed channel means the writer failed; its error is reported below.
+                if tx.send(w).is_err() {
+                    completed = false;
+                    break 'groups;
+                }
+                bar.inc(block.len() as u64);
             }
-            let tables: Vec<ChunkTables> = pool.install(|| {
-                block
-                    .par_chunks(chunk)
-                    .map_init(
-                        || Worker {
-                            query: router.query(),
-                            events: Vec::new(),
-                            simulator: events::Simulator::new(scenario, &network)
-                                .expect("the scenario's calendar was checked above"),
-                        },
-                        |worker, chunk| simulate_chunk(&ctx, worker, chunk),
-                    )
-                    .collect()
-            });
-            // A closed channel means the writer failed; its error is reported below.
-            if tx.send(tables).is_err() {
-                completed = false;
-                break;
-            }
-            bar.inc(block.len() as u64);
         }
         drop(tx);
         writer
@@ -322,21 +396,20 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
             .unwrap_or_else(|p| std::panic::resume_unwind(p))
     });
     bar.finish_and_clear();
-    let info = manifest_info(scenario, &partitions);
     let events_total = match written {
         Ok(n) => n,
         Err(e) => {
             // Remove the unfinished files and say the run is incomplete; the
             // write error is what the user needs to see.
-            if let Sink::Files(dataset) = sink {
+            if let (Sink::Files(dataset), Some(info)) = (sink, info) {
                 let _ = dataset.abandon(info);
             }
             return Err(e.into());
         }
     };
 
-    let rows = match sink {
-        Sink::Files(dataset) => {
+    let rows = match (sink, info) {
+        (Sink::Files(dataset), Some(info)) => {
             let manifest = if completed {
                 dataset.finish(info)?
             } else {
@@ -344,7 +417,7 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
             };
             manifest.tables
         }
-        Sink::Stream(spill) => {
+        (Sink::Stream(spill), _) => {
             let csv = options.stream.is_some_and(|s| s.csv);
             let pace = options.stream.map_or(Pace::Unpaced, |s| s.pace);
             let header = csv.then(event_csv_header);
@@ -357,11 +430,13 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
             }
             BTreeMap::new()
         }
+        (Sink::Files(_), None) => BTreeMap::new(),
     };
     Ok(RunReport {
         rows,
-        subscribers: mine.len() as u64,
-        subscriber_days: mine.len() as u64 * scenario.days as u64,
+        subscribers: to_simulate as u64,
+        subscriber_days: to_simulate as u64 * scenario.days as u64,
+        resumed_subscribers: resumed as u64,
         events: events_total,
         wall_s: started.elapsed().as_secs_f64(),
         peak_rss_bytes: peak_rss_bytes(),
@@ -369,13 +444,60 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
     })
 }
 
+/// One simulated window: some chunks of a group, in order.
+struct Window {
+    group: u32,
+    /// The group's first window: its files start here.
+    first: bool,
+    /// The group's last window: its files are complete after it.
+    last: bool,
+    tables: Vec<ChunkTables>,
+}
+
+/// The files a run reads besides the scenario, identified by contents, so
+/// that `--resume` can tell whether they changed.
+fn input_files(scenario: &Scenario) -> Result<Vec<InputFile>, RunError> {
+    let hash = |name: String, path: Option<PathBuf>| -> Result<InputFile, RunError> {
+        let result = match &path {
+            None => checksum_of(BUNDLED_MAP),
+            Some(p) => std::fs::File::open(p).and_then(checksum_of),
+        };
+        let (bytes, sha256) = result.map_err(|e| RunError::Input {
+            origin: path.map_or(name.clone(), |p| p.display().to_string()),
+            message: format!("cannot read: {e}"),
+        })?;
+        Ok(InputFile {
+            name,
+            bytes,
+            sha256,
+        })
+    };
+    let mut inputs = vec![match scenario.map_source() {
+        MapSource::Bundled => hash(BUNDLED_MAP_NAME.to_string(), None)?,
+        MapSource::File(path) => hash(scenario.map.display().to_string(), Some(path))?,
+    }];
+    let radio = &scenario.radio;
+    if let (false, Some(file)) = (radio.source == RadioSource::Generated, &radio.file) {
+        inputs.push(hash(
+            file.display().to_string(),
+            Some(scenario.resolve_path(file)),
+        )?);
+    }
+    Ok(inputs)
+}
+
 enum Sink {
-    Files(Dataset),
+    Files(Box<Dataset>),
     Stream(Spill),
 }
 
-fn manifest_info(scenario: &Scenario, partitions: &DayPartitions) -> ManifestInfo {
+fn manifest_info(
+    scenario: &Scenario,
+    partitions: &DayPartitions,
+    inputs: Vec<InputFile>,
+) -> ManifestInfo {
     ManifestInfo {
+        inputs,
         period_start: rfc3339(partitions.midnight(0)),
         period_end: rfc3339(partitions.midnight(partitions.len())),
         timezone: scenario.timezone.clone(),
@@ -392,18 +514,26 @@ fn rfc3339(t: i64) -> String {
 fn write_window(
     sink: &mut Sink,
     partitions: &DayPartitions,
-    tables: Vec<ChunkTables>,
+    pool: &rayon::ThreadPool,
+    w: Window,
 ) -> Result<(), SinkError> {
     match sink {
         Sink::Files(dataset) => {
-            for t in &tables {
+            if w.first {
+                dataset.begin(Unit::Group(w.group));
+            }
+            for t in &w.tables {
                 write_chunk(dataset, partitions, t)?;
+            }
+            if w.last {
+                // The group's Parquet files are encoded on the run's threads.
+                pool.install(|| dataset.complete())?;
             }
         }
         Sink::Stream(spill) => {
             // One sorted run per day for the whole window keeps the merge narrow.
             let mut per_day: BTreeMap<usize, Vec<StreamRecord>> = BTreeMap::new();
-            for t in tables {
+            for t in w.tables {
                 for (d, mut lines) in t.lines {
                     per_day.entry(d).or_default().append(&mut lines);
                 }

@@ -1,8 +1,8 @@
 //! Faults and bad input through the binary, beyond the cases of
 //! `cli_errors.rs` and `dataset.rs`: corrupt and degenerate maps, impossible
-//! scenario values, malformed tower files, output that cannot be written.
-//! Each case checks the exit code, that the one-line message names the
-//! cause, and what is left on disk.
+//! scenario values, malformed tower files, output that cannot be written,
+//! interrupted runs and `--resume`. Each case checks the exit code, that the
+//! one-line message names the cause, and what is left on disk.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -870,6 +870,253 @@ fn a_disk_that_fills_up_mid_run_leaves_only_complete_files() {
     let o = mobsynth(&small_run_args(&out, &[]));
     assert_error(&o, 1, &[path_str(&out), "No space left on device"]);
     assert_only_complete_files(&out, true);
+}
+
+// ---------------------------------------------------------------------------
+// Interrupted runs and --resume
+
+/// Every file under `dir` with its bytes, by relative path.
+fn contents(dir: &Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    files(dir)
+        .into_iter()
+        .map(|f| {
+            let bytes = std::fs::read(dir.join(&f)).unwrap();
+            (f, bytes)
+        })
+        .collect()
+}
+
+#[track_caller]
+fn assert_same_files(expected: &Path, actual: &Path) {
+    let (a, b) = (contents(expected), contents(actual));
+    assert_eq!(
+        a.keys().collect::<Vec<_>>(),
+        b.keys().collect::<Vec<_>>(),
+        "other files"
+    );
+    for (name, bytes) in &a {
+        assert!(bytes == &b[name], "{name} differs");
+    }
+}
+
+/// The default scenario at 5000 subscribers over 7 days: three groups of
+/// subscribers, so three files per table and day.
+fn resumable_args<'a>(out: &'a Path, extra: &[&'a str]) -> Vec<&'a str> {
+    let mut args = vec![
+        "run",
+        "--yes",
+        "--subscribers",
+        "5000",
+        "--days",
+        "7",
+        "--quiet",
+        "-o",
+        path_str(out),
+    ];
+    args.extend_from_slice(extra);
+    args
+}
+
+/// One uninterrupted run, shared by the tests that compare with it.
+fn uninterrupted() -> &'static Path {
+    static DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        let out = scratch("resume-reference").join("out");
+        // Two threads here, one in the resumed run: the groups' files must
+        // not depend on it.
+        let o = mobsynth(&resumable_args(&out, &["--threads", "2"]));
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let all = files(&out);
+        for g in 0..3 {
+            let name = format!("part-{g:05}.parquet");
+            assert!(all.iter().any(|f| f.ends_with(&name)), "no {name}: {all:?}");
+        }
+        out
+    })
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    for f in files(from) {
+        let target = to.join(&f);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(from.join(&f), target).unwrap();
+    }
+}
+
+#[test]
+fn a_run_stopped_by_sigint_resumes_to_the_bytes_of_an_uninterrupted_run() {
+    let reference = uninterrupted();
+    let out = scratch("resume-sigint").join("out");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mobsynth"))
+        .args(resumable_args(&out, &[]))
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Stop it as soon as the first group's files are complete.
+    let first_done = || {
+        files(&out)
+            .iter()
+            .any(|f| f.starts_with("events/") && f.ends_with("/part-00000.parquet"))
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(300);
+    while !first_done() {
+        assert!(std::time::Instant::now() < deadline, "no group completed");
+        assert!(child.try_wait().unwrap().is_none(), "the run ended early");
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    // SAFETY: kill() with a child's pid and a signal number has no memory effects.
+    let rc = unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    assert_eq!(rc, 0);
+    let o = child.wait_with_output().unwrap();
+    assert_error(&o, 130, &["interrupted", "--resume"]);
+    assert_only_complete_files(&out, false);
+    let kept = files(&out);
+    assert!(
+        kept.iter().any(|f| f.ends_with("/part-00000.parquet")),
+        "the finished group was not kept: {kept:?}"
+    );
+    assert!(
+        !kept.iter().any(|f| f.ends_with("/part-00002.parquet")),
+        "the run was not interrupted: {kept:?}"
+    );
+
+    // The rest, on one thread: the files do not depend on the thread count.
+    let o = mobsynth(&resumable_args(&out, &["--resume", "--threads", "1"]));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same_files(reference, &out);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["completed"], true);
+}
+
+#[test]
+fn resume_rewrites_exactly_the_missing_files() {
+    let reference = uninterrupted();
+    let out = scratch("resume-deleted").join("out");
+    copy_dir(reference, &out);
+    // A whole group gone, one file of another, a whole-run table, stray
+    // temporary files, and the manifest no longer saying complete.
+    let mut deleted = 0;
+    for f in files(&out) {
+        if f.ends_with("/part-00001.parquet")
+            || f == "subscribers.parquet"
+            || (f.starts_with("truth/trips/") && f.ends_with("/part-00002.parquet") && deleted < 20)
+        {
+            std::fs::remove_file(out.join(&f)).unwrap();
+            deleted += 1;
+        }
+    }
+    assert!(deleted > 28, "only {deleted} files deleted");
+    let some_date = files(&out)
+        .into_iter()
+        .find(|f| f.starts_with("events/date="))
+        .unwrap();
+    let stray = out
+        .join(&some_date)
+        .with_file_name("part-00001.parquet.tmp");
+    std::fs::write(&stray, "half a file").unwrap();
+    std::fs::write(out.join("manifest.json.tmp"), "{").unwrap();
+    let manifest = out.join("manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    assert!(text.contains("\"completed\": true"));
+    std::fs::write(
+        &manifest,
+        text.replace("\"completed\": true", "\"completed\": false"),
+    )
+    .unwrap();
+    // A file that was truncated is written again too.
+    let events_0 = out.join(&some_date).with_file_name("part-00000.parquet");
+    let data = std::fs::read(&events_0).unwrap();
+    std::fs::write(&events_0, &data[..data.len() / 2]).unwrap();
+
+    let o = mobsynth(&resumable_args(&out, &["--resume"]));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same_files(reference, &out);
+
+    // Resuming a complete run changes nothing.
+    let o = mobsynth(&resumable_args(&out, &["--resume"]));
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same_files(reference, &out);
+}
+
+/// A finished ci-fixture run to resume into, and its files.
+fn fixture_dir(name: &str) -> PathBuf {
+    let out = scratch(name).join("out");
+    let o = mobsynth(&["run", "ci-fixture", "--quiet", "-o", path_str(&out)]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    out
+}
+
+#[test]
+fn resume_refuses_another_run_and_changes_nothing() {
+    let out = fixture_dir("resume-other");
+    // As if interrupted: resume would have work to do.
+    let events = files(&out)
+        .into_iter()
+        .find(|f| f.starts_with("events/"))
+        .unwrap();
+    std::fs::remove_file(out.join(events)).unwrap();
+    let before = contents(&out);
+    let cases: [(&[&str], &[&str]); 5] = [
+        (&["--seed", "8"], &["seed = 8", "seed = 20260302"]),
+        (&["--subscribers", "301"], &["subscribers = 301"]),
+        (&["--format", "csv"], &["--format", "parquet", "csv"]),
+        (&["--compression", "snappy"], &["--compression", "snappy"]),
+        (&["--parts", "2"], &["--part/--parts", "0 of 2"]),
+    ];
+    for (extra, needles) in cases {
+        let mut args = vec![
+            "run",
+            "ci-fixture",
+            "--quiet",
+            "--resume",
+            "-o",
+            path_str(&out),
+        ];
+        args.extend_from_slice(extra);
+        let o = mobsynth(&args);
+        let mut all = vec![path_str(&out), "manifest.json", "cannot resume"];
+        all.extend_from_slice(needles);
+        assert_error(&o, 2, &all);
+        assert!(contents(&out) == before, "{extra:?} changed the directory");
+    }
+    // Another scenario altogether.
+    let o = mobsynth(&["run", "--quiet", "--resume", "-o", path_str(&out)]);
+    assert_error(&o, 2, &["cannot resume", "scenario"]);
+    assert!(contents(&out) == before);
+    // A directory mobsynth did not write.
+    let foreign = scratch("resume-foreign");
+    std::fs::write(foreign.join("notes.txt"), "mine").unwrap();
+    let o = mobsynth(&["run", "ci-fixture", "--resume", "-o", path_str(&foreign)]);
+    assert_error(&o, 2, &["manifest.json", "cannot resume"]);
+    assert_eq!(files(&foreign), vec!["notes.txt".to_string()]);
+}
+
+#[test]
+fn resume_is_refused_with_stdout_and_with_overwrite() {
+    let out = scratch("resume-args");
+    for other in ["--stdout", "--overwrite"] {
+        let o = mobsynth(&["run", "ci-fixture", "--resume", other, "-o", path_str(&out)]);
+        assert_error(&o, 2, &["--resume", other]);
+    }
+    assert_eq!(files(&out), Vec::<String>::new());
+}
+
+#[test]
+fn resume_into_an_empty_or_missing_directory_is_a_plain_run() {
+    let fixture = fixture_dir("resume-fresh-reference");
+    let out = scratch("resume-fresh").join("out");
+    let o = mobsynth(&[
+        "run",
+        "ci-fixture",
+        "--quiet",
+        "--resume",
+        "-o",
+        path_str(&out),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_same_files(&fixture, &out);
 }
 
 // ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ use mobsynth::days::{Activity, Stay};
 use mobsynth::map::{Map, PlaceId};
 use mobsynth::sink::tables::{StaysBuilder, stays_schema};
 use mobsynth::sink::{
-    Compression, Dataset, Format, ManifestInfo, OutputOptions, Provenance, SinkError,
+    Compression, Dataset, Format, ManifestInfo, OutputOptions, Provenance, SinkError, Unit,
 };
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::file::reader::{FileReader, SerializedFileReader};
@@ -36,6 +36,7 @@ fn info() -> ManifestInfo {
         period_end: "2026-03-02T23:00:00Z".into(),
         timezone: "Europe/Vaduz".into(),
         scenario_toml: "name = \"t\"\n".into(),
+        inputs: Vec::new(),
     }
 }
 
@@ -210,4 +211,134 @@ fn an_unwritable_directory_is_an_error_naming_it() {
         err.to_string().contains("/proc/mobsynth-cannot-be-here"),
         "{err}"
     );
+}
+
+#[test]
+fn each_group_writes_complete_files_of_its_own() {
+    let map = map();
+    let dir = scratch("groups");
+    let mut ds = Dataset::open_run(
+        options(&dir, Format::Parquet),
+        Provenance::new("t", 1),
+        info(),
+        false,
+    )
+    .unwrap();
+    // The manifest exists from the start and says the run is incomplete.
+    let manifest = || -> serde_json::Value {
+        serde_json::from_str(&std::fs::read_to_string(dir.join("manifest.json")).unwrap()).unwrap()
+    };
+    assert_eq!(manifest()["completed"], false);
+    ds.begin(Unit::Group(0));
+    ds.write("truth/stays", Some("2026-03-02"), &stays(&map, 10))
+        .unwrap();
+    ds.write("truth/stays", Some("2026-03-03"), &stays(&map, 5))
+        .unwrap();
+    ds.complete().unwrap();
+    let group0 = [
+        dir.join("manifest.json"),
+        dir.join("truth/stays/date=2026-03-02/part-00000.parquet"),
+        dir.join("truth/stays/date=2026-03-03/part-00000.parquet"),
+    ];
+    assert_eq!(all_files(&dir), group0.to_vec());
+    assert!(ds.is_done(Unit::Group(0)));
+    ds.begin(Unit::Group(1));
+    ds.write("truth/stays", Some("2026-03-02"), &stays(&map, 7))
+        .unwrap();
+    // Interrupted: group 1 is dropped, group 0 stays and is listed.
+    let m = ds.abandon(info()).unwrap();
+    assert!(!m.completed);
+    assert_eq!(m.tables["truth/stays"], 15);
+    assert_eq!(all_files(&dir), group0.to_vec());
+    assert_eq!(manifest()["files"].as_array().unwrap().len(), 2);
+
+    // Resumed: group 0 is known to be done.
+    let mut ds = Dataset::open_run(
+        options(&dir, Format::Parquet),
+        Provenance::new("t", 1),
+        info(),
+        true,
+    )
+    .unwrap();
+    assert!(ds.is_done(Unit::Group(0)));
+    assert!(!ds.is_done(Unit::Group(1)));
+    ds.begin(Unit::Group(1));
+    ds.write("truth/stays", Some("2026-03-02"), &stays(&map, 7))
+        .unwrap();
+    ds.complete().unwrap();
+    let m = ds.finish(info()).unwrap();
+    assert!(m.completed);
+    assert_eq!(m.tables["truth/stays"], 22);
+    assert!(
+        dir.join("truth/stays/date=2026-03-02/part-00001.parquet")
+            .exists()
+    );
+}
+
+#[test]
+fn parts_of_a_split_run_name_their_groups_apart() {
+    let map = map();
+    let dir = scratch("split-groups");
+    let mut opts = options(&dir, Format::Csv);
+    opts.part = 2;
+    opts.parts = 3;
+    let mut ds = Dataset::open_run(opts, Provenance::new("t", 1), info(), false).unwrap();
+    ds.begin(Unit::Group(4));
+    ds.write("truth/stays", Some("2026-03-02"), &stays(&map, 3))
+        .unwrap();
+    ds.complete().unwrap();
+    ds.finish(info()).unwrap();
+    assert!(
+        dir.join("truth/stays/date=2026-03-02/part-00002-00004.csv")
+            .exists(),
+        "{:?}",
+        all_files(&dir)
+    );
+}
+
+#[test]
+fn resume_of_another_run_is_refused_and_changes_nothing() {
+    let map = map();
+    let dir = scratch("resume-refused");
+    let mut ds = Dataset::open_run(
+        options(&dir, Format::Parquet),
+        Provenance::new("t", 1),
+        info(),
+        false,
+    )
+    .unwrap();
+    ds.begin(Unit::Group(0));
+    ds.write("truth/stays", Some("2026-03-02"), &stays(&map, 10))
+        .unwrap();
+    ds.complete().unwrap();
+    drop(ds);
+    let before: Vec<(PathBuf, Vec<u8>)> = all_files(&dir)
+        .into_iter()
+        .map(|p| {
+            let b = std::fs::read(&p).unwrap();
+            (p, b)
+        })
+        .collect();
+    let mut other = info();
+    other.scenario_toml = "name = \"u\"\n".into();
+    let err = Dataset::open_run(
+        options(&dir, Format::Parquet),
+        Provenance::new("t", 1),
+        other,
+        true,
+    )
+    .err()
+    .unwrap();
+    assert!(matches!(err, SinkError::Resume { .. }));
+    let text = err.to_string();
+    assert!(text.contains("manifest.json: cannot resume"), "{text}");
+    assert!(text.contains("name = \"u\""), "{text}");
+    let after: Vec<(PathBuf, Vec<u8>)> = all_files(&dir)
+        .into_iter()
+        .map(|p| {
+            let b = std::fs::read(&p).unwrap();
+            (p, b)
+        })
+        .collect();
+    assert_eq!(before, after);
 }

@@ -47,6 +47,17 @@ pub enum Compression {
     None,
 }
 
+impl Compression {
+    /// The name written into the manifest.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::Zstd => "zstd",
+            Compression::Snappy => "snappy",
+            Compression::None => "none",
+        }
+    }
+}
+
 /// A row group is closed once its encoded data reach this size: large enough
 /// for efficient scans, small enough to bound the writer's memory.
 const ROW_GROUP_BYTES: usize = 64 << 20;
@@ -311,14 +322,21 @@ fn to_plain(
 
 /// Size and SHA-256 (hex) of a file.
 pub fn checksum(path: &Path) -> Result<(u64, String), SinkError> {
-    let mut file = File::open(path).map_err(io_err(path, "cannot read back file"))?;
+    let file = File::open(path).map_err(io_err(path, "cannot read back file"))?;
+    checksum_of(file).map_err(io_err(path, "cannot read back file"))
+}
+
+/// Size and SHA-256 (hex) of everything `reader` yields.
+pub fn checksum_of(mut file: impl Read) -> std::io::Result<(u64, String)> {
     let mut hasher = Sha256::new();
     let mut buf = vec![0u8; 1 << 20];
     let mut bytes = 0u64;
     loop {
-        let n = file
-            .read(&mut buf)
-            .map_err(io_err(path, "cannot read back file"))?;
+        let n = match file.read(&mut buf) {
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
         if n == 0 {
             break;
         }

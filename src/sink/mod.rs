@@ -6,26 +6,34 @@
 //! [`files`] encodes batches into files that appear under their final name
 //! only once complete; [`Dataset`] owns the output directory: it refuses to
 //! overwrite a user's data unless asked, keeps one open file per (table,
-//! date), and writes `manifest.json` with row counts and checksums.
+//! date) for the unit of subscribers being written, completes them when the
+//! unit is done, and keeps `manifest.json` (row counts, checksums, what the
+//! run depends on) up to date, so an interrupted run can be resumed.
 
 pub mod files;
 pub mod partitions;
 pub mod radio_tables;
+pub mod spill;
 pub mod stream;
 pub mod tables;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use arrow::record_batch::RecordBatch;
-use serde::Serialize;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
 
 pub use files::{Compression, FileSummary, Format, OpenFile};
 pub use partitions::DayPartitions;
+pub use spill::SpillFile;
 
-/// Memory all open Parquet files may hold in unfinished row groups. A run
-/// writes one file per table and day at once, so without a shared budget
-/// memory would grow with the number of days.
+/// Memory the Parquet files written directly (the whole-run tables, and any
+/// table a caller writes without a date) may hold in unfinished row groups
+/// together. Date-partitioned Parquet rows are spilled instead (see
+/// [`spill`]) and encoded one file per thread, each closing a row group at
+/// 64 MB.
 const ROW_GROUP_BUDGET_BYTES: usize = 64 << 20;
 
 /// Version of the table layouts; bumped whenever a column changes.
@@ -36,8 +44,14 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub enum SinkError {
     /// The output directory holds files already; pass `--overwrite` to
     /// replace them, or choose another directory.
-    #[error("{0}: output directory is not empty (use --overwrite to replace its contents)")]
+    #[error(
+        "{0}: output directory is not empty (use --overwrite to replace its contents, or --resume to finish an interrupted run)"
+    )]
     NotEmpty(PathBuf),
+    /// `--resume` found something other than an earlier attempt of the same
+    /// run; nothing was changed.
+    #[error("{path}: cannot resume: {message}")]
+    Resume { path: PathBuf, message: String },
     /// A file or directory could not be written: check permissions and free
     /// space.
     #[error("{path}: {what}: {error}")]
@@ -108,12 +122,34 @@ pub struct OutputOptions {
     pub parts: u32,
 }
 
+/// What a set of files belongs to: the whole-run tables (`subscribers`,
+/// `cells`) or one group of consecutive subscribers, whose rows of every
+/// date-partitioned table go to files of their own
+/// (`date=…/part-GGGGG.ext`). A unit's files are completed together and
+/// recorded in the manifest, so an interrupted run keeps every finished unit
+/// and `--resume` writes only the others.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Unit {
+    Whole,
+    Group(u32),
+}
+
 /// The output directory of one run.
 pub struct Dataset {
     options: OutputOptions,
     provenance: Provenance,
+    /// The unit being written.
+    unit: Unit,
     open: BTreeMap<(String, Option<String>), OpenFile>,
+    /// Date-partitioned Parquet rows of the unit being written.
+    spills: BTreeMap<(String, Option<String>), SpillFile>,
     done: Vec<FileSummary>,
+    /// Units whose files are all complete and listed in `done`.
+    done_units: BTreeSet<Unit>,
+    /// Set for a run: the manifest is then rewritten as units complete.
+    info: Option<ManifestInfo>,
+    /// When the manifest was last rewritten and how long that took.
+    checkpoint: Option<(Instant, Duration)>,
 }
 
 impl Dataset {
@@ -126,27 +162,147 @@ impl Dataset {
             what,
             error,
         };
-        if dir.exists() {
-            let mut entries =
-                std::fs::read_dir(dir).map_err(|e| io("cannot read output directory", e))?;
-            if entries.next().is_some() {
-                if !options.overwrite {
-                    return Err(SinkError::NotEmpty(dir.clone()));
-                }
-                std::fs::remove_dir_all(dir).map_err(|e| io("cannot clear output directory", e))?;
+        if !is_empty_dir(dir)? {
+            if !options.overwrite {
+                return Err(SinkError::NotEmpty(dir.clone()));
             }
+            std::fs::remove_dir_all(dir).map_err(|e| io("cannot clear output directory", e))?;
         }
         std::fs::create_dir_all(dir).map_err(|e| io("cannot create output directory", e))?;
         Ok(Dataset {
             options,
             provenance,
+            unit: Unit::Group(0),
             open: BTreeMap::new(),
+            spills: BTreeMap::new(),
             done: Vec::new(),
+            done_units: BTreeSet::new(),
+            info: None,
+            checkpoint: None,
         })
+    }
+
+    /// Prepares the directory of a run and writes a manifest saying the run
+    /// is incomplete. With `resume`, a directory holding an earlier attempt
+    /// of the same run (same scenario, seed, inputs, format, compression and
+    /// part, as its manifest records) is kept: its listed files that are
+    /// still whole (by size) count as done, temporary files are removed. An
+    /// attempt of another run is refused, and nothing is changed.
+    pub fn open_run(
+        options: OutputOptions,
+        provenance: Provenance,
+        info: ManifestInfo,
+        resume: bool,
+    ) -> Result<Dataset, SinkError> {
+        let mut dataset = if resume && !is_empty_dir(&options.dir)? {
+            Dataset::reopen(options, provenance, &info)?
+        } else {
+            Dataset::create(options, provenance)?
+        };
+        dataset.info = Some(info);
+        dataset.checkpoint()?;
+        Ok(dataset)
+    }
+
+    fn reopen(
+        options: OutputOptions,
+        provenance: Provenance,
+        info: &ManifestInfo,
+    ) -> Result<Dataset, SinkError> {
+        let path = options.dir.join("manifest.json");
+        let refuse = |message: String| SinkError::Resume {
+            path: path.clone(),
+            message,
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            refuse(format!(
+                "cannot read it ({e}); only a directory written by `mobsynth run` can be resumed"
+            ))
+        })?;
+        let old: Manifest = serde_json::from_str(&text)
+            .map_err(|e| refuse(format!("not a mobsynth manifest: {e}")))?;
+        let mut dataset = Dataset {
+            options,
+            provenance,
+            unit: Unit::Group(0),
+            open: BTreeMap::new(),
+            spills: BTreeMap::new(),
+            done: Vec::new(),
+            done_units: BTreeSet::new(),
+            info: None,
+            checkpoint: None,
+        };
+        let new = dataset.manifest(info, false);
+        if let Some(what) = difference(&old, &new) {
+            return Err(refuse(format!("{what}; nothing was changed")));
+        }
+        // A unit is done when every file listed for it is still whole.
+        let mut units: BTreeMap<Unit, Vec<ManifestFile>> = BTreeMap::new();
+        let mut broken = BTreeSet::new();
+        for f in old.files {
+            let unit = dataset.unit_of(&f.path).ok_or_else(|| {
+                refuse(format!(
+                    "lists {:?}, which is not a file this run writes",
+                    f.path
+                ))
+            })?;
+            let on_disk = std::fs::metadata(dataset.options.dir.join(&f.path));
+            if !on_disk.is_ok_and(|m| m.is_file() && m.len() == f.bytes) {
+                broken.insert(unit);
+            }
+            units.entry(unit).or_default().push(f);
+        }
+        for (unit, files) in units {
+            if broken.contains(&unit) {
+                continue;
+            }
+            dataset.done_units.insert(unit);
+            dataset.done.extend(files.into_iter().map(|f| FileSummary {
+                path: dataset.options.dir.join(&f.path),
+                table: f.table,
+                rows: f.rows,
+                bytes: f.bytes,
+                sha256: f.sha256,
+            }));
+        }
+        remove_temporary_files(&dataset.options.dir)?;
+        Ok(dataset)
     }
 
     pub fn options(&self) -> &OutputOptions {
         &self.options
+    }
+
+    /// Whether `unit` was completed by an earlier attempt of this run.
+    pub fn is_done(&self, unit: Unit) -> bool {
+        self.done_units.contains(&unit)
+    }
+
+    /// Whether anything was kept from an earlier attempt.
+    pub fn resumed(&self) -> bool {
+        !self.done_units.is_empty()
+    }
+
+    /// Starts writing `unit`: date-partitioned rows go to its files.
+    pub fn begin(&mut self, unit: Unit) {
+        self.unit = unit;
+    }
+
+    /// Completes the files of the unit being written and records them.
+    pub fn complete(&mut self) -> Result<(), SinkError> {
+        self.complete_open()?;
+        self.done_units.insert(self.unit);
+        self.checkpoint()
+    }
+
+    /// The file name of a part written by group `group`.
+    fn part_name(&self, group: u32) -> String {
+        let ext = self.options.format.extension();
+        if self.options.parts > 1 {
+            format!("part-{:05}-{group:05}.{ext}", self.options.part)
+        } else {
+            format!("part-{group:05}.{ext}")
+        }
     }
 
     fn file_path(&self, table: &str, date: Option<&str>) -> PathBuf {
@@ -155,15 +311,40 @@ impl Dataset {
         for segment in table.split('/') {
             p.push(segment);
         }
-        match date {
-            Some(d) => p
-                .join(format!("date={d}"))
-                .join(format!("part-{:05}.{ext}", self.options.part)),
-            None if self.options.parts > 1 => {
+        match (date, self.unit) {
+            (Some(d), Unit::Group(g)) => p.join(format!("date={d}")).join(self.part_name(g)),
+            (Some(d), Unit::Whole) => p.join(format!("date={d}")).join(self.part_name(0)),
+            (None, _) if self.options.parts > 1 => {
                 p.join(format!("part-{:05}.{ext}", self.options.part))
             }
-            None => p.with_extension(ext),
+            (None, _) => p.with_extension(ext),
         }
+    }
+
+    /// The unit a file listed in a manifest belongs to, if it is a name this
+    /// dataset writes.
+    fn unit_of(&self, path: &str) -> Option<Unit> {
+        let ext = self.options.format.extension();
+        let segments: Vec<&str> = path.split('/').collect();
+        let (name, dirs) = segments.split_last()?;
+        if dirs.iter().any(|s| s.is_empty() || *s == "." || *s == "..") {
+            return None;
+        }
+        let stem = name.strip_suffix(ext)?.strip_suffix('.')?;
+        let Some(date_dir) = dirs.last().filter(|d| d.starts_with("date=")) else {
+            return Some(Unit::Whole);
+        };
+        if date_dir.len() == "date=".len() {
+            return None;
+        }
+        let number = stem.strip_prefix("part-")?;
+        let group = if self.options.parts > 1 {
+            let (part, group) = number.split_once('-')?;
+            (part.parse::<u32>().ok()? == self.options.part).then_some(group)?
+        } else {
+            number
+        };
+        group.parse().ok().map(Unit::Group)
     }
 
     /// Appends a batch to `table` (a path such as `events` or
@@ -178,6 +359,17 @@ impl Dataset {
             return Ok(());
         }
         let key = (table.to_string(), date.map(str::to_string));
+        if date.is_some() && self.options.format == Format::Parquet {
+            if !self.spills.contains_key(&key) {
+                let path = self.file_path(table, date);
+                let spill = SpillFile::create(table, &path, &batch.schema())?;
+                self.spills.insert(key.clone(), spill);
+            }
+            if let Some(spill) = self.spills.get_mut(&key) {
+                spill.write(batch)?;
+            }
+            return Ok(());
+        }
         if !self.open.contains_key(&key) {
             let path = self.file_path(table, date);
             let file = OpenFile::create(
@@ -214,46 +406,109 @@ impl Dataset {
         Ok(())
     }
 
-    /// Completes every open file, then writes the manifest.
-    pub fn finish(mut self, manifest: ManifestInfo) -> Result<Manifest, SinkError> {
-        let open = std::mem::take(&mut self.open);
-        let mut failed = None;
-        for (_, file) in open {
-            if failed.is_some() {
+    /// Completes every open and spilled file. Spilled files are encoded in
+    /// parallel on the current thread pool, one per thread. On a failure
+    /// nothing of the unit stays: the files completed in this call are
+    /// removed and the first error (in file order) returned.
+    fn complete_open(&mut self) -> Result<(), SinkError> {
+        let mut results: Vec<Result<FileSummary, SinkError>> = Vec::new();
+        let mut failed = false;
+        for (_, file) in std::mem::take(&mut self.open) {
+            if failed {
                 file.discard();
                 continue;
             }
-            match file.finish() {
-                Ok(done) => self.done.push(done),
-                Err(e) => failed = Some(e),
+            let result = file.finish();
+            failed = result.is_err();
+            results.push(result);
+        }
+        let spills = std::mem::take(&mut self.spills);
+        if failed {
+            spills.into_values().for_each(SpillFile::discard);
+        } else {
+            let (compression, provenance) = (self.options.compression, &self.provenance);
+            let encoded: Vec<Result<FileSummary, SinkError>> = spills
+                .into_par_iter()
+                .map(|(_, spill)| spill.encode(compression, provenance))
+                .collect();
+            results.extend(encoded);
+        }
+        let mut done = Vec::with_capacity(results.len());
+        let mut first_error = None;
+        for r in results {
+            match r {
+                Ok(summary) => done.push(summary),
+                Err(e) => {
+                    first_error.get_or_insert(e);
+                }
             }
         }
-        match failed {
-            None => self.write_manifest(manifest, true),
+        match first_error {
+            None => {
+                self.done.extend(done);
+                Ok(())
+            }
             Some(e) => {
-                // The files that were completed stay, listed in a manifest
-                // that says the run is incomplete; the error is what counts.
-                let _ = self.write_manifest(manifest, false);
+                for summary in done {
+                    let _ = std::fs::remove_file(&summary.path);
+                }
                 Err(e)
             }
         }
     }
 
-    /// Completes the files written so far and records the run as incomplete,
-    /// for an interrupted run.
-    pub fn abandon(mut self, manifest: ManifestInfo) -> Result<Manifest, SinkError> {
-        let open = std::mem::take(&mut self.open);
-        for (_, file) in open {
-            file.discard();
+    /// Rewrites the manifest of a run in progress, so that it lists the
+    /// units completed so far. Rewriting costs time in proportion to the
+    /// files listed, so it is skipped while the last rewrite is recent
+    /// compared to how long it took (at most about 5% of the run); an
+    /// interrupted run writes it once more at the end anyway.
+    fn checkpoint(&mut self) -> Result<(), SinkError> {
+        let Some(info) = self.info.clone() else {
+            return Ok(());
+        };
+        if let Some((at, took)) = self.checkpoint
+            && at.elapsed() < took * 20
+        {
+            return Ok(());
         }
-        self.write_manifest(manifest, false)
+        let t = Instant::now();
+        self.write_manifest(&info, false)?;
+        self.checkpoint = Some((Instant::now(), t.elapsed()));
+        Ok(())
     }
 
-    fn write_manifest(
-        &mut self,
-        info: ManifestInfo,
-        completed: bool,
-    ) -> Result<Manifest, SinkError> {
+    /// Completes every open file, then writes the manifest.
+    pub fn finish(mut self, manifest: ManifestInfo) -> Result<Manifest, SinkError> {
+        match self.complete_open() {
+            Ok(()) => self.write_manifest(&manifest, true),
+            Err(e) => {
+                // The units completed before stay, listed in a manifest that
+                // says the run is incomplete; the error is what counts.
+                let _ = self.write_manifest(&manifest, false);
+                Err(e)
+            }
+        }
+    }
+
+    /// Discards the files of the unit being written and records the run as
+    /// incomplete, for an interrupted run: the completed units stay.
+    pub fn abandon(mut self, manifest: ManifestInfo) -> Result<Manifest, SinkError> {
+        self.discard_open();
+        self.write_manifest(&manifest, false)
+    }
+
+    /// Removes the files of the unit being written.
+    fn discard_open(&mut self) {
+        for (_, file) in std::mem::take(&mut self.open) {
+            file.discard();
+        }
+        for (_, spill) in std::mem::take(&mut self.spills) {
+            spill.discard();
+        }
+    }
+
+    /// The manifest of the files completed so far.
+    fn manifest(&self, info: &ManifestInfo, completed: bool) -> Manifest {
         let mut files: Vec<ManifestFile> = self
             .done
             .iter()
@@ -270,7 +525,7 @@ impl Dataset {
         for f in &files {
             *tables.entry(f.table.clone()).or_default() += f.rows;
         }
-        let manifest = Manifest {
+        Manifest {
             generator: self.provenance.generator.clone(),
             version: self.provenance.version.clone(),
             schema_version: SCHEMA_VERSION,
@@ -279,16 +534,26 @@ impl Dataset {
             part: self.options.part,
             parts: self.options.parts,
             format: self.options.format.name().into(),
+            compression: self.options.compression.name().into(),
             completed,
             synthetic: true,
             attribution: self.provenance.attribution.clone(),
-            period_start: info.period_start,
-            period_end: info.period_end,
-            timezone: info.timezone,
-            scenario: info.scenario_toml,
+            period_start: info.period_start.clone(),
+            period_end: info.period_end.clone(),
+            timezone: info.timezone.clone(),
+            scenario: info.scenario_toml.clone(),
+            inputs: info.inputs.clone(),
             tables,
             files,
-        };
+        }
+    }
+
+    fn write_manifest(
+        &mut self,
+        info: &ManifestInfo,
+        completed: bool,
+    ) -> Result<Manifest, SinkError> {
+        let manifest = self.manifest(info, completed);
         let text = serde_json::to_string_pretty(&manifest).unwrap_or_default() + "\n";
         let path = self.options.dir.join("manifest.json");
         files::write_atomically(&path, text.as_bytes())?;
@@ -299,8 +564,129 @@ impl Dataset {
 impl Drop for Dataset {
     /// A dataset dropped on an error path leaves no temporary files.
     fn drop(&mut self) {
-        for (_, file) in std::mem::take(&mut self.open) {
-            file.discard();
+        self.discard_open();
+    }
+}
+
+/// Whether `dir` is missing or empty.
+fn is_empty_dir(dir: &Path) -> Result<bool, SinkError> {
+    if !dir.exists() {
+        return Ok(true);
+    }
+    let mut entries = std::fs::read_dir(dir).map_err(|error| SinkError::Io {
+        path: dir.to_path_buf(),
+        what: "cannot read output directory",
+        error,
+    })?;
+    Ok(entries.next().is_none())
+}
+
+/// Removes the temporary files an attempt killed mid-write left behind.
+fn remove_temporary_files(dir: &Path) -> Result<(), SinkError> {
+    let entries = std::fs::read_dir(dir).map_err(files::io_err(dir, "cannot read directory"))?;
+    for entry in entries {
+        let entry = entry.map_err(files::io_err(dir, "cannot read directory"))?;
+        let path = entry.path();
+        let kind = entry
+            .file_type()
+            .map_err(files::io_err(&path, "cannot read directory entry"))?;
+        if kind.is_dir() {
+            remove_temporary_files(&path)?;
+        } else if kind.is_file() && path.extension().is_some_and(|e| e == "tmp") {
+            std::fs::remove_file(&path)
+                .map_err(files::io_err(&path, "cannot remove temporary file"))?;
+        }
+    }
+    Ok(())
+}
+
+/// What makes an earlier attempt's files differ from this run's, if
+/// anything: everything the bytes depend on is in the manifest.
+fn difference(old: &Manifest, new: &Manifest) -> Option<String> {
+    if old.generator != new.generator {
+        return Some(format!("it was written by {:?}", old.generator));
+    }
+    let pairs = [
+        ("mobsynth version", old.version.clone(), new.version.clone()),
+        (
+            "schema version",
+            old.schema_version.to_string(),
+            new.schema_version.to_string(),
+        ),
+        ("--format", old.format.clone(), new.format.clone()),
+        (
+            "--compression",
+            old.compression.clone(),
+            new.compression.clone(),
+        ),
+        (
+            "--part/--parts",
+            format!("{} of {}", old.part, old.parts),
+            format!("{} of {}", new.part, new.parts),
+        ),
+    ];
+    for (what, was, is) in pairs {
+        if was != is {
+            return Some(format!(
+                "{what} is {was} in the directory but {is} in this run"
+            ));
+        }
+    }
+    if let Some(line) = first_difference(&old.scenario, &new.scenario) {
+        return Some(line);
+    }
+    for (i, input) in new.inputs.iter().enumerate() {
+        match old.inputs.get(i) {
+            Some(was) if was == input => {}
+            Some(was) if was.name == input.name => {
+                return Some(format!(
+                    "input {} has other contents than when the directory was written",
+                    input.name
+                ));
+            }
+            Some(was) => {
+                return Some(format!(
+                    "input {} in the directory but {} in this run",
+                    was.name, input.name
+                ));
+            }
+            None => return Some(format!("input {} is new in this run", input.name)),
+        }
+    }
+    if old.inputs.len() > new.inputs.len() {
+        return Some(format!(
+            "input {} is missing from this run",
+            old.inputs[new.inputs.len()].name
+        ));
+    }
+    (old.period_start != new.period_start || old.timezone != new.timezone)
+        .then(|| "the simulated period differs".to_string())
+}
+
+/// The first line where two resolved scenarios differ, with its section.
+fn first_difference(old: &str, new: &str) -> Option<String> {
+    let (mut a, mut b) = (old.lines(), new.lines());
+    let mut section = String::new();
+    loop {
+        let (x, y) = (a.next(), b.next());
+        if x.is_none() && y.is_none() {
+            return None;
+        }
+        if x != y {
+            let show = |l: Option<&str>| l.map_or("nothing".to_string(), |l| format!("`{l}`"));
+            let at = if section.is_empty() {
+                String::new()
+            } else {
+                format!(" {section}")
+            };
+            return Some(format!(
+                "scenario{at}: {} in the directory but {} in this run",
+                show(x),
+                show(y)
+            ));
+        }
+        if let Some(l) = x.filter(|l| l.trim_start().starts_with('[')) {
+            section = l.trim().to_string();
         }
     }
 }
@@ -314,6 +700,7 @@ fn relative(dir: &Path, path: &Path) -> String {
 }
 
 /// What the run tells the manifest about itself.
+#[derive(Clone, Debug)]
 pub struct ManifestInfo {
     /// RFC 3339 start and end of the simulated period.
     pub period_start: String,
@@ -321,10 +708,21 @@ pub struct ManifestInfo {
     pub timezone: String,
     /// The fully resolved scenario, as TOML.
     pub scenario_toml: String,
+    /// The files read besides the scenario (map, tower file).
+    pub inputs: Vec<InputFile>,
+}
+
+/// A file a run read, identified by its contents.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputFile {
+    /// As the scenario names it.
+    pub name: String,
+    pub bytes: u64,
+    pub sha256: String,
 }
 
 /// `manifest.json`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Manifest {
     pub generator: String,
     pub version: String,
@@ -334,6 +732,9 @@ pub struct Manifest {
     pub part: u32,
     pub parts: u32,
     pub format: String,
+    /// Parquet codec (recorded for every format).
+    #[serde(default)]
+    pub compression: String,
     /// False when the run was interrupted: only the files listed are
     /// complete.
     pub completed: bool,
@@ -343,13 +744,15 @@ pub struct Manifest {
     pub period_end: String,
     pub timezone: String,
     pub scenario: String,
+    #[serde(default)]
+    pub inputs: Vec<InputFile>,
     /// Rows per table.
     pub tables: BTreeMap<String, u64>,
     pub files: Vec<ManifestFile>,
 }
 
 /// One file of the dataset.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ManifestFile {
     pub path: String,
     pub table: String,

@@ -34,7 +34,15 @@ pub(super) fn ts_builder() -> TimestampMillisecondBuilder {
     TimestampMillisecondBuilder::new().with_timezone("UTC")
 }
 
-pub(super) fn batch(schema: &SchemaRef, columns: Vec<ArrayRef>) -> RecordBatch {
+pub(super) fn batch(schema: &SchemaRef, mut columns: Vec<ArrayRef>) -> RecordBatch {
+    // Builders start with room for a thousand rows; a chunk's day of stays
+    // holds a few hundred, and batches wait in the writer's queue, so the
+    // spare room is given back.
+    for c in &mut columns {
+        if let Some(array) = Arc::get_mut(c) {
+            array.shrink_to_fit();
+        }
+    }
     // The builders below fill exactly the schema's columns, so this cannot
     // fail unless the code itself is inconsistent.
     RecordBatch::try_new(schema.clone(), columns).expect("columns match their schema")
