@@ -76,6 +76,11 @@ struct RunArgs {
     /// Number of days.
     #[arg(long, allow_negative_numbers = true)]
     days: Option<u32>,
+    /// Also write `truth/positions`: every subscriber's true position every
+    /// this many seconds (0 for none; overrides the scenario's
+    /// `positions_every_s`).
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true)]
+    positions_every: Option<u32>,
     /// First day, YYYY-MM-DD, local time.
     #[arg(long)]
     start: Option<String>,
@@ -273,6 +278,9 @@ fn run(args: RunArgs, interrupted: &AtomicBool) -> Result<ExitCode, Failure> {
     if let Some(s) = args.seed {
         scenario.seed = s;
     }
+    if let Some(s) = args.positions_every {
+        scenario.positions_every_s = s;
+    }
     if let Err((key, message)) = scenario.validate() {
         return Err(bad_input(format!(
             "`{key}` (from the command line or {}): {message}",
@@ -465,9 +473,15 @@ const LARGE_OUTPUT_BYTES: f64 = 200e9;
 fn confirm_size(options: &RunOptions) -> Result<(), Failure> {
     use std::io::{BufRead, IsTerminal, Write};
     let s = &options.scenario;
+    // Sampled positions repeat while people stay put, which Parquet
+    // encodes in about 1.5 bytes a row; a text row takes about 60.
+    let samples = match s.positions_every_s {
+        0 => 0.0,
+        every => 86_400.0 / f64::from(every),
+    };
     let per_day = match options.output.format {
-        Format::Parquet => PARQUET_BYTES_PER_SUBSCRIBER_DAY,
-        Format::Csv | Format::Ndjson => 5.0 * PARQUET_BYTES_PER_SUBSCRIBER_DAY,
+        Format::Parquet => PARQUET_BYTES_PER_SUBSCRIBER_DAY + 2.0 * samples,
+        Format::Csv | Format::Ndjson => 5.0 * PARQUET_BYTES_PER_SUBSCRIBER_DAY + 60.0 * samples,
     };
     let estimate =
         s.subscribers as f64 * s.days as f64 * per_day / options.output.parts.max(1) as f64;

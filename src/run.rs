@@ -33,7 +33,7 @@ use crate::scenario::{BUNDLED_MAP, BUNDLED_MAP_NAME, MapSource, Scenario};
 use crate::sink::files::checksum_of;
 use crate::sink::radio_tables::{EventsBuilder, cells_batch, event_csv_header, event_line};
 use crate::sink::stream::{Pace, Spill, StreamEnd, StreamRecord};
-use crate::sink::tables::{StaysBuilder, TripsBuilder, subscribers_batch};
+use crate::sink::tables::{PositionsBuilder, StaysBuilder, TripsBuilder, subscribers_batch};
 use crate::sink::{
     Dataset, DayPartitions, InputFile, ManifestInfo, OutputOptions, Provenance, SinkError, Unit,
 };
@@ -145,6 +145,8 @@ struct ChunkTables {
     trips: BTreeMap<usize, RecordBatch>,
     events: BTreeMap<usize, RecordBatch>,
     positions: BTreeMap<usize, RecordBatch>,
+    /// Sampled true positions, when the scenario asks for them.
+    sampled: BTreeMap<usize, RecordBatch>,
     /// Stream mode: encoded event lines per day, unsorted.
     lines: BTreeMap<usize, Vec<StreamRecord>>,
     events_count: u64,
@@ -188,9 +190,19 @@ fn simulate_chunk(
     let mut stays: Vec<StaysBuilder> = (0..days_n).map(|_| StaysBuilder::new()).collect();
     let mut trips: Vec<TripsBuilder> = (0..days_n).map(|_| TripsBuilder::new()).collect();
     let mut events: Vec<EventsBuilder> = (0..days_n).map(|_| EventsBuilder::new()).collect();
+    let every = i64::from(ctx.positions_every_s);
+    let mut sampled: Vec<PositionsBuilder> = (0..if every > 0 { days_n } else { 0 })
+        .map(|_| PositionsBuilder::new())
+        .collect();
     for s in subscribers {
         let person: PersonDays = days::simulate(ctx.world, &mut worker.query, s);
         let id = s.id.0;
+        if every > 0 {
+            let (from, to) = ctx.run_span;
+            for p in person.sample_positions(from, to, every) {
+                sampled[partitions.day_of(p.t)].append(id, &p, ctx.map);
+            }
+        }
         for stay in &person.stays {
             stays[partitions.day_of(stay.start)].append(id, stay, ctx.map);
         }
@@ -212,6 +224,9 @@ fn simulate_chunk(
         if !trips[d].is_empty() {
             out.trips.insert(d, trips[d].finish());
         }
+        if sampled.get(d).is_some_and(|b| !b.is_empty()) {
+            out.sampled.insert(d, sampled[d].finish());
+        }
         if !events[d].is_empty() {
             let (ev, pos) = events[d].finish();
             out.events.insert(d, ev);
@@ -223,6 +238,10 @@ fn simulate_chunk(
 
 struct Context<'a> {
     stream: Option<StreamOptions>,
+    /// Seconds between sampled true positions; 0 for none.
+    positions_every_s: u32,
+    /// The run's first and last instant, UTC seconds.
+    run_span: (i64, i64),
     map: &'a Map,
     world: &'a days::World<'a>,
     partitions: &'a DayPartitions,
@@ -324,8 +343,14 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
     bar.set_position(resumed as u64);
     bar.reset_eta();
 
+    let run_span = match (world.days.first(), world.days.last()) {
+        (Some(first), Some(last)) => (first.start_utc, last.end_utc),
+        _ => (0, 0),
+    };
     let ctx = Context {
         stream: options.stream,
+        positions_every_s: scenario.positions_every_s,
+        run_span,
         map: &map,
         world: &world,
         partitions: &partitions,
@@ -562,6 +587,9 @@ fn write_chunk(
     }
     for (d, b) in &t.positions {
         dataset.write("truth/event_positions", Some(partitions.date(*d)), b)?;
+    }
+    for (d, b) in &t.sampled {
+        dataset.write("truth/positions", Some(partitions.date(*d)), b)?;
     }
     Ok(())
 }

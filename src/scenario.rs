@@ -72,6 +72,10 @@ pub struct Scenario {
     pub start: String,
     /// IANA time zone of the simulated region, e.g. `Europe/Vaduz`.
     pub timezone: String,
+    /// Seconds between the true positions of the optional `truth/positions`
+    /// table; 0 (the default) writes none.
+    #[serde(default)]
+    pub positions_every_s: u32,
     #[serde(default)]
     pub population: PopulationParams,
     #[serde(default)]
@@ -164,6 +168,15 @@ impl Scenario {
         }
         if let Err(e) = self.time_zone() {
             return err("timezone", e);
+        }
+        if self.positions_every_s > 86_400 {
+            return err(
+                "positions_every_s",
+                format!(
+                    "must be between 1 and 86400 seconds, or 0 for none, got {}",
+                    self.positions_every_s
+                ),
+            );
         }
         let section = |name: &str, r: Result<(), (String, String)>| {
             r.map_err(|(k, m)| (format!("{name}.{k}"), m))

@@ -6,7 +6,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use arrow::array::AsArray;
+use arrow::array::{Array, AsArray};
 use arrow::datatypes::UInt64Type;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
@@ -275,7 +275,9 @@ fn sigterm_leaves_only_complete_files_and_an_incomplete_manifest() {
 #[test]
 fn every_table_reads_back_in_every_format() {
     use mobsynth::sink::radio_tables::{cells_schema, event_positions_schema, events_schema};
-    use mobsynth::sink::tables::{stays_schema, subscribers_schema, trips_schema};
+    use mobsynth::sink::tables::{
+        positions_schema, stays_schema, subscribers_schema, trips_schema,
+    };
     let schemas = [
         ("subscribers", subscribers_schema()),
         ("cells", cells_schema()),
@@ -283,9 +285,10 @@ fn every_table_reads_back_in_every_format() {
         ("truth/stays", stays_schema()),
         ("truth/trips", trips_schema()),
         ("truth/event_positions", event_positions_schema()),
+        ("truth/positions", positions_schema()),
     ];
     let parquet = scratch("formats-parquet");
-    small_run(&parquet, &[]);
+    small_run(&parquet, &["--positions-every", "900"]);
     for (name, _) in files(&parquet) {
         let of_table =
             |t: &str| name.starts_with(&format!("{t}/")) || name.starts_with(&format!("{t}."));
@@ -301,7 +304,7 @@ fn every_table_reads_back_in_every_format() {
     }
     for format in ["csv", "ndjson"] {
         let dir = scratch(&format!("formats-{format}"));
-        small_run(&dir, &["--format", format]);
+        small_run(&dir, &["--format", format, "--positions-every", "900"]);
         let all = files(&dir);
         for (table, schema) in &schemas {
             let names: Vec<&String> = all
@@ -338,4 +341,120 @@ fn every_table_reads_back_in_every_format() {
             }
         }
     }
+}
+
+/// Rows of a table's Parquet files, all partitions.
+fn batches(dir: &Path, table: &str) -> Vec<arrow::record_batch::RecordBatch> {
+    let mut out = Vec::new();
+    for name in files(dir)
+        .keys()
+        .filter(|n| n.starts_with(&format!("{table}/")))
+    {
+        let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(dir.join(name)).unwrap())
+            .unwrap()
+            .build()
+            .unwrap();
+        out.extend(reader.map(|b| b.unwrap()));
+    }
+    out
+}
+
+#[test]
+fn sampled_positions_sit_at_the_stays_and_keep_their_rhythm() {
+    use arrow::datatypes::{Float64Type, TimestampMillisecondType, UInt32Type};
+    let dir = scratch("positions");
+    small_run(&dir, &["--positions-every", "600"]);
+    // Start ms, end ms, activity, lon, lat of every stay, by subscriber.
+    type StayRow = (i64, i64, String, f64, f64);
+    let mut stays: BTreeMap<u32, Vec<StayRow>> = BTreeMap::new();
+    for b in batches(&dir, "truth/stays") {
+        let sub = b
+            .column_by_name("subscriber_id")
+            .unwrap()
+            .as_primitive::<UInt32Type>();
+        let start = b
+            .column_by_name("start")
+            .unwrap()
+            .as_primitive::<TimestampMillisecondType>();
+        let end = b
+            .column_by_name("end")
+            .unwrap()
+            .as_primitive::<TimestampMillisecondType>();
+        let act = arrow::compute::cast(
+            b.column_by_name("activity").unwrap(),
+            &arrow::datatypes::DataType::Utf8,
+        )
+        .unwrap();
+        let act = act.as_string::<i32>();
+        let lon = b
+            .column_by_name("lon")
+            .unwrap()
+            .as_primitive::<Float64Type>();
+        let lat = b
+            .column_by_name("lat")
+            .unwrap()
+            .as_primitive::<Float64Type>();
+        for i in 0..b.num_rows() {
+            stays.entry(sub.value(i)).or_default().push((
+                start.value(i),
+                end.value(i),
+                act.value(i).to_string(),
+                lon.value(i),
+                lat.value(i),
+            ));
+        }
+    }
+    let (mut at_stays, mut travelling) = (0, 0);
+    for b in batches(&dir, "truth/positions") {
+        let sub = b
+            .column_by_name("subscriber_id")
+            .unwrap()
+            .as_primitive::<UInt32Type>();
+        let t = b
+            .column_by_name("timestamp")
+            .unwrap()
+            .as_primitive::<TimestampMillisecondType>();
+        let act = arrow::compute::cast(
+            b.column_by_name("activity").unwrap(),
+            &arrow::datatypes::DataType::Utf8,
+        )
+        .unwrap();
+        let act = act.as_string::<i32>();
+        let lon = b
+            .column_by_name("lon")
+            .unwrap()
+            .as_primitive::<Float64Type>();
+        let lat = b
+            .column_by_name("lat")
+            .unwrap()
+            .as_primitive::<Float64Type>();
+        for i in 0..b.num_rows() {
+            assert_eq!(
+                t.value(i) % 600_000,
+                0,
+                "samples fall on the 10-minute grid"
+            );
+            if act.is_null(i) {
+                travelling += 1;
+                continue;
+            }
+            at_stays += 1;
+            let s = &stays[&sub.value(i)];
+            let here = s
+                .iter()
+                .find(|s| s.0 <= t.value(i) && t.value(i) < s.1)
+                .expect("a sample at a stay falls within one");
+            assert_eq!(here.2, act.value(i));
+            assert_eq!((here.3, here.4), (lon.value(i), lat.value(i)));
+            assert_ne!(here.2, "out_of_area", "no position is known abroad");
+        }
+    }
+    // People spend most of the day at their stays and about an hour and a
+    // half travelling.
+    let share = travelling as f64 / (at_stays + travelling) as f64;
+    assert!(
+        at_stays > 0 && share > 0.02 && share < 0.15,
+        "travelling share {share}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

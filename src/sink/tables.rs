@@ -14,7 +14,7 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Int8Type, Schema, SchemaRef, TimeUnit};
 use arrow::record_batch::RecordBatch;
 
-use crate::days::{PersonDays, Stay, Trip};
+use crate::days::{PersonDays, PositionSample, Stay, Trip};
 use crate::map::Map;
 use crate::population::{Contract, DeviceType, Occupation, Sex, Subscriber};
 
@@ -259,6 +259,67 @@ impl StaysBuilder {
                 Arc::new(self.place.finish()),
                 Arc::new(self.lon.finish()),
                 Arc::new(self.lat.finish()),
+            ],
+        )
+    }
+}
+
+/// Schema of `truth/positions`.
+pub fn positions_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        field("subscriber_id", DataType::UInt32, false),
+        field("timestamp", ts_type(), false),
+        field("lon", DataType::Float64, false),
+        field("lat", DataType::Float64, false),
+        field("activity", dict_type(), true),
+        field("mode", dict_type(), true),
+    ]))
+}
+
+/// Builds `truth/positions` batches row by row.
+#[derive(Default)]
+pub struct PositionsBuilder {
+    subscriber: UInt32Builder,
+    timestamp: TimestampMillisecondBuilder,
+    lon: Float64Builder,
+    lat: Float64Builder,
+    activity: StringDictionaryBuilder<Int8Type>,
+    mode: StringDictionaryBuilder<Int8Type>,
+}
+
+impl PositionsBuilder {
+    pub fn new() -> Self {
+        PositionsBuilder {
+            timestamp: ts_builder(),
+            ..Default::default()
+        }
+    }
+
+    pub fn append(&mut self, subscriber: u32, sample: &PositionSample, map: &Map) {
+        let (lon, lat) = map.lon_lat(sample.pos);
+        self.subscriber.append_value(subscriber);
+        self.timestamp.append_value(sample.t * 1000);
+        self.lon.append_value(lon);
+        self.lat.append_value(lat);
+        self.activity
+            .append_option(sample.activity.map(|a| a.name()));
+        self.mode.append_option(sample.mode.map(|m| m.name()));
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.subscriber.len() == 0
+    }
+
+    pub fn finish(&mut self) -> RecordBatch {
+        batch(
+            &positions_schema(),
+            vec![
+                Arc::new(self.subscriber.finish()),
+                Arc::new(self.timestamp.finish()),
+                Arc::new(self.lon.finish()),
+                Arc::new(self.lat.finish()),
+                Arc::new(self.activity.finish()),
+                Arc::new(self.mode.finish()),
             ],
         )
     }
