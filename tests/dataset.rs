@@ -359,94 +359,85 @@ fn batches(dir: &Path, table: &str) -> Vec<arrow::record_batch::RecordBatch> {
     out
 }
 
+/// A primitive column's values.
+fn values<T: arrow::datatypes::ArrowPrimitiveType>(
+    b: &arrow::record_batch::RecordBatch,
+    name: &str,
+) -> Vec<T::Native> {
+    b.column_by_name(name)
+        .unwrap()
+        .as_primitive::<T>()
+        .values()
+        .to_vec()
+}
+
+/// A dictionary or string column as text, nulls as `None`.
+fn texts(b: &arrow::record_batch::RecordBatch, name: &str) -> Vec<Option<String>> {
+    let c = arrow::compute::cast(
+        b.column_by_name(name).unwrap(),
+        &arrow::datatypes::DataType::Utf8,
+    )
+    .unwrap();
+    let c = c.as_string::<i32>();
+    (0..c.len())
+        .map(|i| (!c.is_null(i)).then(|| c.value(i).to_string()))
+        .collect()
+}
+
 #[test]
 fn sampled_positions_sit_at_the_stays_and_keep_their_rhythm() {
-    use arrow::datatypes::{Float64Type, TimestampMillisecondType, UInt32Type};
+    use arrow::datatypes::{Float64Type, TimestampMillisecondType as Ms, UInt32Type};
     let dir = scratch("positions");
     small_run(&dir, &["--positions-every", "600"]);
     // Start ms, end ms, activity, lon, lat of every stay, by subscriber.
-    type StayRow = (i64, i64, String, f64, f64);
+    type StayRow = (i64, i64, Option<String>, f64, f64);
     let mut stays: BTreeMap<u32, Vec<StayRow>> = BTreeMap::new();
     for b in batches(&dir, "truth/stays") {
-        let sub = b
-            .column_by_name("subscriber_id")
-            .unwrap()
-            .as_primitive::<UInt32Type>();
-        let start = b
-            .column_by_name("start")
-            .unwrap()
-            .as_primitive::<TimestampMillisecondType>();
-        let end = b
-            .column_by_name("end")
-            .unwrap()
-            .as_primitive::<TimestampMillisecondType>();
-        let act = arrow::compute::cast(
-            b.column_by_name("activity").unwrap(),
-            &arrow::datatypes::DataType::Utf8,
-        )
-        .unwrap();
-        let act = act.as_string::<i32>();
-        let lon = b
-            .column_by_name("lon")
-            .unwrap()
-            .as_primitive::<Float64Type>();
-        let lat = b
-            .column_by_name("lat")
-            .unwrap()
-            .as_primitive::<Float64Type>();
+        let (sub, start, end) = (
+            values::<UInt32Type>(&b, "subscriber_id"),
+            values::<Ms>(&b, "start"),
+            values::<Ms>(&b, "end"),
+        );
+        let act = texts(&b, "activity");
+        let (lon, lat) = (
+            values::<Float64Type>(&b, "lon"),
+            values::<Float64Type>(&b, "lat"),
+        );
         for i in 0..b.num_rows() {
-            stays.entry(sub.value(i)).or_default().push((
-                start.value(i),
-                end.value(i),
-                act.value(i).to_string(),
-                lon.value(i),
-                lat.value(i),
+            stays.entry(sub[i]).or_default().push((
+                start[i],
+                end[i],
+                act[i].clone(),
+                lon[i],
+                lat[i],
             ));
         }
     }
     let (mut at_stays, mut travelling) = (0, 0);
     for b in batches(&dir, "truth/positions") {
-        let sub = b
-            .column_by_name("subscriber_id")
-            .unwrap()
-            .as_primitive::<UInt32Type>();
-        let t = b
-            .column_by_name("timestamp")
-            .unwrap()
-            .as_primitive::<TimestampMillisecondType>();
-        let act = arrow::compute::cast(
-            b.column_by_name("activity").unwrap(),
-            &arrow::datatypes::DataType::Utf8,
-        )
-        .unwrap();
-        let act = act.as_string::<i32>();
-        let lon = b
-            .column_by_name("lon")
-            .unwrap()
-            .as_primitive::<Float64Type>();
-        let lat = b
-            .column_by_name("lat")
-            .unwrap()
-            .as_primitive::<Float64Type>();
+        let (sub, t) = (
+            values::<UInt32Type>(&b, "subscriber_id"),
+            values::<Ms>(&b, "timestamp"),
+        );
+        let act = texts(&b, "activity");
+        let (lon, lat) = (
+            values::<Float64Type>(&b, "lon"),
+            values::<Float64Type>(&b, "lat"),
+        );
         for i in 0..b.num_rows() {
-            assert_eq!(
-                t.value(i) % 600_000,
-                0,
-                "samples fall on the 10-minute grid"
-            );
-            if act.is_null(i) {
+            assert_eq!(t[i] % 600_000, 0, "samples fall on the 10-minute grid");
+            let Some(activity) = &act[i] else {
                 travelling += 1;
                 continue;
-            }
+            };
             at_stays += 1;
-            let s = &stays[&sub.value(i)];
-            let here = s
+            let here = stays[&sub[i]]
                 .iter()
-                .find(|s| s.0 <= t.value(i) && t.value(i) < s.1)
+                .find(|s| s.0 <= t[i] && t[i] < s.1)
                 .expect("a sample at a stay falls within one");
-            assert_eq!(here.2, act.value(i));
-            assert_eq!((here.3, here.4), (lon.value(i), lat.value(i)));
-            assert_ne!(here.2, "out_of_area", "no position is known abroad");
+            assert_eq!(here.2.as_ref(), Some(activity));
+            assert_eq!((here.3, here.4), (lon[i], lat[i]));
+            assert_ne!(activity, "out_of_area", "no position is known abroad");
         }
     }
     // People spend most of the day at their stays and about an hour and a
