@@ -196,3 +196,20 @@ fn an_absurd_request_states_its_estimate_and_does_not_start() {
         "nothing may be written before the user agrees"
     );
 }
+
+#[test]
+fn a_population_beyond_the_machine_s_memory_states_its_estimate() {
+    let dir = scratch("absurd-memory");
+    let (code, err) = fails(&[
+        "run",
+        "--subscribers",
+        "4000000000",
+        "--days",
+        "1",
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("of memory") && err.contains("--yes"), "{err}");
+    assert!(!dir.exists());
+}
