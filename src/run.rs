@@ -255,13 +255,8 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
         origin: scenario.origin.clone(),
         message,
     };
-    let tz = scenario
-        .time_zone()
-        .map_err(|m| input_err(format!("`timezone`: {m}")))?;
-    let start = scenario
-        .start_date()
-        .map_err(|m| input_err(format!("`start`: {m}")))?;
-    let partitions = DayPartitions::new(start, scenario.days, &tz).map_err(input_err)?;
+    let calendar = days::calendar(scenario).map_err(|e| input_err(e.to_string()))?;
+    let partitions = DayPartitions::new(&calendar);
 
     let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(t) = options.threads {

@@ -283,6 +283,24 @@ pub(crate) struct LocInfo {
     pub outside: bool,
 }
 
+/// The run's calendar: its local days with their UTC bounds and kinds
+/// (holidays count as Sundays). The days, the events and the date
+/// partitions of the output all follow this one calendar.
+pub fn calendar(scenario: &Scenario) -> Result<Vec<Day>, DaysError> {
+    let invalid = |key: &str, message: String| DaysError {
+        key: key.into(),
+        message,
+    };
+    let start = scenario.start_date().map_err(|m| invalid("start", m))?;
+    let tz = scenario.time_zone().map_err(|m| invalid("timezone", m))?;
+    Ok(Day::run(
+        start,
+        scenario.days,
+        &tz,
+        &scenario.mobility.holiday_dates(),
+    ))
+}
+
 impl<'a> World<'a> {
     /// Prepares the days and samplers of a scenario on a map.
     pub fn new(scenario: &'a Scenario, map: &'a Map) -> Result<World<'a>, DaysError> {
@@ -294,10 +312,8 @@ impl<'a> World<'a> {
             .mobility
             .validate()
             .map_err(|(k, m)| invalid(&format!("mobility.{k}"), m))?;
-        let start = scenario.start_date().map_err(|m| invalid("start", m))?;
-        let tz = scenario.time_zone().map_err(|m| invalid("timezone", m))?;
         let params = scenario.mobility.clone();
-        let days = Day::run(start, scenario.days, &tz, &params.holiday_dates());
+        let days = calendar(scenario)?;
         let weight = |capacity: f32| (capacity as f64).min(ATTRACTIVENESS_CAP_M2);
         let sampler = |purpose: usize| {
             let factor = |class: PlaceClass| match (purpose, class) {

@@ -11,8 +11,8 @@
 pub mod activity;
 pub mod device;
 
+use crate::days::DayKind;
 use geo::Coord;
-use jiff::civil::Weekday;
 use serde::{Deserialize, Serialize};
 
 use crate::days::PersonDays;
@@ -374,23 +374,14 @@ pub struct Simulator<'n> {
 
 impl<'n> Simulator<'n> {
     pub fn new(scenario: &Scenario, network: &'n Network) -> Result<Simulator<'n>, EventsError> {
-        let start = scenario.start_date().map_err(EventsError::Scenario)?;
-        let tz = scenario.time_zone().map_err(EventsError::Scenario)?;
-        let mut day_starts = Vec::with_capacity(scenario.days as usize + 1);
-        let mut weekend = Vec::with_capacity(scenario.days as usize + 1);
-        for d in 0..=scenario.days {
-            let date = start
-                .checked_add(jiff::Span::new().days(d as i64))
-                .map_err(|e| EventsError::Scenario(format!("day {d} after the start: {e}")))?;
-            let midnight = date
-                .to_zoned_datetime(tz.clone())
-                .map_err(|e| EventsError::Scenario(format!("local midnight of {date}: {e}")))?;
-            day_starts.push(midnight.timestamp().as_second() as f64);
-            weekend.push(matches!(
-                date.weekday(),
-                Weekday::Saturday | Weekday::Sunday
-            ));
-        }
+        let days =
+            crate::days::calendar(scenario).map_err(|e| EventsError::Scenario(e.to_string()))?;
+        // Days 0..=days: the last entry closes the run.
+        let mut day_starts: Vec<f64> = days.iter().map(|d| d.start_utc as f64).collect();
+        day_starts.extend(days.last().map(|d| d.end_utc as f64));
+        // Holidays keep the weekend's phone habits, as they keep Sunday's plans.
+        let mut weekend: Vec<bool> = days.iter().map(|d| d.kind != DayKind::Weekday).collect();
+        weekend.extend(days.last().map(|_| false));
         Ok(Simulator {
             network,
             cum_weekday: PhoneParams::cumulative(&scenario.phone.hourly_weekday),

@@ -4,8 +4,7 @@
 //! midnight, 23 or 25 hours long on daylight-saving changes), since that is
 //! how an analyst of the region counts days.
 
-use jiff::civil::Date;
-use jiff::tz::TimeZone;
+use crate::days::Day;
 
 /// The local days of a run and their UTC boundaries.
 #[derive(Clone, Debug)]
@@ -16,23 +15,12 @@ pub struct DayPartitions {
 }
 
 impl DayPartitions {
-    /// The `days` local days from `start` in `tz`.
-    pub fn new(start: Date, days: u32, tz: &TimeZone) -> Result<DayPartitions, String> {
-        let mut midnights = Vec::with_capacity(days as usize + 1);
-        let mut dates = Vec::with_capacity(days as usize);
-        for d in 0..=days as i64 {
-            let date = start
-                .checked_add(jiff::Span::new().days(d))
-                .map_err(|e| format!("day {d} after {start}: {e}"))?;
-            let zoned = date
-                .to_zoned_datetime(tz.clone())
-                .map_err(|e| format!("midnight of {date}: {e}"))?;
-            midnights.push(zoned.timestamp().as_second());
-            if d < days as i64 {
-                dates.push(date.to_string());
-            }
-        }
-        Ok(DayPartitions { midnights, dates })
+    /// One partition per day of the run's calendar.
+    pub fn new(days: &[Day]) -> DayPartitions {
+        let mut midnights: Vec<i64> = days.iter().map(|d| d.start_utc).collect();
+        midnights.extend(days.last().map(|d| d.end_utc));
+        let dates = days.iter().map(|d| d.date.to_string()).collect();
+        DayPartitions { midnights, dates }
     }
 
     /// Number of days.
@@ -70,9 +58,9 @@ mod tests {
 
     #[test]
     fn days_follow_local_midnight_across_a_clock_change() {
-        let tz = TimeZone::get("Europe/Vaduz").unwrap();
+        let tz = jiff::tz::TimeZone::get("Europe/Vaduz").unwrap();
         // Summer time starts on Sunday 2026-03-29.
-        let p = DayPartitions::new(jiff::civil::date(2026, 3, 28), 3, &tz).unwrap();
+        let p = DayPartitions::new(&Day::run(jiff::civil::date(2026, 3, 28), 3, &tz, &[]));
         assert_eq!(p.midnight(1) - p.midnight(0), 86_400);
         assert_eq!(p.midnight(2) - p.midnight(1), 23 * 3600);
         assert_eq!(p.date(1), "2026-03-29");
