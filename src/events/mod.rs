@@ -380,8 +380,7 @@ impl<'n> Simulator<'n> {
         let mut day_starts: Vec<f64> = days.iter().map(|d| d.start_utc as f64).collect();
         day_starts.extend(days.last().map(|d| d.end_utc as f64));
         // Holidays keep the weekend's phone habits, as they keep Sunday's plans.
-        let mut weekend: Vec<bool> = days.iter().map(|d| d.kind != DayKind::Weekday).collect();
-        weekend.extend(days.last().map(|_| false));
+        let weekend: Vec<bool> = days.iter().map(|d| d.kind != DayKind::Weekday).collect();
         Ok(Simulator {
             network,
             cum_weekday: PhoneParams::cumulative(&scenario.phone.hourly_weekday),

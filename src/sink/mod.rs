@@ -169,7 +169,12 @@ impl Dataset {
             std::fs::remove_dir_all(dir).map_err(|e| io("cannot clear output directory", e))?;
         }
         std::fs::create_dir_all(dir).map_err(|e| io("cannot create output directory", e))?;
-        Ok(Dataset {
+        Ok(Dataset::empty(options, provenance))
+    }
+
+    /// A dataset that has written nothing yet.
+    fn empty(options: OutputOptions, provenance: Provenance) -> Dataset {
+        Dataset {
             options,
             provenance,
             unit: Unit::Group(0),
@@ -179,7 +184,7 @@ impl Dataset {
             done_units: BTreeSet::new(),
             info: None,
             checkpoint: None,
-        })
+        }
     }
 
     /// Prepares the directory of a run and writes a manifest saying the run
@@ -221,17 +226,7 @@ impl Dataset {
         })?;
         let old: Manifest = serde_json::from_str(&text)
             .map_err(|e| refuse(format!("not a mobsynth manifest: {e}")))?;
-        let mut dataset = Dataset {
-            options,
-            provenance,
-            unit: Unit::Group(0),
-            open: BTreeMap::new(),
-            spills: BTreeMap::new(),
-            done: Vec::new(),
-            done_units: BTreeSet::new(),
-            info: None,
-            checkpoint: None,
-        };
+        let mut dataset = Dataset::empty(options, provenance);
         let new = dataset.manifest(info, false);
         if let Some(what) = difference(&old, &new) {
             return Err(refuse(format!("{what}; nothing was changed")));

@@ -158,13 +158,18 @@ pub fn jumps_against_truth(events: &Trajectories, truth: &Trajectories) -> Metri
     })
 }
 
-/// All event-log metrics.
-pub fn event_metrics(events: &[EventRecord], config: &Config) -> Vec<Metric> {
+/// All event-log metrics; with the ground truth's visits of the same
+/// subscribers, also how the jumps seen from events compare with them.
+pub fn event_metrics(
+    events: &[EventRecord],
+    truth: Option<&Trajectories>,
+    config: &Config,
+) -> Vec<Metric> {
     let offset = config.local_offset_s;
     let by_sub = group_sorted(events);
     let traj = stays_from_events(&by_sub);
     let diameter_m = config.map_diameter_m.unwrap_or_else(|| traj.extent_m());
-    vec![
+    let mut metrics = vec![
         calls_per_subscriber_day(&by_sub, DayRange::from_events(events, offset), offset),
         inter_event_times(&by_sub),
         night_share(events, offset),
@@ -175,7 +180,11 @@ pub fn event_metrics(events: &[EventRecord], config: &Config) -> Vec<Metric> {
         mobility::jump_lengths(&traj, diameter_m, &EVENT_JUMPS),
         mobility::stay_durations(&traj, &EVENT_STAYS),
         motifs::daily_motifs_from_events(&by_sub, offset),
-    ]
+    ];
+    if let Some(truth) = truth {
+        metrics.push(jumps_against_truth(&traj, truth));
+    }
+    metrics
 }
 
 /// Events per subscriber in time order (ties by kind, then cell), subscribers
@@ -813,10 +822,10 @@ mod log_tests {
     fn event_metrics_are_complete_and_independent_of_input_order() {
         let events = log();
         let config = Config::default();
-        let a = event_metrics(&events, &config);
+        let a = event_metrics(&events, None, &config);
         let mut reversed = events.clone();
         reversed.reverse();
-        let b = event_metrics(&reversed, &config);
+        let b = event_metrics(&reversed, None, &config);
         let text = |m: &[Metric]| serde_json::to_string(m).expect("serialise");
         assert_eq!(text(&a), text(&b));
         let mut ids: Vec<&str> = a.iter().map(|m| m.id).collect();
@@ -827,7 +836,7 @@ mod log_tests {
         // Subscriber 7 calls 24 times a day, subscriber 8 never.
         assert_eq!(calls.value, 12.0);
         assert!(
-            event_metrics(&[], &config)
+            event_metrics(&[], None, &config)
                 .iter()
                 .all(|m| m.passed.is_none())
         );

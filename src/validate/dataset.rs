@@ -440,13 +440,9 @@ pub fn evaluate(d: &LoadedDataset) -> Vec<super::Metric> {
         ));
     }
     if !d.events.is_empty() {
-        metrics.extend(super::event_metrics(&d.events, &config));
-    }
-    if !d.stays.is_empty() && !d.events.is_empty() {
         // The same subscribers on both sides: everyone who has events.
-        let events = super::activity::stays_from_events(&super::activity::group_sorted(&d.events));
-        let truth = super::Trajectories::from_stays(&d.stays);
-        metrics.push(super::activity::jumps_against_truth(&events, &truth));
+        let truth = (!d.stays.is_empty()).then(|| super::Trajectories::from_stays(&d.stays));
+        metrics.extend(super::event_metrics(&d.events, truth.as_ref(), &config));
     }
     metrics
 }
