@@ -397,16 +397,29 @@ impl<'a> World<'a> {
         rng: &mut R,
         scratch: &mut Vec<f64>,
     ) -> Option<PlaceId> {
+        self.weigh_exploration(purpose, origin, scratch)?
+            .draw(scratch, rng)
+    }
+
+    /// Weighs the places for `purpose` around `origin` into `weights`, for
+    /// as many draws from the returned places as a choice needs.
+    pub(crate) fn weigh_exploration(
+        &self,
+        purpose: usize,
+        origin: Coord,
+        weights: &mut Vec<f64>,
+    ) -> Option<&GravityPlaces> {
         let p = &self.params;
         let (d0, alpha) = (p.explore_offset_m, p.explore_exponent);
         let places = self.explore.get(purpose)?;
         // The kernel is evaluated for every grid cell at every exploration:
         // the usual square law is worth sparing the general power.
         if alpha == 2.0 {
-            places.sample(origin, |d| (d + d0).powi(-2), rng, scratch)
+            places.weigh(origin, |d| (d + d0).powi(-2), weights);
         } else {
-            places.sample(origin, |d| (d + d0).powf(-alpha), rng, scratch)
+            places.weigh(origin, |d| (d + d0).powf(-alpha), weights);
         }
+        Some(places)
     }
 }
 

@@ -368,11 +368,12 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
         let mut place = None;
         if explore {
             let purpose = pick(rng, &super::EXPLORE_PURPOSE_SHARES);
+            let places = self
+                .world
+                .weigh_exploration(purpose, from, &mut self.scratch);
             for _ in 0..12 {
-                let candidate = self
-                    .world
-                    .explore_from(purpose, from, rng, &mut self.scratch);
-                match candidate {
+                let Some(places) = places else { break };
+                match places.draw(&self.scratch, rng) {
                     Some(c)
                         if !self.memory.knows(c)
                             && c != self.sub.home

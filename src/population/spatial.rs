@@ -126,19 +126,32 @@ impl GravityPlaces {
         rng: &mut R,
         scratch: &mut Vec<f64>,
     ) -> Option<PlaceId> {
-        scratch.clear();
+        self.weigh(origin, kernel, scratch);
+        self.draw(scratch, rng)
+    }
+
+    /// Fills `weights` with the cumulative cell weights around `origin`, for
+    /// any number of [`GravityPlaces::draw`]s from the same origin: the
+    /// weighing visits every cell, a draw only bisects.
+    pub fn weigh(&self, origin: Coord, kernel: impl Fn(f64) -> f64, weights: &mut Vec<f64>) {
+        weights.clear();
         let mut total = 0.0;
         for c in &self.cells {
             let d = distance(origin, c.centre).max(self.half_cell_m);
             let w = c.weight * kernel(d);
             total += if w.is_finite() && w > 0.0 { w } else { 0.0 };
-            scratch.push(total);
+            weights.push(total);
         }
-        if total <= 0.0 {
+    }
+
+    /// One place by the `weights` of the last [`GravityPlaces::weigh`].
+    pub fn draw<R: Rng + ?Sized>(&self, weights: &[f64], rng: &mut R) -> Option<PlaceId> {
+        let total = weights.last().copied().unwrap_or(0.0);
+        if total <= 0.0 || weights.len() != self.cells.len() {
             return None;
         }
         let u = rng.random::<f64>() * total;
-        let ci = scratch
+        let ci = weights
             .partition_point(|&c| c <= u)
             .min(self.cells.len() - 1);
         let cell = &self.cells[ci];

@@ -84,6 +84,8 @@ type SitePoint = GeomWithData<[f64; 2], u32>;
 pub struct Coverage {
     pub technology: Technology,
     origin: Coord,
+    /// `origin` in global pixels, kept because lookups need it every time.
+    origin_px: (i64, i64),
     resolution_m: f64,
     nx: usize,
     ny: usize,
@@ -115,6 +117,7 @@ impl Coverage {
         let mut cov = Coverage {
             technology,
             origin: Coord { x: 0.0, y: 0.0 },
+            origin_px: (0, 0),
             resolution_m,
             nx: 0,
             ny: 0,
@@ -137,6 +140,10 @@ impl Coverage {
             x: ((lo.x / res).floor() - 1.0) * res,
             y: ((lo.y / res).floor() - 1.0) * res,
         };
+        cov.origin_px = (
+            (cov.origin.x / res).round() as i64,
+            (cov.origin.y / res).round() as i64,
+        );
         cov.nx = ((hi.x - cov.origin.x) / res).floor() as usize + 2;
         cov.ny = ((hi.y - cov.origin.y) / res).floor() as usize + 2;
         let mut wanted = vec![false; cov.nx * cov.ny];
@@ -180,20 +187,17 @@ impl Coverage {
     /// Global pixel coordinates of a point.
     fn pixel_of(&self, p: Coord) -> (i64, i64) {
         (
-            (p.x / self.resolution_m).floor() as i64,
-            (p.y / self.resolution_m).floor() as i64,
+            floor_i64(p.x / self.resolution_m),
+            floor_i64(p.y / self.resolution_m),
         )
     }
 
     fn origin_pixel(&self) -> (i64, i64) {
-        (
-            (self.origin.x / self.resolution_m).round() as i64,
-            (self.origin.y / self.resolution_m).round() as i64,
-        )
+        self.origin_px
     }
 
     fn dense_index(&self, ix: i64, iy: i64) -> Option<usize> {
-        let (ox, oy) = self.origin_pixel();
+        let (ox, oy) = self.origin_px;
         let (x, y) = (ix - ox, iy - oy);
         (x >= 0 && y >= 0 && (x as usize) < self.nx && (y as usize) < self.ny)
             .then(|| y as usize * self.nx + x as usize)
@@ -244,6 +248,17 @@ impl Coverage {
             }
         }
         Servers(best)
+    }
+}
+
+/// `v.floor() as i64`, without the library call that the baseline x86-64
+/// target makes of `floor` (every lookup of a moving device needs two).
+fn floor_i64(v: f64) -> i64 {
+    let i = v as i64;
+    if (i as f64) > v {
+        i.saturating_sub(1)
+    } else {
+        i
     }
 }
 
@@ -305,4 +320,39 @@ pub fn points_to_cover(map: &Map) -> Vec<Coord> {
         }
     }
     pts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::floor_i64;
+
+    #[test]
+    fn floor_i64_matches_the_library_floor() {
+        let values = [
+            0.0,
+            -0.0,
+            0.5,
+            -0.5,
+            1.0,
+            -1.0,
+            2.999_999,
+            -2.999_999,
+            1e15 + 0.5,
+            -1e15 - 0.5,
+            1e300,
+            -1e300,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::NAN,
+            f64::MIN_POSITIVE,
+            -f64::MIN_POSITIVE,
+        ];
+        for v in values {
+            assert_eq!(floor_i64(v), v.floor() as i64, "{v}");
+        }
+        for k in -2000..2000 {
+            let v = k as f64 * 0.37 / 50.0;
+            assert_eq!(floor_i64(v), v.floor() as i64, "{v}");
+        }
+    }
 }

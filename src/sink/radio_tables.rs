@@ -14,8 +14,8 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Int8Type, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 
-use super::tables::{batch, dict_type, field, ts_builder, ts_type};
-use crate::events::Event;
+use super::tables::{NameDictionary, batch, dict_type, field, ts_builder, ts_type};
+use crate::events::{Event, EventType};
 use crate::map::Map;
 use crate::population::Subscriber;
 use crate::radio::{Cell, Network, Technology};
@@ -154,10 +154,10 @@ pub struct EventsBuilder {
     time: TimestampMillisecondBuilder,
     subscriber: UInt32Builder,
     imsi: StringBuilder,
-    kind: StringDictionaryBuilder<Int8Type>,
+    kind: NameDictionary,
     cell: UInt64Builder,
     tac: UInt32Builder,
-    technology: StringDictionaryBuilder<Int8Type>,
+    technology: NameDictionary,
     end_time: TimestampMillisecondBuilder,
     duration: UInt32Builder,
     end_cell: UInt64Builder,
@@ -189,10 +189,10 @@ impl EventsBuilder {
             time: ts_builder(),
             subscriber: UInt32Builder::new(),
             imsi: StringBuilder::new(),
-            kind: StringDictionaryBuilder::new(),
+            kind: NameDictionary::new(EventType::ALL.len()),
             cell: UInt64Builder::new(),
             tac: UInt32Builder::new(),
-            technology: StringDictionaryBuilder::new(),
+            technology: NameDictionary::new(Technology::ALL.len()),
             end_time: ts_builder(),
             duration: UInt32Builder::new(),
             end_cell: UInt64Builder::new(),
@@ -218,10 +218,11 @@ impl EventsBuilder {
         self.time.append_value(e.time_ms);
         self.subscriber.append_value(e.subscriber.0);
         self.imsi.append_value(imsi);
-        self.kind.append_value(e.kind.name());
+        self.kind.append(e.kind as usize, e.kind.name());
         self.cell.append_value(e.cell.0);
         self.tac.append_value(e.tac);
-        self.technology.append_value(technology_name(e.technology));
+        self.technology
+            .append(e.technology as usize, technology_name(e.technology));
         self.end_time
             .append_option(e.duration_ms.map(|d| e.time_ms + d as i64));
         self.duration.append_option(e.duration_ms);

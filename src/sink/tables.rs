@@ -48,6 +48,44 @@ pub(super) fn batch(schema: &SchemaRef, mut columns: Vec<ArrayRef>) -> RecordBat
     RecordBatch::try_new(schema.clone(), columns).expect("columns match their schema")
 }
 
+/// A dictionary column of a closed set of names, keyed by the caller's own
+/// small index (an enum discriminant), so that a row costs no hashing. Keys
+/// are given in order of first appearance, as Arrow's dictionary builder
+/// gives them.
+pub(super) struct NameDictionary {
+    key_of: Vec<i8>,
+    names: Vec<&'static str>,
+    keys: arrow::array::Int8Builder,
+}
+
+impl NameDictionary {
+    /// For indices `0..size`.
+    pub(super) fn new(size: usize) -> Self {
+        NameDictionary {
+            key_of: vec![-1; size],
+            names: Vec::new(),
+            keys: arrow::array::Int8Builder::new(),
+        }
+    }
+
+    /// Appends `name`, which must always come with the same `index`.
+    pub(super) fn append(&mut self, index: usize, name: &'static str) {
+        if self.key_of[index] < 0 {
+            self.key_of[index] = self.names.len() as i8;
+            self.names.push(name);
+        }
+        self.keys.append_value(self.key_of[index]);
+    }
+
+    pub(super) fn finish(&mut self) -> arrow::array::DictionaryArray<Int8Type> {
+        let values = arrow::array::StringArray::from(std::mem::take(&mut self.names));
+        self.key_of.fill(-1);
+        // Every key indexes a name pushed with it.
+        arrow::array::DictionaryArray::try_new(self.keys.finish(), Arc::new(values))
+            .expect("dictionary keys point into their names")
+    }
+}
+
 fn sex_name(s: Sex) -> &'static str {
     match s {
         Sex::Female => "F",
