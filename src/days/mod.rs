@@ -388,21 +388,10 @@ impl<'a> World<'a> {
         draw_gate(&self.gates, rng, origin).map(|g| self.gate_loc(g))
     }
 
-    /// A place for `purpose` (index into [`EXPLORE_PURPOSE_SHARES`]) by the
-    /// gravity kernel (d + d0)^−α around `origin`.
-    pub(crate) fn explore_from<R: Rng + ?Sized>(
-        &self,
-        purpose: usize,
-        origin: Coord,
-        rng: &mut R,
-        scratch: &mut Vec<f64>,
-    ) -> Option<PlaceId> {
-        self.weigh_exploration(purpose, origin, scratch)?
-            .draw(scratch, rng)
-    }
-
-    /// Weighs the places for `purpose` around `origin` into `weights`, for
-    /// as many draws from the returned places as a choice needs.
+    /// Weighs the places for `purpose` (index into
+    /// [`EXPLORE_PURPOSE_SHARES`]) by the gravity kernel (d + d0)^−α around
+    /// `origin` into `weights`, for as many draws from the returned places
+    /// as a choice needs.
     pub(crate) fn weigh_exploration(
         &self,
         purpose: usize,

@@ -141,6 +141,34 @@ pub(super) struct Sim<'w, 'a, 'q, 'r, 'g> {
     home: Loc,
     anchor: Option<Loc>,
     scratch: Vec<f64>,
+    /// Exploration weights around home, by purpose (empty until needed):
+    /// most tours start there, and weighing visits every grid cell.
+    home_weights: HomeWeights,
+}
+
+type HomeWeights = [Vec<f64>; super::EXPLORE_PURPOSE_SHARES.len()];
+
+/// The places for `purpose` and their cumulative weights around `origin`,
+/// from `home_weights` when the origin is home.
+fn exploration_weights<'w, 's>(
+    world: &'w World,
+    purpose: usize,
+    origin: Coord,
+    home: Coord,
+    home_weights: &'s mut HomeWeights,
+    scratch: &'s mut Vec<f64>,
+) -> Option<(&'w crate::population::spatial::GravityPlaces, &'s [f64])> {
+    if origin == home
+        && let Some(cached) = home_weights.get_mut(purpose)
+    {
+        if cached.is_empty() {
+            world.weigh_exploration(purpose, origin, cached)?;
+        }
+        let places = world.explore.get(purpose)?;
+        return Some((places, cached));
+    }
+    let places = world.weigh_exploration(purpose, origin, scratch)?;
+    Some((places, scratch))
 }
 
 impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
@@ -167,9 +195,18 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
         let known = world.params.known_places;
         let origin = home.pos;
         let mut scratch = Vec::new();
+        let mut home_weights = HomeWeights::default();
         for rank in 0..known {
             let purpose = pick(&mut hrng, &super::EXPLORE_PURPOSE_SHARES);
-            let place = world.explore_from(purpose, origin, &mut hrng, &mut scratch);
+            let place = exploration_weights(
+                world,
+                purpose,
+                origin,
+                origin,
+                &mut home_weights,
+                &mut scratch,
+            )
+            .and_then(|(places, weights)| places.draw(weights, &mut hrng));
             if let Some(place) = place
                 && !memory.knows(place)
                 && place != sub.home
@@ -193,6 +230,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
             home,
             anchor,
             scratch,
+            home_weights,
         }
     }
 
@@ -368,12 +406,19 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
         let mut place = None;
         if explore {
             let purpose = pick(rng, &super::EXPLORE_PURPOSE_SHARES);
-            let places = self
-                .world
-                .weigh_exploration(purpose, from, &mut self.scratch);
+            let weighed = exploration_weights(
+                self.world,
+                purpose,
+                from,
+                self.home.pos,
+                &mut self.home_weights,
+                &mut self.scratch,
+            );
             for _ in 0..12 {
-                let Some(places) = places else { break };
-                match places.draw(&self.scratch, rng) {
+                let Some((places, weights)) = weighed else {
+                    break;
+                };
+                match places.draw(weights, rng) {
                     Some(c)
                         if !self.memory.knows(c)
                             && c != self.sub.home
