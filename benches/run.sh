@@ -8,6 +8,7 @@
 # Peak RSS should not grow with the number of days: 100k x 7 days within 10%
 # of (or below) 100k x 1 day.
 #   SIZES="10000:1" benches/run.sh
+#   RUN_ARGS="--no-truth" benches/run.sh   # the observable tables only
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
@@ -20,7 +21,8 @@ last_rate=0
 printf '%-12s %5s %9s %12s %14s %16s %10s\n' subscribers days wall_s events events_per_s sub_days_per_s peak_MiB
 for size in $sizes; do
     n=${size%%:*}; d=${size##*:}
-    /usr/bin/time -v "$bin" run --subscribers "$n" --days "$d" -o "$out/run" --overwrite --quiet 2> "$out/time.txt"
+    # shellcheck disable=SC2086 # RUN_ARGS holds several words on purpose
+    /usr/bin/time -v "$bin" run --subscribers "$n" --days "$d" -o "$out/run" --overwrite --quiet ${RUN_ARGS:-} 2> "$out/time.txt"
     wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$out/time.txt")
     rss=$(awk -F': ' '/Maximum resident set size/ {print int($2/1024)}' "$out/time.txt")
     events=$(python3 -c "import json,sys; print(json.load(open('$out/run/manifest.json'))['tables'].get('events',0))")

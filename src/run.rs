@@ -187,9 +187,11 @@ fn simulate_chunk(
         }
         return out;
     }
-    let mut stays: Vec<StaysBuilder> = (0..days_n).map(|_| StaysBuilder::new()).collect();
-    let mut trips: Vec<TripsBuilder> = (0..days_n).map(|_| TripsBuilder::new()).collect();
-    let mut events: Vec<EventsBuilder> = (0..days_n).map(|_| EventsBuilder::new()).collect();
+    let truth = ctx.truth;
+    let truth_days = if truth { days_n } else { 0 };
+    let mut stays: Vec<StaysBuilder> = (0..truth_days).map(|_| StaysBuilder::new()).collect();
+    let mut trips: Vec<TripsBuilder> = (0..truth_days).map(|_| TripsBuilder::new()).collect();
+    let mut events: Vec<EventsBuilder> = (0..days_n).map(|_| EventsBuilder::new(truth)).collect();
     let every = i64::from(ctx.positions_every_s);
     let mut sampled: Vec<PositionsBuilder> = (0..if every > 0 { days_n } else { 0 })
         .map(|_| PositionsBuilder::new())
@@ -203,11 +205,13 @@ fn simulate_chunk(
                 sampled[partitions.day_of(p.t)].append(id, &p, ctx.map);
             }
         }
-        for stay in &person.stays {
-            stays[partitions.day_of(stay.start)].append(id, stay, ctx.map);
-        }
-        for trip in &person.trips {
-            trips[partitions.day_of(trip.start)].append(id, trip, &person, ctx.map);
+        if truth {
+            for stay in &person.stays {
+                stays[partitions.day_of(stay.start)].append(id, stay, ctx.map);
+            }
+            for trip in &person.trips {
+                trips[partitions.day_of(trip.start)].append(id, trip, &person, ctx.map);
+            }
         }
         worker.events.clear();
         worker.simulator.simulate(s, &person, &mut worker.events);
@@ -218,10 +222,10 @@ fn simulate_chunk(
         }
     }
     for d in 0..days_n {
-        if !stays[d].is_empty() {
+        if stays.get(d).is_some_and(|b| !b.is_empty()) {
             out.stays.insert(d, stays[d].finish());
         }
-        if !trips[d].is_empty() {
+        if trips.get(d).is_some_and(|b| !b.is_empty()) {
             out.trips.insert(d, trips[d].finish());
         }
         if sampled.get(d).is_some_and(|b| !b.is_empty()) {
@@ -230,7 +234,9 @@ fn simulate_chunk(
         if !events[d].is_empty() {
             let (ev, pos) = events[d].finish();
             out.events.insert(d, ev);
-            out.positions.insert(d, pos);
+            if let Some(pos) = pos {
+                out.positions.insert(d, pos);
+            }
         }
     }
     out
@@ -240,6 +246,8 @@ struct Context<'a> {
     stream: Option<StreamOptions>,
     /// Seconds between sampled true positions; 0 for none.
     positions_every_s: u32,
+    /// Whether the truth tables are written.
+    truth: bool,
     /// The run's first and last instant, UTC seconds.
     run_span: (i64, i64),
     map: &'a Map,
@@ -345,6 +353,7 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
     let ctx = Context {
         stream: options.stream,
         positions_every_s: scenario.positions_every_s,
+        truth: scenario.truth,
         run_span,
         map: &map,
         world: &world,

@@ -76,6 +76,11 @@ pub struct Scenario {
     /// table; 0 (the default) writes none.
     #[serde(default)]
     pub positions_every_s: u32,
+    /// Whether to write the `truth/` tables (stays, trips, event positions).
+    /// Without them a run writes only what an operator would hold
+    /// (`subscribers`, `cells`, `events`), with the same bytes, faster.
+    #[serde(default = "write_truth")]
+    pub truth: bool,
     #[serde(default)]
     pub population: PopulationParams,
     #[serde(default)]
@@ -89,6 +94,10 @@ pub struct Scenario {
     pub origin: String,
     #[serde(skip)]
     base_dir: Option<PathBuf>,
+}
+
+fn write_truth() -> bool {
+    true
 }
 
 impl Scenario {
@@ -176,6 +185,12 @@ impl Scenario {
                     "must be between 1 and 86400 seconds, or 0 for none, got {}",
                     self.positions_every_s
                 ),
+            );
+        }
+        if !self.truth && self.positions_every_s > 0 {
+            return err(
+                "positions_every_s",
+                "`truth/positions` is a truth table: set it to 0, or `truth` to true".to_string(),
             );
         }
         let section = |name: &str, r: Result<(), (String, String)>| {

@@ -101,6 +101,82 @@ fn one_thread_and_two_threads_write_the_same_bytes() {
 }
 
 #[test]
+fn without_truth_the_operator_tables_are_the_same_bytes() {
+    let (full, bare) = (scratch("truth"), scratch("no-truth"));
+    small_run(&full, &[]);
+    small_run(&bare, &["--no-truth"]);
+    let (ff, fb) = (files(&full), files(&bare));
+    assert!(
+        fb.keys().all(|k| !k.starts_with("truth/")),
+        "truth tables written: {:?}",
+        fb.keys()
+    );
+    let observable: Vec<&String> = ff
+        .keys()
+        .filter(|k| !k.starts_with("truth/") && *k != "manifest.json")
+        .collect();
+    assert!(observable.iter().any(|k| k.starts_with("events/")));
+    assert_eq!(
+        observable,
+        fb.keys()
+            .filter(|k| *k != "manifest.json")
+            .collect::<Vec<_>>()
+    );
+    for name in observable {
+        assert!(ff[name] == fb[name], "{name} differs without the truth");
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&fb["manifest.json"]).expect("manifest parses");
+    let tables: Vec<&String> = manifest["tables"].as_object().unwrap().keys().collect();
+    assert_eq!(tables, ["cells", "events", "subscribers"]);
+    assert!(
+        manifest["scenario"]
+            .as_str()
+            .unwrap()
+            .contains("truth = false")
+    );
+
+    // The validator measures what the events support and nothing else.
+    let json = bare.join("metrics.json");
+    let o = mobsynth(&[
+        "validate",
+        bare.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let metrics: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&json).unwrap()).unwrap();
+    let ids: Vec<&str> = metrics
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert!(ids.iter().any(|id| id.starts_with("events.")), "{ids:?}");
+    assert!(ids.iter().all(|id| !id.starts_with("truth.")), "{ids:?}");
+    assert!(!ids.contains(&"events.jump_lengths_vs_truth"), "{ids:?}");
+
+    // Positions are truth too: asking for them without it is an error.
+    let o = mobsynth(&[
+        "run",
+        "--subscribers",
+        "10",
+        "--no-truth",
+        "--positions-every",
+        "60",
+        "-o",
+        scratch("no-truth-positions").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("positions_every_s") && err.contains("truth"),
+        "{err}"
+    );
+}
+
+#[test]
 fn the_parts_together_hold_exactly_the_rows_of_one_run() {
     let whole = scratch("whole");
     small_run(&whole, &[]);

@@ -172,18 +172,15 @@ pub struct EventsBuilder {
     pos_subscriber: UInt32Builder,
     pos_lon: Float64Builder,
     pos_lat: Float64Builder,
+    /// Whether `truth/event_positions` is built too.
+    positions: bool,
     /// Scratch for number formatting, reused across rows.
     text: String,
 }
 
-impl Default for EventsBuilder {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
 impl EventsBuilder {
-    pub fn new() -> Self {
+    /// With `positions`, the builder also makes `truth/event_positions`.
+    pub fn new(positions: bool) -> Self {
         EventsBuilder {
             id: UInt64Builder::new(),
             time: ts_builder(),
@@ -207,6 +204,7 @@ impl EventsBuilder {
             pos_subscriber: UInt32Builder::new(),
             pos_lon: Float64Builder::new(),
             pos_lat: Float64Builder::new(),
+            positions,
             text: String::new(),
         }
     }
@@ -240,6 +238,9 @@ impl EventsBuilder {
         }
         self.timing_advance.append_option(e.timing_advance);
         self.rsrp.append_option(e.rsrp_dbm);
+        if !self.positions {
+            return;
+        }
         let (lon, lat) = map.lon_lat(e.true_pos);
         self.pos_id.append_value(e.id);
         self.pos_time.append_value(e.time_ms);
@@ -252,8 +253,9 @@ impl EventsBuilder {
         arrow::array::ArrayBuilder::is_empty(&self.id)
     }
 
-    /// The `events` batch and the matching `truth/event_positions` batch.
-    pub fn finish(&mut self) -> (RecordBatch, RecordBatch) {
+    /// The `events` batch and, when built, the matching
+    /// `truth/event_positions` batch.
+    pub fn finish(&mut self) -> (RecordBatch, Option<RecordBatch>) {
         let events: Vec<ArrayRef> = vec![
             Arc::new(self.id.finish()),
             Arc::new(self.time.finish()),
@@ -273,17 +275,17 @@ impl EventsBuilder {
             Arc::new(self.timing_advance.finish()),
             Arc::new(self.rsrp.finish()),
         ];
-        let positions: Vec<ArrayRef> = vec![
-            Arc::new(self.pos_id.finish()),
-            Arc::new(self.pos_time.finish()),
-            Arc::new(self.pos_subscriber.finish()),
-            Arc::new(self.pos_lon.finish()),
-            Arc::new(self.pos_lat.finish()),
-        ];
-        (
-            batch(&events_schema(), events),
-            batch(&event_positions_schema(), positions),
-        )
+        let positions = self.positions.then(|| {
+            let columns: Vec<ArrayRef> = vec![
+                Arc::new(self.pos_id.finish()),
+                Arc::new(self.pos_time.finish()),
+                Arc::new(self.pos_subscriber.finish()),
+                Arc::new(self.pos_lon.finish()),
+                Arc::new(self.pos_lat.finish()),
+            ];
+            batch(&event_positions_schema(), columns)
+        });
+        (batch(&events_schema(), events), positions)
     }
 }
 
