@@ -119,7 +119,7 @@ fn events_to_parquet(bencher: divan::Bencher) {
     bencher
         .counter(divan::counter::ItemsCount::new(events.len()))
         .bench_local(|| {
-            let mut builder = EventsBuilder::new(false);
+            let mut builder = EventsBuilder::new(events.len(), false);
             for (imsi, e) in &events {
                 builder.append(imsi, e, &f.map);
             }

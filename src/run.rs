@@ -189,12 +189,18 @@ fn simulate_chunk(
     }
     let truth = ctx.truth;
     let truth_days = if truth { days_n } else { 0 };
-    let mut stays: Vec<StaysBuilder> = (0..truth_days).map(|_| StaysBuilder::new()).collect();
-    let mut trips: Vec<TripsBuilder> = (0..truth_days).map(|_| TripsBuilder::new()).collect();
-    let mut events: Vec<EventsBuilder> = (0..days_n).map(|_| EventsBuilder::new(truth)).collect();
+    // A chunk holds a builder per day of the run: room is made for a day of
+    // the chunk's subscribers at the default scenario's rates, so that a
+    // long run does not reserve a thousand rows per day and table.
+    let n = subscribers.len();
+    let mut stays: Vec<StaysBuilder> = (0..truth_days).map(|_| StaysBuilder::new(5 * n)).collect();
+    let mut trips: Vec<TripsBuilder> = (0..truth_days).map(|_| TripsBuilder::new(4 * n)).collect();
+    let mut events: Vec<EventsBuilder> = (0..days_n)
+        .map(|_| EventsBuilder::new(64 * n, truth))
+        .collect();
     let every = i64::from(ctx.positions_every_s);
     let mut sampled: Vec<PositionsBuilder> = (0..if every > 0 { days_n } else { 0 })
-        .map(|_| PositionsBuilder::new())
+        .map(|_| PositionsBuilder::new((n * (86_400 / every.max(1)) as usize).min(1 << 16)))
         .collect();
     for s in subscribers {
         let person: PersonDays = days::simulate(ctx.world, &mut worker.query, s);

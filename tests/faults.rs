@@ -1214,3 +1214,37 @@ fn the_tower_file_fuzz_seeds_and_their_variations_never_panic() {
         let _ = import::read_cell_plan(&file, &params, &map);
     });
 }
+
+/// A long run writes four spills per day of the run for its first group at
+/// once; none may stay open, or the usual limit of 1,024 open files ends a
+/// run of a year. Here 128 files must do for 100 days.
+#[test]
+fn a_long_run_needs_few_open_files() {
+    let out = scratch("open-files");
+    let script = "ulimit -n 128; exec \"$0\" \"$@\"";
+    let o = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(env!("CARGO_BIN_EXE_mobsynth"))
+        .args([
+            "run",
+            "--subscribers",
+            "3",
+            "--days",
+            "100",
+            "--quiet",
+            "-o",
+            path_str(&out),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let written = files(&out);
+    let days = written
+        .iter()
+        .filter(|f| f.starts_with("events/") && f.ends_with("part-00000.parquet"))
+        .count();
+    assert_eq!(days, 100, "one events file per day");
+    assert!(written.iter().all(|f| !f.ends_with(".tmp")));
+    let _ = std::fs::remove_dir_all(&out);
+}

@@ -41,7 +41,7 @@ fn info() -> ManifestInfo {
 }
 
 fn stays(map: &Map, n: usize) -> arrow::record_batch::RecordBatch {
-    let mut b = StaysBuilder::new();
+    let mut b = StaysBuilder::new(16);
     for i in 0..n {
         let place = &map.places[i % map.places.len()];
         let stay = Stay {

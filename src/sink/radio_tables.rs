@@ -14,7 +14,7 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Int8Type, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 
-use super::tables::{NameDictionary, batch, dict_type, field, ts_builder, ts_type};
+use super::tables::{NameDictionary, batch, dict_type, field, ts_column, ts_type};
 use crate::events::{Event, EventType};
 use crate::map::Map;
 use crate::population::Subscriber;
@@ -179,31 +179,34 @@ pub struct EventsBuilder {
 }
 
 impl EventsBuilder {
-    /// With `positions`, the builder also makes `truth/event_positions`.
-    pub fn new(positions: bool) -> Self {
+    /// With room for `rows` events; with `positions`, the builder also
+    /// makes `truth/event_positions`.
+    pub fn new(rows: usize, positions: bool) -> Self {
+        let pos_rows = if positions { rows } else { 0 };
         EventsBuilder {
-            id: UInt64Builder::new(),
-            time: ts_builder(),
-            subscriber: UInt32Builder::new(),
-            imsi: StringBuilder::new(),
-            kind: NameDictionary::new(EventType::ALL.len()),
-            cell: UInt64Builder::new(),
-            tac: UInt32Builder::new(),
-            technology: NameDictionary::new(Technology::ALL.len()),
-            end_time: ts_builder(),
-            duration: UInt32Builder::new(),
-            end_cell: UInt64Builder::new(),
-            source_cell: UInt64Builder::new(),
-            bytes_up: UInt64Builder::new(),
-            bytes_down: UInt64Builder::new(),
-            counterpart: StringBuilder::new(),
-            timing_advance: UInt16Builder::new(),
-            rsrp: Float32Builder::new(),
-            pos_id: UInt64Builder::new(),
-            pos_time: ts_builder(),
-            pos_subscriber: UInt32Builder::new(),
-            pos_lon: Float64Builder::new(),
-            pos_lat: Float64Builder::new(),
+            id: UInt64Builder::with_capacity(rows),
+            time: ts_column(rows),
+            subscriber: UInt32Builder::with_capacity(rows),
+            imsi: StringBuilder::with_capacity(rows, rows * 15),
+            kind: NameDictionary::new(EventType::ALL.len(), rows),
+            cell: UInt64Builder::with_capacity(rows),
+            tac: UInt32Builder::with_capacity(rows),
+            technology: NameDictionary::new(Technology::ALL.len(), rows),
+            end_time: ts_column(rows),
+            duration: UInt32Builder::with_capacity(rows),
+            end_cell: UInt64Builder::with_capacity(rows),
+            source_cell: UInt64Builder::with_capacity(rows),
+            bytes_up: UInt64Builder::with_capacity(rows),
+            bytes_down: UInt64Builder::with_capacity(rows),
+            // Only calls and texts, a few in ten events, have a counterpart.
+            counterpart: StringBuilder::with_capacity(rows, rows * 3),
+            timing_advance: UInt16Builder::with_capacity(rows),
+            rsrp: Float32Builder::with_capacity(rows),
+            pos_id: UInt64Builder::with_capacity(pos_rows),
+            pos_time: ts_column(pos_rows),
+            pos_subscriber: UInt32Builder::with_capacity(pos_rows),
+            pos_lon: Float64Builder::with_capacity(pos_rows),
+            pos_lat: Float64Builder::with_capacity(pos_rows),
             positions,
             text: String::new(),
         }

@@ -30,8 +30,14 @@ pub(super) fn field(name: &str, data_type: DataType, nullable: bool) -> Field {
     Field::new(name, data_type, nullable)
 }
 
-pub(super) fn ts_builder() -> TimestampMillisecondBuilder {
-    TimestampMillisecondBuilder::new().with_timezone("UTC")
+/// A timestamp column with room for `rows`.
+pub(super) fn ts_column(rows: usize) -> TimestampMillisecondBuilder {
+    TimestampMillisecondBuilder::with_capacity(rows).with_timezone("UTC")
+}
+
+/// A dictionary column of a few short names with room for `rows`.
+pub(super) fn names_column(rows: usize) -> StringDictionaryBuilder<Int8Type> {
+    StringDictionaryBuilder::with_capacity(rows, 16, 256)
 }
 
 pub(super) fn batch(schema: &SchemaRef, mut columns: Vec<ArrayRef>) -> RecordBatch {
@@ -59,12 +65,12 @@ pub(super) struct NameDictionary {
 }
 
 impl NameDictionary {
-    /// For indices `0..size`.
-    pub(super) fn new(size: usize) -> Self {
+    /// For indices `0..size`, with room for `rows`.
+    pub(super) fn new(size: usize, rows: usize) -> Self {
         NameDictionary {
             key_of: vec![-1; size],
             names: Vec::new(),
-            keys: arrow::array::Int8Builder::new(),
+            keys: arrow::array::Int8Builder::with_capacity(rows),
         }
     }
 
@@ -247,7 +253,6 @@ pub fn stays_schema() -> SchemaRef {
 }
 
 /// Builds `truth/stays` batches row by row.
-#[derive(Default)]
 pub struct StaysBuilder {
     subscriber: UInt32Builder,
     start: TimestampMillisecondBuilder,
@@ -259,11 +264,17 @@ pub struct StaysBuilder {
 }
 
 impl StaysBuilder {
-    pub fn new() -> Self {
+    /// With room for `rows` stays: a long run keeps a builder per day, so
+    /// room is only made for what is expected.
+    pub fn new(rows: usize) -> Self {
         StaysBuilder {
-            start: ts_builder(),
-            end: ts_builder(),
-            ..Default::default()
+            subscriber: UInt32Builder::with_capacity(rows),
+            start: ts_column(rows),
+            end: ts_column(rows),
+            activity: names_column(rows),
+            place: UInt32Builder::with_capacity(rows),
+            lon: Float64Builder::with_capacity(rows),
+            lat: Float64Builder::with_capacity(rows),
         }
     }
 
@@ -315,7 +326,6 @@ pub fn positions_schema() -> SchemaRef {
 }
 
 /// Builds `truth/positions` batches row by row.
-#[derive(Default)]
 pub struct PositionsBuilder {
     subscriber: UInt32Builder,
     timestamp: TimestampMillisecondBuilder,
@@ -326,10 +336,15 @@ pub struct PositionsBuilder {
 }
 
 impl PositionsBuilder {
-    pub fn new() -> Self {
+    /// With room for `rows` positions.
+    pub fn new(rows: usize) -> Self {
         PositionsBuilder {
-            timestamp: ts_builder(),
-            ..Default::default()
+            subscriber: UInt32Builder::with_capacity(rows),
+            timestamp: ts_column(rows),
+            lon: Float64Builder::with_capacity(rows),
+            lat: Float64Builder::with_capacity(rows),
+            activity: names_column(rows),
+            mode: names_column(rows),
         }
     }
 
@@ -383,7 +398,6 @@ pub fn trips_schema() -> SchemaRef {
 }
 
 /// Builds `truth/trips` batches row by row.
-#[derive(Default)]
 pub struct TripsBuilder {
     subscriber: UInt32Builder,
     start: TimestampMillisecondBuilder,
@@ -401,11 +415,22 @@ pub struct TripsBuilder {
 }
 
 impl TripsBuilder {
-    pub fn new() -> Self {
+    /// With room for `rows` trips.
+    pub fn new(rows: usize) -> Self {
         TripsBuilder {
-            start: ts_builder(),
-            end: ts_builder(),
-            ..Default::default()
+            subscriber: UInt32Builder::with_capacity(rows),
+            start: ts_column(rows),
+            end: ts_column(rows),
+            mode: names_column(rows),
+            distance: Float64Builder::with_capacity(rows),
+            origin: UInt32Builder::with_capacity(rows),
+            destination: UInt32Builder::with_capacity(rows),
+            origin_activity: names_column(rows),
+            destination_activity: names_column(rows),
+            origin_lon: Float64Builder::with_capacity(rows),
+            origin_lat: Float64Builder::with_capacity(rows),
+            destination_lon: Float64Builder::with_capacity(rows),
+            destination_lat: Float64Builder::with_capacity(rows),
         }
     }
 
