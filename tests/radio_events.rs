@@ -395,6 +395,40 @@ fn switching_off_at_night_and_going_abroad_hide_the_device() {
 }
 
 #[test]
+fn a_visitor_is_seen_only_while_in_the_region() {
+    let s = scenario("");
+    let net = grid_network(3, 1500.0, &s.radio, s.seed);
+    let mut sim = Simulator::new(&s, &net).expect("simulator");
+    let (a, b) = run_bounds(&s);
+    // An inbound roamer's days hold only the visit: nothing before it
+    // arrives or after it leaves.
+    let arrive = a + 2 * 86_400 + 10 * 3600;
+    let leave = arrive + 40 * 3600;
+    assert!(leave < b);
+    let hotel = Coord { x: 800.0, y: 800.0 };
+    let days = PersonDays {
+        subscriber: SubscriberId(11),
+        stays: vec![stay(arrive, leave, hotel, Activity::Home)],
+        trips: vec![],
+    };
+    let mut out = Vec::new();
+    sim.simulate(&subscriber(11, DeviceType::Smartphone), &days, &mut out);
+    assert_time_ordered_and_unique(&out);
+    assert!(out.len() > 20, "{} events during the visit", out.len());
+    let first = &out[0];
+    assert_eq!(first.kind, EventType::Attach, "arrival registers");
+    assert_eq!(first.time_ms, arrive * 1000);
+    for e in &out {
+        let t = e.time_ms / 1000;
+        assert!(
+            (arrive..leave).contains(&t),
+            "{:?} at {t}, outside the visit {arrive}..{leave}",
+            e.kind
+        );
+    }
+}
+
+#[test]
 fn the_same_subscriber_gives_the_same_events() {
     let s = scenario("");
     let net = grid_network(3, 1500.0, &s.radio, s.seed);

@@ -2,6 +2,7 @@
 //! bands of TARGETS.md that the radio and events stages promise. A CI-sized
 //! run of four weeks; the issue notes hold the full-size figures.
 
+use std::collections::{HashMap, HashSet};
 use std::process::Command;
 
 use mobsynth::validate::Metric;
@@ -29,6 +30,7 @@ fn metrics() -> Vec<Metric> {
         String::from_utf8_lossy(&out.stderr)
     );
     let data = load(&dir, None).unwrap();
+    everyone_is_seen_only_while_in_the_region(&data);
     let m = evaluate(&data);
     // The command-line validator, as a CI pipeline would run it, judges the
     // bands the population and radio stages promise and exits 0.
@@ -45,6 +47,35 @@ fn metrics() -> Vec<Metric> {
         String::from_utf8_lossy(&strict.stderr)
     );
     m
+}
+
+/// No event falls outside the time a subscriber's truth covers: inbound
+/// roamers in particular appear on the network only during their visit.
+fn everyone_is_seen_only_while_in_the_region(data: &mobsynth::validate::dataset::LoadedDataset) {
+    let mut span: HashMap<u64, (i64, i64)> = HashMap::new();
+    for s in &data.stays {
+        let e = span.entry(s.subscriber).or_insert((s.start_s, s.end_s));
+        *e = (e.0.min(s.start_s), e.1.max(s.end_s));
+    }
+    let roamers: HashSet<u64> = data
+        .persons
+        .iter()
+        .filter(|p| !p.resident)
+        .map(|p| p.subscriber)
+        .collect();
+    let mut roamer_events = 0;
+    for e in &data.events {
+        let (from, to) = span[&e.subscriber];
+        assert!(
+            (from..=to).contains(&e.time_s),
+            "subscriber {} has {:?} at {}, outside its truth {from}..{to}",
+            e.subscriber,
+            e.kind,
+            e.time_s
+        );
+        roamer_events += usize::from(roamers.contains(&e.subscriber));
+    }
+    assert!(roamer_events > 0, "the visitors' events are missing");
 }
 
 /// The metrics the population and radio stages promise to keep in band

@@ -53,6 +53,22 @@ pub fn absences(
     out: &mut Vec<Absence>,
 ) {
     out.clear();
+    // Before the first stay and after the last one the person is not in the
+    // region at all: an inbound roamer before arriving and after leaving,
+    // on its home network all that time.
+    if let (Some(&run_start), Some(&run_end)) = (day_starts.first(), day_starts.last()) {
+        let (first, last) = match (days.stays.first(), days.stays.last()) {
+            (Some(first), Some(last)) => (first.start as f64, last.end as f64),
+            _ => (run_end, run_end),
+        };
+        for (start, end) in [(run_start, first), (last, run_end)] {
+            out.push(Absence {
+                start,
+                end,
+                detach: false,
+            });
+        }
+    }
     for s in days
         .stays
         .iter()
