@@ -13,7 +13,7 @@ use mobsynth::population;
 use mobsynth::routing::Router;
 use mobsynth::scenario::{BUNDLED_MAP, BUNDLED_MAP_NAME, Scenario};
 use mobsynth::validate::simulated::truth_records;
-use mobsynth::validate::{Config, Metric, report, truth_metrics};
+use mobsynth::validate::{Config, DayRange, Metric, report, truth_metrics};
 use rayon::prelude::*;
 
 const RESIDENTS: u32 = 1000;
@@ -64,8 +64,19 @@ fn measure(map: &Map) -> Vec<Metric> {
         )
         .collect();
     let records = truth_records(people.iter().map(|(s, pd)| (s, pd)));
+    // The run's days, as a dataset's manifest gives them to the validator.
+    let calendar = days::calendar(&scenario).expect("calendar");
+    let (first, last) = (
+        calendar.first().expect("days"),
+        calendar.last().expect("days"),
+    );
     let config = Config {
         local_offset_s: LOCAL_OFFSET_S,
+        period: Some(DayRange::of_period(
+            first.start_utc,
+            last.end_utc,
+            LOCAL_OFFSET_S,
+        )),
         ..Config::default()
     };
     truth_metrics(&records.persons, &records.stays, &records.trips, &config)

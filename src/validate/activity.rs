@@ -170,7 +170,13 @@ pub fn event_metrics(
     let traj = stays_from_events(&by_sub);
     let diameter_m = config.map_diameter_m.unwrap_or_else(|| traj.extent_m());
     let mut metrics = vec![
-        calls_per_subscriber_day(&by_sub, DayRange::from_events(events, offset), offset),
+        calls_per_subscriber_day(
+            &by_sub,
+            config
+                .period
+                .or_else(|| DayRange::from_events(events, offset)),
+            offset,
+        ),
         inter_event_times(&by_sub),
         night_share(events, offset),
         tau_periodic(&by_sub, offset),
@@ -202,8 +208,8 @@ pub fn group_sorted(events: &[EventRecord]) -> Vec<(u64, Vec<EventRecord>)> {
         .collect()
 }
 
-/// Voice calls per subscriber-day, for every subscriber with an event and
-/// every day of the run (days without calls count as zero).
+/// Voice calls per subscriber-day, for every day a subscriber is seen on
+/// the network (days seen without a call count as zero).
 pub fn calls_per_day_counts(
     by_sub: &[(u64, Vec<EventRecord>)],
     days: DayRange,
@@ -211,14 +217,17 @@ pub fn calls_per_day_counts(
 ) -> Vec<u32> {
     let mut out = Vec::new();
     for (_, list) in by_sub {
-        let mut per_day = vec![0u32; days.len().max(0) as usize];
-        for e in list.iter().filter(|e| e.kind.is_voice()) {
+        // Only days the subscriber is seen on the network count: a visitor
+        // is here a few days of the run, and a day abroad says nothing of
+        // how much someone calls.
+        let mut per_day: Vec<Option<u32>> = vec![None; days.len().max(0) as usize];
+        for e in list {
             let d = local_day(e.time_s, offset) - days.first;
             if let Some(c) = usize::try_from(d).ok().and_then(|d| per_day.get_mut(d)) {
-                *c += 1;
+                *c = Some(c.unwrap_or(0) + u32::from(e.kind.is_voice()));
             }
         }
-        out.extend(per_day);
+        out.extend(per_day.into_iter().flatten());
     }
     out
 }
@@ -692,7 +701,7 @@ mod tests {
     }
 
     #[test]
-    fn calls_per_day_count_zero_days() {
+    fn calls_per_day_count_the_days_seen_without_a_call() {
         let day = 86_400;
         let events = vec![
             ev(1, 10, EventType::VoiceMo, 1),
@@ -703,7 +712,9 @@ mod tests {
         ];
         let g = group_sorted(&events);
         let days = DayRange::from_events(&events, 0).expect("days");
-        assert_eq!(calls_per_day_counts(&g, days, 0), vec![2, 0, 0, 0, 1, 0]);
+        // Subscriber 1 is seen on day 0 only; subscriber 2 on days 1 and 2,
+        // with a call on the first.
+        assert_eq!(calls_per_day_counts(&g, days, 0), vec![2, 1, 0]);
     }
 
     #[test]

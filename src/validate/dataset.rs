@@ -46,6 +46,8 @@ pub struct LoadedDataset {
     pub events: Vec<EventRecord>,
     /// UTC offset of the region at the start of the period, seconds.
     pub local_offset_s: i64,
+    /// The local days of the run, from the manifest.
+    pub period: Option<super::DayRange>,
     /// Diagonal of the cells' bounding box, metres.
     pub diameter_m: Option<f64>,
     pub seed: u64,
@@ -64,6 +66,7 @@ struct Manifest {
     scenario_name: String,
     timezone: String,
     period_start: String,
+    period_end: String,
     files: Vec<ManifestFile>,
 }
 
@@ -86,6 +89,7 @@ pub fn load(dir: &Path, sample: Option<usize>) -> Result<LoadedDataset, DatasetE
     let manifest: Manifest = serde_json::from_str(&text)
         .map_err(|e| err(&manifest_path, format!("not a mobsynth manifest: {e}")))?;
     let local_offset_s = local_offset(&manifest).map_err(|m| err(&manifest_path, m))?;
+    let period = period(&manifest, local_offset_s).map_err(|m| err(&manifest_path, m))?;
     let reader = TableReader {
         dir,
         format: manifest.format.clone(),
@@ -285,10 +289,23 @@ pub fn load(dir: &Path, sample: Option<usize>) -> Result<LoadedDataset, DatasetE
         trips,
         events,
         local_offset_s,
+        period: Some(period),
         diameter_m,
         seed: manifest.seed,
         scenario_name: manifest.scenario_name,
     })
+}
+
+/// The run's local days, from the manifest's period.
+fn period(m: &Manifest, local_offset_s: i64) -> Result<super::DayRange, String> {
+    let parse = |key: &str, text: &str| {
+        text.parse::<jiff::Timestamp>()
+            .map(|t| t.as_second())
+            .map_err(|e| format!("{key} {text:?}: {e}"))
+    };
+    let start = parse("period_start", &m.period_start)?;
+    let end = parse("period_end", &m.period_end)?;
+    Ok(super::DayRange::of_period(start, end, local_offset_s))
 }
 
 fn local_offset(m: &Manifest) -> Result<i64, String> {
@@ -431,6 +448,7 @@ pub fn evaluate(d: &LoadedDataset) -> Vec<super::Metric> {
         local_offset_s: d.local_offset_s,
         seed: d.seed,
         map_diameter_m: d.diameter_m,
+        period: d.period,
         ..super::Config::default()
     };
     let mut metrics = Vec::new();

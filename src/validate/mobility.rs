@@ -131,7 +131,10 @@ pub fn truth_metrics(
         stays.iter().partition(|s| roamers.contains(&s.subscriber));
     let stays = &resident_stays[..];
     let traj = Trajectories::from_stays(stays);
-    let days = DayRange::from_stays(stays, offset).or_else(|| survey::trip_days(trips, offset));
+    let days = config
+        .period
+        .or_else(|| DayRange::from_stays(stays, offset))
+        .or_else(|| survey::trip_days(trips, offset));
     let diameter_m = config.map_diameter_m.unwrap_or_else(|| traj.extent_m());
     let mut out = Vec::new();
     out.extend(survey::leaving_home(persons, trips, days, offset));
@@ -1089,6 +1092,42 @@ mod tests {
         let c = commute_distance(&trips);
         assert_eq!(c.value, 4.0);
         assert_eq!(c.passed, Some(false));
+    }
+
+    #[test]
+    fn a_trip_home_after_the_last_midnight_adds_no_day() {
+        let (persons, mut stays, trips) = week();
+        // Back home half an hour after the run ended: a stay that begins on
+        // the day after the run.
+        stays.push(StayRecord {
+            start_s: utc(7, 0) + 1800,
+            end_s: utc(7, 0) + 1800,
+            ..stays[stays.len() - 1]
+        });
+        let from_data = DayRange::from_stays(&stays, OFFSET).expect("days");
+        assert_eq!(from_data.len(), 8);
+        let period = DayRange::of_period(utc(0, 0), utc(7, 0), OFFSET);
+        assert_eq!(
+            period,
+            DayRange {
+                first: MONDAY,
+                last: MONDAY + 6
+            }
+        );
+        let [all, weekday, _] = leaving_home(&persons, &trips, Some(period), OFFSET);
+        assert_eq!(all.value, 6.0 / 14.0);
+        assert_eq!(weekday.value, 5.0 / 10.0);
+        let config = Config {
+            local_offset_s: OFFSET,
+            period: Some(period),
+            ..Config::default()
+        };
+        let metrics = truth_metrics(&persons, &stays, &trips, &config);
+        let trips_per_day = metrics
+            .iter()
+            .find(|m| m.id == "truth.trips_per_day.all")
+            .expect("measured");
+        assert_eq!(trips_per_day.value, 1.0);
     }
 
     #[test]

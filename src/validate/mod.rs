@@ -96,6 +96,11 @@ pub struct Config {
     pub map_diameter_m: Option<f64>,
     /// Subscribers sampled for the unicity test.
     pub unicity_sample: usize,
+    /// The local days of the run, when known (a dataset's manifest says);
+    /// otherwise they are taken from the data. The data alone can overstate
+    /// them: a trip home that ends after the run's last midnight leaves a
+    /// stay that begins on the day after.
+    pub period: Option<DayRange>,
 }
 
 impl Default for Config {
@@ -105,6 +110,7 @@ impl Default for Config {
             seed: 0x6d6f_6273_796e_7468,
             map_diameter_m: None,
             unicity_sample: 2_000,
+            period: None,
         }
     }
 }
@@ -274,6 +280,15 @@ impl DayRange {
             first: local_day(start, local_offset_s),
             last: local_day(end - 1, local_offset_s),
         })
+    }
+
+    /// The local days of a run from `start` to `end` (exclusive), UTC
+    /// seconds.
+    pub fn of_period(start_s: i64, end_s: i64, local_offset_s: i64) -> DayRange {
+        DayRange {
+            first: local_day(start_s, local_offset_s),
+            last: local_day(end_s.max(start_s + 1) - 1, local_offset_s),
+        }
     }
 
     /// Days from the first to the last event.
