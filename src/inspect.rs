@@ -75,6 +75,25 @@ pub fn map_summary(map: &Map) -> String {
             cap
         );
     }
+    // How far people walk between a place and the road node it is reached
+    // from: long walks mean roads missing from the extract.
+    let mut snaps: Vec<f64> = map
+        .places
+        .iter()
+        .map(|p| crate::map::places::snap_distance(g, p))
+        .collect();
+    snaps.sort_by(f64::total_cmp);
+    if !snaps.is_empty() {
+        let q = |p: f64| snaps[((snaps.len() - 1) as f64 * p).round() as usize];
+        let _ = writeln!(
+            s,
+            "  to the road  median {:.0} m, p90 {:.0} m, p99 {:.0} m, max {:.0} m",
+            q(0.5),
+            q(0.9),
+            q(0.99),
+            q(1.0)
+        );
+    }
     let _ = writeln!(
         s,
         "load time      {:.3} s (read {:.3} s, graph {:.3} s, places {:.3} s)",

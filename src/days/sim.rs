@@ -211,7 +211,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
                 && !memory.knows(place)
                 && place != sub.home
             {
-                let visits = (10.0 / (rank as f64 + 1.0).powf(1.2)).ceil() as u32;
+                let visits = (16.0 / (rank as f64 + 1.0).powf(1.6)).ceil() as u32;
                 memory.places.push((place, visits.max(1)));
             }
         }

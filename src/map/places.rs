@@ -1,6 +1,6 @@
 //! Places where people spend time: classified buildings, points of interest
 //! and land-use areas, each with a capacity weight and snapped to a road
-//! node that every travel mode can reach.
+//! node, one that every travel mode can reach unless that means a long walk.
 //!
 //! The capacity of a building is its floor area: footprint × `building:levels`
 //! (one level when untagged, two for apartment blocks). POIs count as a small
@@ -90,7 +90,9 @@ pub struct Place {
     pub pos: Coord,
     /// Floor-area-like weight, in square metres.
     pub capacity: f32,
-    /// The nearest road node served by every travel mode.
+    /// The road node the place is reached from: the nearest one served by
+    /// every travel mode, or, when that is more than [`SNAP_DETOUR_M`]
+    /// farther, the nearest node of any mode.
     pub node: NodeId,
     pub source: PlaceSource,
     /// The OSM element (way or node) it came from; for road places, the way.
@@ -117,6 +119,9 @@ const RESIDENTIAL_LANDUSE_DENSITY: f64 = 0.25;
 const RESIDENTIAL_ROAD_M2_PER_M: f64 = 12.0;
 /// Road places are cut every this many metres.
 const ROAD_PLACE_SPACING_M: f64 = 150.0;
+/// How much farther than the nearest road node a place may snap, to reach a
+/// node that every mode can route from.
+pub const SNAP_DETOUR_M: f64 = 500.0;
 
 fn classify_tags(tags: &Tags) -> Option<PlaceClass> {
     if let Some(a) = tags.get("amenity") {
@@ -312,19 +317,45 @@ pub fn extract(raw: &RawOsm, graph: &RoadGraph, projection: &Projection) -> Extr
         add_road_homes(graph, &mut candidates);
     }
 
-    let snappable: Vec<GeomWithData<[f64; 2], u32>> = (0..graph.node_count() as u32)
-        .filter(|&n| TravelMode::ALL.iter().all(|&m| graph.serves(NodeId(n), m)))
-        .map(|n| {
-            let p = graph.node_pos(NodeId(n));
-            GeomWithData::new([p.x, p.y], n)
-        })
-        .collect();
-    let tree = RTree::bulk_load(snappable);
+    let index = |keep: &dyn Fn(NodeId) -> bool| {
+        let points: Vec<GeomWithData<[f64; 2], u32>> = (0..graph.node_count() as u32)
+            .filter(|&n| keep(NodeId(n)))
+            .map(|n| {
+                let p = graph.node_pos(NodeId(n));
+                GeomWithData::new([p.x, p.y], n)
+            })
+            .collect();
+        RTree::bulk_load(points)
+    };
+    let every_mode = index(&|n| TravelMode::ALL.iter().all(|&m| graph.serves(n, m)));
+    let any_mode = index(&|n| TravelMode::ALL.iter().any(|&m| graph.serves(n, m)));
     let mut places: Vec<Place> = candidates
         .into_iter()
         .filter(|c| c.capacity > 0.0)
         .filter_map(|c| {
-            let node = tree.nearest_neighbor([c.pos.x, c.pos.y])?.data;
+            let here = [c.pos.x, c.pos.y];
+            let nearest = |tree: &RTree<GeomWithData<[f64; 2], u32>>| {
+                tree.nearest_neighbor(here).map(|n| {
+                    let d = distance(c.pos, graph.node_pos(NodeId(n.data)));
+                    (n.data, d)
+                })
+            };
+            // A node every mode reaches, unless that is a long walk away: a
+            // town whose only road out is closed to cars in the extract
+            // keeps its own streets, and a car leaves it in a straight line
+            // (see the days' travel).
+            let node = match (nearest(&every_mode), nearest(&any_mode)) {
+                (Some((all, d_all)), Some((any, d_any))) => {
+                    if d_all <= d_any + SNAP_DETOUR_M {
+                        all
+                    } else {
+                        any
+                    }
+                }
+                (Some((all, _)), None) => all,
+                (None, Some((any, _))) => any,
+                (None, None) => return None,
+            };
             Some(Place {
                 id: PlaceId(0),
                 class: c.class,
