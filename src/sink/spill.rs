@@ -5,13 +5,13 @@
 //! A Parquet encoder holds, per column, a compressor and the page being
 //! filled; a group writes every table for every day at once, so encoders
 //! for a week cost several times the memory of one day. Spilled rows cost
-//! only a file handle and a write buffer each, and the Parquet files are
-//! encoded one after another (one per thread), so memory does not grow with
-//! the number of days. No spill stays open between writes either: a long
-//! run has four spills per day of the run at once, more than the usual
-//! limit of 1,024 open files. The spill goes through the page cache and is
-//! removed seconds later; it is about six times the size of the Parquet it
-//! becomes (some 130 MB for a group of 16,384 subscriber-days).
+//! neither memory nor an open file between writes (a long run has four
+//! spills per day of the run at once, more than the usual limit of 1,024
+//! open files), and the Parquet files are encoded one after another (one per
+//! thread), so memory does not grow with the number of days. The spill goes
+//! through the page cache and is removed seconds later; it is about six
+//! times the size of the Parquet it becomes (some 130 MB for a group of
+//! 16,384 subscriber-days).
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Write};
