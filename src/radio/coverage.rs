@@ -7,7 +7,7 @@
 //! pixel centre too, so a lookup gives the same answer either way.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::{OnceLock, RwLock};
 
 use geo::Coord;
 use rayon::prelude::*;
@@ -96,12 +96,21 @@ pub struct Coverage {
     /// Cells of each site of this layer: `site_cells[site_start[i]..site_start[i + 1]]`.
     site_start: Vec<u32>,
     site_cells: Vec<CellIdx>,
-    /// Pixels computed on demand, kept because trajectories come back to
-    /// them (access walks between a place and its road, mostly). The values
-    /// are the same whoever computes them first, so sharing it between
-    /// threads changes no result.
+    /// Pixels of the raster's extent computed on demand, in tiles of
+    /// `TILE`² made when first touched: trajectories come back to them
+    /// (access walks, and trips in a straight line where a mode's network
+    /// misses a place), and reading a set cell takes no lock. The values are
+    /// the same whoever computes them first, so sharing them between threads
+    /// changes no result.
+    tiles: Vec<OnceLock<Box<[OnceLock<Servers>]>>>,
+    /// Tiles per raster row.
+    tiles_x: usize,
+    /// Pixels outside the raster's extent computed on demand.
     computed: RwLock<HashMap<(i64, i64), Servers>>,
 }
+
+/// Side of a tile of on-demand pixels, in pixels.
+const TILE: usize = 16;
 
 impl Coverage {
     /// Computes the best servers of the layer at every pixel that holds one
@@ -126,6 +135,8 @@ impl Coverage {
             sites,
             site_start,
             site_cells,
+            tiles: Vec::new(),
+            tiles_x: 0,
             computed: RwLock::new(HashMap::new()),
         };
         let Some((lo, hi)) = super::bounds(points.iter().copied()) else {
@@ -171,6 +182,10 @@ impl Coverage {
             cov.index[i] = slot as u32;
         }
         cov.slots = slots;
+        cov.tiles_x = cov.nx.div_ceil(TILE);
+        cov.tiles = (0..cov.tiles_x * cov.ny.div_ceil(TILE))
+            .map(|_| OnceLock::new())
+            .collect();
         cov
     }
 
@@ -212,6 +227,11 @@ impl Coverage {
             if slot != u32::MAX {
                 return self.slots[slot as usize];
             }
+            let (x, y) = (i % self.nx, i / self.nx);
+            let tile = self.tiles[(y / TILE) * self.tiles_x + x / TILE]
+                .get_or_init(|| (0..TILE * TILE).map(|_| OnceLock::new()).collect());
+            return *tile[(y % TILE) * TILE + x % TILE]
+                .get_or_init(|| self.compute(cells, model, ix, iy));
         }
         if let Some(s) = self
             .computed
