@@ -212,7 +212,9 @@ fn simulate_chunk(
             }
         }
         if truth {
-            for stay in &person.stays {
+            // A trip still under way when the run ends arrives after it: the
+            // stay it would begin lies outside the period and is not written.
+            for stay in person.stays.iter().filter(|s| s.start < ctx.run_span.1) {
                 stays[partitions.day_of(stay.start)].append(id, stay, ctx.map);
             }
             for trip in &person.trips {

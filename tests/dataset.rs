@@ -525,3 +525,42 @@ fn sampled_positions_sit_at_the_stays_and_keep_their_rhythm() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn the_truth_stays_within_the_run_period() {
+    use arrow::datatypes::TimestampMillisecondType as Ms;
+    // Enough people that some are still on their way home at the end.
+    let out = scratch("period");
+    let o = mobsynth(&[
+        "run",
+        "--subscribers",
+        "3000",
+        "--days",
+        "1",
+        "--quiet",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("manifest.json")).unwrap()).unwrap();
+    let end: jiff::Timestamp = manifest["period_end"].as_str().unwrap().parse().unwrap();
+    let end_ms = end.as_millisecond();
+    let mut latest_trip_end = i64::MIN;
+    for b in batches(&out, "truth/trips") {
+        latest_trip_end = latest_trip_end.max(values::<Ms>(&b, "end").into_iter().max().unwrap());
+    }
+    assert!(
+        latest_trip_end > end_ms,
+        "nobody was travelling at the end; the test needs more people"
+    );
+    for b in batches(&out, "truth/stays") {
+        for start in values::<Ms>(&b, "start") {
+            assert!(
+                start < end_ms,
+                "a stay starts at {start} ms, after the period ({end_ms} ms)"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}
