@@ -88,8 +88,7 @@ pub fn load(dir: &Path, sample: Option<usize>) -> Result<LoadedDataset, DatasetE
     })?;
     let manifest: Manifest = serde_json::from_str(&text)
         .map_err(|e| err(&manifest_path, format!("not a mobsynth manifest: {e}")))?;
-    let local_offset_s = local_offset(&manifest).map_err(|m| err(&manifest_path, m))?;
-    let period = period(&manifest, local_offset_s).map_err(|m| err(&manifest_path, m))?;
+    let (local_offset_s, period) = period(&manifest).map_err(|m| err(&manifest_path, m))?;
     let reader = TableReader {
         dir,
         format: manifest.format.clone(),
@@ -296,26 +295,20 @@ pub fn load(dir: &Path, sample: Option<usize>) -> Result<LoadedDataset, DatasetE
     })
 }
 
-/// The run's local days, from the manifest's period.
-fn period(m: &Manifest, local_offset_s: i64) -> Result<super::DayRange, String> {
+/// The region's UTC offset at the start of the run, and the run's local
+/// days, from the manifest's period.
+fn period(m: &Manifest) -> Result<(i64, super::DayRange), String> {
+    let tz = jiff::tz::TimeZone::get(&m.timezone)
+        .map_err(|e| format!("time zone {:?}: {e}", m.timezone))?;
     let parse = |key: &str, text: &str| {
         text.parse::<jiff::Timestamp>()
-            .map(|t| t.as_second())
             .map_err(|e| format!("{key} {text:?}: {e}"))
     };
     let start = parse("period_start", &m.period_start)?;
     let end = parse("period_end", &m.period_end)?;
-    Ok(super::DayRange::of_period(start, end, local_offset_s))
-}
-
-fn local_offset(m: &Manifest) -> Result<i64, String> {
-    let tz = jiff::tz::TimeZone::get(&m.timezone)
-        .map_err(|e| format!("time zone {:?}: {e}", m.timezone))?;
-    let start: jiff::Timestamp = m
-        .period_start
-        .parse()
-        .map_err(|e| format!("period_start {:?}: {e}", m.period_start))?;
-    Ok(tz.to_offset(start).seconds() as i64)
+    let offset = tz.to_offset(start).seconds() as i64;
+    let days = super::DayRange::of_period(start.as_second(), end.as_second(), offset);
+    Ok((offset, days))
 }
 
 struct TableReader<'a> {

@@ -276,10 +276,7 @@ impl DayRange {
     pub fn from_stays(stays: &[StayRecord], local_offset_s: i64) -> Option<DayRange> {
         let start = stays.iter().map(|s| s.start_s).min()?;
         let end = stays.iter().map(|s| s.end_s.max(s.start_s + 1)).max()?;
-        Some(DayRange {
-            first: local_day(start, local_offset_s),
-            last: local_day(end - 1, local_offset_s),
-        })
+        Some(DayRange::of_period(start, end, local_offset_s))
     }
 
     /// The local days of a run from `start` to `end` (exclusive), UTC
