@@ -6,7 +6,7 @@
 //! the same bytes whatever the number of threads. Consecutive chunks form
 //! groups of about [`GROUP_SUBSCRIBER_DAYS`] subscriber-days; each group
 //! writes complete files of its own (`date=…/part-GGGGG.parquet`), and only
-//! one group is written at a time (its Parquet rows spilled, then encoded
+//! one group is written at a time (its Parquet rows held, then encoded
 //! one file per thread): memory is bounded by the window and the threads,
 //! not by the number of subscribers or days, and an interrupted run keeps
 //! every finished group for `--resume`. With `parts > 1` a run
@@ -49,8 +49,8 @@ const WINDOW_SUBSCRIBER_DAYS: usize = 4096;
 /// Subscriber-days per group of files: a group is the largest whole number
 /// of chunks within this (at least one chunk). It follows from the number of
 /// days alone, never from the number of threads. Larger groups mean fewer,
-/// larger files, but more temporary space for the spill and more memory
-/// for each file being encoded.
+/// larger files, but more memory for the rows waiting to be encoded and for
+/// each file being encoded.
 pub const GROUP_SUBSCRIBER_DAYS: usize = 16384;
 
 /// Subscribers per chunk for a run of `days` days.

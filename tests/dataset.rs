@@ -564,3 +564,76 @@ fn the_truth_stays_within_the_run_period() {
     }
     let _ = std::fs::remove_dir_all(&out);
 }
+
+/// The rows of a group wait in memory while the budget allows and in a
+/// temporary file beyond it; the Parquet file is the same bytes either way,
+/// and nothing temporary stays.
+#[test]
+fn rows_held_in_memory_or_spilled_make_the_same_file() {
+    use mobsynth::sink::{
+        Compression, Dataset, Format, ManifestInfo, OutputOptions, Provenance, Unit,
+    };
+    let source = scratch("held-source");
+    small_run(&source, &[]);
+    let rows = batches(&source, "events");
+    assert!(rows.len() > 4, "{} batches", rows.len());
+    let total: usize = rows.iter().map(|b| b.get_array_memory_size()).sum();
+    let mut written = Vec::new();
+    for (name, budget) in [
+        ("memory", None),
+        ("half", Some(total / 2)),
+        ("disk", Some(0)),
+    ] {
+        let dir = scratch(&format!("held-{name}"));
+        let options = OutputOptions {
+            dir: dir.clone(),
+            format: Format::Parquet,
+            compression: Compression::Zstd,
+            overwrite: false,
+            part: 0,
+            parts: 1,
+        };
+        let mut dataset = Dataset::create(options, Provenance::new("test", 1)).unwrap();
+        if let Some(b) = budget {
+            dataset.set_memory_budget(b);
+        }
+        dataset.begin(Unit::Group(0));
+        for b in &rows {
+            dataset.write("events", Some("2026-01-05"), b).unwrap();
+        }
+        let temporary: Vec<String> = files(&dir)
+            .into_keys()
+            .filter(|f| f.ends_with(".spill.tmp"))
+            .collect();
+        assert_eq!(
+            temporary.is_empty(),
+            budget.is_none(),
+            "{name}: {temporary:?}"
+        );
+        dataset.complete().unwrap();
+        dataset
+            .finish(ManifestInfo {
+                period_start: "2026-01-05T00:00:00Z".into(),
+                period_end: "2026-01-06T00:00:00Z".into(),
+                timezone: "UTC".into(),
+                scenario_toml: String::new(),
+                inputs: Vec::new(),
+            })
+            .unwrap();
+        let out = files(&dir);
+        assert!(
+            out.keys().all(|f| !f.ends_with(".tmp")),
+            "{name}: {:?}",
+            out.keys()
+        );
+        let parquet = out
+            .get("events/date=2026-01-05/part-00000.parquet")
+            .unwrap_or_else(|| panic!("{name}: {:?}", out.keys()))
+            .clone();
+        written.push(parquet);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    assert!(written[0] == written[1], "half spilled differs");
+    assert!(written[0] == written[2], "all spilled differs");
+    let _ = std::fs::remove_dir_all(&source);
+}

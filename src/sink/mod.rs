@@ -31,10 +31,16 @@ pub use spill::SpillFile;
 
 /// Memory the Parquet files written directly (the whole-run tables, and any
 /// table a caller writes without a date) may hold in unfinished row groups
-/// together. Date-partitioned Parquet rows are spilled instead (see
-/// [`spill`]) and encoded one file per thread, each closing a row group at
-/// 64 MB.
+/// together. Date-partitioned Parquet rows wait as Arrow batches instead (see
+/// [`spill`]) and are encoded one file per thread, each closing a row group
+/// at 64 MB.
 const ROW_GROUP_BUDGET_BYTES: usize = 64 << 20;
+
+/// Memory the date-partitioned rows of the unit being written may hold
+/// before the rest go to temporary files: room for a group of the default
+/// scenario with every table (about 130 MB), not for dense sampled
+/// positions.
+const HELD_BUDGET_BYTES: usize = 256 << 20;
 
 /// Version of the table layouts; bumped whenever a column changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -143,6 +149,10 @@ pub struct Dataset {
     open: BTreeMap<(String, Option<String>), OpenFile>,
     /// Date-partitioned Parquet rows of the unit being written.
     spills: BTreeMap<(String, Option<String>), SpillFile>,
+    /// Bytes the unit's rows may still hold in memory.
+    held_room: usize,
+    /// What `held_room` starts from for each unit.
+    held_budget: usize,
     done: Vec<FileSummary>,
     /// Units whose files are all complete and listed in `done`.
     done_units: BTreeSet<Unit>,
@@ -180,6 +190,8 @@ impl Dataset {
             unit: Unit::Group(0),
             open: BTreeMap::new(),
             spills: BTreeMap::new(),
+            held_room: HELD_BUDGET_BYTES,
+            held_budget: HELD_BUDGET_BYTES,
             done: Vec::new(),
             done_units: BTreeSet::new(),
             info: None,
@@ -278,6 +290,14 @@ impl Dataset {
         !self.done_units.is_empty()
     }
 
+    /// Sets how many bytes of date-partitioned rows a unit may hold in
+    /// memory before the rest go to temporary files (256 MiB by default);
+    /// the files written are the same bytes whatever the budget.
+    pub fn set_memory_budget(&mut self, bytes: usize) {
+        self.held_budget = bytes;
+        self.held_room = bytes;
+    }
+
     /// Starts writing `unit`: date-partitioned rows go to its files.
     pub fn begin(&mut self, unit: Unit) {
         self.unit = unit;
@@ -357,11 +377,11 @@ impl Dataset {
         if date.is_some() && self.options.format == Format::Parquet {
             if !self.spills.contains_key(&key) {
                 let path = self.file_path(table, date);
-                let spill = SpillFile::create(table, &path, &batch.schema())?;
+                let spill = SpillFile::new(table, &path, &batch.schema());
                 self.spills.insert(key.clone(), spill);
             }
             if let Some(spill) = self.spills.get_mut(&key) {
-                spill.write(batch)?;
+                spill.write(batch, &mut self.held_room)?;
             }
             return Ok(());
         }
@@ -418,6 +438,7 @@ impl Dataset {
             results.push(result);
         }
         let spills = std::mem::take(&mut self.spills);
+        self.held_room = self.held_budget;
         if failed {
             spills.into_values().for_each(SpillFile::discard);
         } else {
@@ -500,6 +521,7 @@ impl Dataset {
         for (_, spill) in std::mem::take(&mut self.spills) {
             spill.discard();
         }
+        self.held_room = self.held_budget;
     }
 
     /// The manifest of the files completed so far.

@@ -1,17 +1,20 @@
-//! Spilled partitions: the rows a group of subscribers writes to one
-//! (table, day) file, kept as Arrow IPC under a temporary name until the
-//! group is complete, then encoded as one Parquet file.
+//! Rows waiting for their Parquet file: what a group of subscribers writes
+//! to one (table, day) file, held until the group is complete, then encoded
+//! as one Parquet file.
 //!
 //! A Parquet encoder holds, per column, a compressor and the page being
 //! filled; a group writes every table for every day at once, so encoders
-//! for a week cost several times the memory of one day. Spilled rows cost
-//! neither memory nor an open file between writes (a long run has four
-//! spills per day of the run at once, more than the usual limit of 1,024
-//! open files), and the Parquet files are encoded one after another (one per
-//! thread), so memory does not grow with the number of days. The spill goes
-//! through the page cache and is removed seconds later; it is about six
-//! times the size of the Parquet it becomes (some 130 MB for a group of
-//! 16,384 subscriber-days).
+//! for a week cost several times the memory of one day. Rows are therefore
+//! kept as the Arrow batches they arrive in, and the Parquet files are
+//! encoded one after another (one per thread) when the group is complete, so
+//! memory does not grow with the number of days. The batches stay in memory
+//! while the dataset's budget allows (a group of 16,384 subscriber-days
+//! holds about 130 MB with every table); beyond it they go to a temporary
+//! Arrow IPC file beside the partition (`*.spill.tmp`), which costs no
+//! memory and no open file between writes (a long run has four such files
+//! per day of the run at once, more than the usual limit of 1,024 open
+//! files). Held batches always come before spilled ones, so the Parquet
+//! rows are in the order written either way, and the bytes the same.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, Write};
@@ -25,13 +28,21 @@ use arrow::record_batch::RecordBatch;
 use super::files::{Compression, FileSummary, Format, OpenFile, io_err};
 use super::{Provenance, SinkError};
 
-/// The rows of one future Parquet file, spilled.
+/// The rows of one future Parquet file.
 pub struct SpillFile {
     table: String,
     /// Where the Parquet file goes.
     path: PathBuf,
-    /// The spill itself.
-    spill: PathBuf,
+    schema: SchemaRef,
+    /// The first rows, in memory.
+    held: Vec<RecordBatch>,
+    /// The rest, on disk, once the memory budget ran out.
+    disk: Option<DiskSpill>,
+}
+
+/// The part of a spill written to a temporary file.
+struct DiskSpill {
+    path: PathBuf,
     writer: StreamWriter<Appender>,
 }
 
@@ -67,9 +78,9 @@ fn spill_err(path: &Path, detail: impl std::fmt::Display) -> SinkError {
     }
 }
 
-impl SpillFile {
-    /// Starts spilling rows of `table` meant for `path`.
-    pub fn create(table: &str, path: &Path, schema: &SchemaRef) -> Result<SpillFile, SinkError> {
+impl DiskSpill {
+    /// Creates the temporary file for rows meant for `path`.
+    fn create(path: &Path, schema: &SchemaRef) -> Result<DiskSpill, SinkError> {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(io_err(parent, "cannot create directory"))?;
         }
@@ -84,65 +95,107 @@ impl SpillFile {
         let writer = StreamWriter::try_new(appender, schema)
             .and_then(|mut w| w.flush().map(|_| w))
             .map_err(|e| spill_err(&spill, e));
-        let writer = match writer {
-            Ok(w) => w,
+        match writer {
+            Ok(writer) => Ok(DiskSpill {
+                path: spill,
+                writer,
+            }),
             Err(e) => {
                 let _ = std::fs::remove_file(&spill);
-                return Err(e);
+                Err(e)
             }
-        };
-        Ok(SpillFile {
-            table: table.to_string(),
-            path: path.to_path_buf(),
-            spill,
-            writer,
-        })
+        }
     }
 
-    pub fn write(&mut self, batch: &RecordBatch) -> Result<(), SinkError> {
+    fn write(&mut self, batch: &RecordBatch) -> Result<(), SinkError> {
         self.writer
             .write(batch)
             .and_then(|_| self.writer.flush())
-            .map_err(|e| spill_err(&self.spill, e))
+            .map_err(|e| spill_err(&self.path, e))
+    }
+}
+
+impl SpillFile {
+    /// Starts collecting rows of `table` meant for `path`.
+    pub fn new(table: &str, path: &Path, schema: &SchemaRef) -> SpillFile {
+        SpillFile {
+            table: table.to_string(),
+            path: path.to_path_buf(),
+            schema: schema.clone(),
+            held: Vec::new(),
+            disk: None,
+        }
     }
 
-    /// Encodes the spilled rows as the Parquet file, in the order they were
-    /// spilled, and removes the spill. Nothing but the complete file is left
-    /// behind, whatever fails.
+    /// Adds a batch: kept in memory if it fits in `room` bytes (which it
+    /// then uses up), otherwise, and for every later batch, spilled to disk.
+    pub fn write(&mut self, batch: &RecordBatch, room: &mut usize) -> Result<(), SinkError> {
+        if self.disk.is_none() {
+            let size = batch.get_array_memory_size();
+            if size <= *room {
+                *room -= size;
+                self.held.push(batch.clone());
+                return Ok(());
+            }
+            self.disk = Some(DiskSpill::create(&self.path, &self.schema)?);
+        }
+        match &mut self.disk {
+            Some(disk) => disk.write(batch),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether some rows went to disk.
+    pub fn spilled(&self) -> bool {
+        self.disk.is_some()
+    }
+
+    /// Encodes the rows as the Parquet file, in the order they were
+    /// written, and removes the spill. Nothing but the complete file is
+    /// left behind, whatever fails.
     pub fn encode(
         self,
         compression: Compression,
         provenance: &Provenance,
     ) -> Result<FileSummary, SinkError> {
-        let spill = self.spill.clone();
+        let spill = self.disk.as_ref().map(|d| d.path.clone());
         let result = self.encode_inner(compression, provenance);
-        let _ = std::fs::remove_file(&spill);
+        if let Some(spill) = spill {
+            let _ = std::fs::remove_file(&spill);
+        }
         result
     }
 
     fn encode_inner(
-        mut self,
+        self,
         compression: Compression,
         provenance: &Provenance,
     ) -> Result<FileSummary, SinkError> {
-        let spill = &self.spill;
-        self.writer.finish().map_err(|e| spill_err(spill, e))?;
-        let file = File::open(spill).map_err(io_err(spill, "cannot read spill file"))?;
-        let reader = StreamReader::try_new(BufReader::with_capacity(1 << 20, file), None)
-            .map_err(|e| spill_err(spill, e))?;
+        let reader = match self.disk {
+            Some(mut disk) => {
+                let spill = &disk.path;
+                disk.writer.finish().map_err(|e| spill_err(spill, e))?;
+                let file = File::open(spill).map_err(io_err(spill, "cannot read spill file"))?;
+                let reader = StreamReader::try_new(BufReader::with_capacity(1 << 20, file), None)
+                    .map_err(|e| spill_err(spill, e))?;
+                Some((disk.path, reader))
+            }
+            None => None,
+        };
         let mut parquet = OpenFile::create(
             &self.table,
             &self.path,
             Format::Parquet,
             compression,
-            reader.schema(),
+            self.schema.clone(),
             provenance,
         )?;
-        for batch in reader {
-            let written = batch
-                .map_err(|e| spill_err(spill, e))
-                .and_then(|b| parquet.write(&b));
-            if let Err(e) = written {
+        let held = self.held.into_iter().map(Ok);
+        let spilled = reader
+            .into_iter()
+            .flat_map(|(spill, reader)| reader.map(move |b| b.map_err(|e| spill_err(&spill, e))));
+        for batch in held.chain(spilled) {
+            if let Err(e) = batch.and_then(|b| parquet.write(&b)) {
                 parquet.discard();
                 return Err(e);
             }
@@ -150,10 +203,12 @@ impl SpillFile {
         parquet.finish()
     }
 
-    /// Removes the spill of an interrupted group.
+    /// Drops the rows of an interrupted group and removes its spill.
     pub fn discard(self) {
-        let spill = self.spill;
-        drop(self.writer);
-        let _ = std::fs::remove_file(spill);
+        if let Some(disk) = self.disk {
+            let path = disk.path;
+            drop(disk.writer);
+            let _ = std::fs::remove_file(path);
+        }
     }
 }
