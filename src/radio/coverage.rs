@@ -112,6 +112,9 @@ pub struct Coverage {
 /// Side of a tile of on-demand pixels, in pixels.
 const TILE: usize = 16;
 
+/// Side of a block of precomputed pixels stored together, in pixels.
+const SLOT_BLOCK: usize = 8;
+
 impl Coverage {
     /// Computes the best servers of the layer at every pixel that holds one
     /// of `points`, or is next to one.
@@ -168,7 +171,20 @@ impl Coverage {
                 }
             }
         }
-        let pixels: Vec<usize> = (0..wanted.len()).filter(|&i| wanted[i]).collect();
+        let mut pixels: Vec<usize> = (0..wanted.len()).filter(|&i| wanted[i]).collect();
+        // Slots in blocks of nearby pixels rather than raster rows: a device
+        // moving in any direction then finds its next pixels' servers in
+        // memory it has just touched.
+        let nx = cov.nx;
+        pixels.sort_by_key(|&i| {
+            let (x, y) = (i % nx, i / nx);
+            (
+                y / SLOT_BLOCK,
+                x / SLOT_BLOCK,
+                y % SLOT_BLOCK,
+                x % SLOT_BLOCK,
+            )
+        });
         let slots: Vec<Servers> = pixels
             .par_iter()
             .map(|&i| {
