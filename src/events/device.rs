@@ -175,60 +175,41 @@ impl<'d> Track<'d> {
 
     /// The position at `t` (no earlier than the last query).
     pub fn pos_at(&mut self, t: f64) -> Coord {
-        if self.segments() == 0 {
-            return Coord { x: 0.0, y: 0.0 };
-        }
-        self.seek(t);
-        if self.seg.is_multiple_of(2) {
-            return self.days.stays[self.seg / 2].pos;
-        }
-        let trip = &self.days.trips[self.seg / 2];
-        let (a, b, ta, tb) = match trip.path.len() {
-            0 | 1 => {
-                let from = self.days.stays[trip.from_stay.min(self.days.stays.len() - 1)].pos;
-                let to = self.days.stays[trip.to_stay.min(self.days.stays.len() - 1)].pos;
-                (from, to, trip.start as f64, trip.end as f64)
-            }
-            _ => {
-                let (a, b) = (trip.path[self.wp], trip.path[self.wp + 1]);
-                (a.pos, b.pos, a.t, b.t)
-            }
-        };
-        let f = if tb > ta {
-            ((t - ta) / (tb - ta)).clamp(0.0, 1.0)
-        } else {
-            1.0
-        };
-        Coord {
-            x: a.x + (b.x - a.x) * f,
-            y: a.y + (b.y - a.y) * f,
-        }
+        self.sample(t, None).0
     }
 
     /// The next time worth sampling after `t`: the end of a stay, or the
     /// time the trip has moved on `step_m` metres. Always later than `t`.
     pub fn next_sample(&mut self, t: f64, step_m: f64) -> f64 {
+        self.sample(t, Some(step_m)).1
+    }
+
+    /// The position at `t` (no earlier than the last query) and, given a
+    /// step, the next time worth sampling after it (see [`Self::next_sample`];
+    /// infinite without a step): one seek and one interpolation for both.
+    pub fn sample(&mut self, t: f64, step_m: Option<f64>) -> (Coord, f64) {
         if self.segments() == 0 {
-            return f64::INFINITY;
+            return (Coord { x: 0.0, y: 0.0 }, f64::INFINITY);
         }
         self.seek(t);
         let end = self.span(self.seg).1;
-        let next = if self.seg.is_multiple_of(2) {
-            if self.seg + 1 < self.segments() {
+        let later = |n: f64| if n > t { n } else { t + 1e-3 };
+        if self.seg.is_multiple_of(2) {
+            let pos = self.days.stays[self.seg / 2].pos;
+            let next = if self.seg + 1 < self.segments() {
                 end
             } else {
                 f64::INFINITY
-            }
-        } else {
-            let trip = &self.days.trips[self.seg / 2];
-            if trip.path.len() >= 2 {
-                // Past the last waypoint the trip waits for its end.
-                let n = walk_along(&trip.path, self.wp, t, step_m);
-                if n > t { n.min(end) } else { end }
-            } else {
-                let last = self.days.stays.len() - 1;
-                let from = self.days.stays[trip.from_stay.min(last)].pos;
-                let to = self.days.stays[trip.to_stay.min(last)].pos;
+            };
+            return (pos, step_m.map_or(f64::INFINITY, |_| later(next)));
+        }
+        let trip = &self.days.trips[self.seg / 2];
+        if trip.path.len() < 2 {
+            let last = self.days.stays.len() - 1;
+            let from = self.days.stays[trip.from_stay.min(last)].pos;
+            let to = self.days.stays[trip.to_stay.min(last)].pos;
+            let pos = lerp(from, to, fraction(t, trip.start as f64, trip.end as f64));
+            let next = step_m.map_or(f64::INFINITY, |step_m| {
                 let dist = ((to.x - from.x).powi(2) + (to.y - from.y).powi(2)).sqrt();
                 let duration = (trip.end - trip.start) as f64;
                 let step_t = if dist > 0.0 {
@@ -236,29 +217,43 @@ impl<'d> Track<'d> {
                 } else {
                     duration
                 };
-                (t + step_t).min(end)
-            }
-        };
-        if next > t { next } else { t + 1e-3 }
+                later((t + step_t).min(end))
+            });
+            return (pos, next);
+        }
+        let (a, b) = (trip.path[self.wp], trip.path[self.wp + 1]);
+        let pos = lerp(a.pos, b.pos, fraction(t, a.t, b.t));
+        let next = step_m.map_or(f64::INFINITY, |step_m| {
+            // Past the last waypoint the trip waits for its end.
+            let n = walk_along(&trip.path, self.wp, pos, t, step_m);
+            later(if n > t { n.min(end) } else { end })
+        });
+        (pos, next)
     }
 }
 
-/// The time at which a traveller on `path`, between waypoints `wp` and
-/// `wp + 1` at time `t`, has covered `step_m` metres more, crossing as many
-/// waypoints as needed (road shapes have points every few metres); the end
-/// of the path if it is nearer.
-fn walk_along(path: &[Waypoint], wp: usize, t: f64, step_m: f64) -> f64 {
-    let (a, b) = (path[wp], path[wp + 1]);
-    let f = if b.t > a.t {
-        ((t - a.t) / (b.t - a.t)).clamp(0.0, 1.0)
+/// How far `t` is from `ta` to `tb`, in [0, 1]; 1 when they coincide.
+fn fraction(t: f64, ta: f64, tb: f64) -> f64 {
+    if tb > ta {
+        ((t - ta) / (tb - ta)).clamp(0.0, 1.0)
     } else {
         1.0
-    };
-    let mut here = Coord {
-        x: a.pos.x + (b.pos.x - a.pos.x) * f,
-        y: a.pos.y + (b.pos.y - a.pos.y) * f,
-    };
-    let mut now = t.max(a.t);
+    }
+}
+
+fn lerp(a: Coord, b: Coord, f: f64) -> Coord {
+    Coord {
+        x: a.x + (b.x - a.x) * f,
+        y: a.y + (b.y - a.y) * f,
+    }
+}
+
+/// The time at which a traveller on `path`, at `here` between waypoints
+/// `wp` and `wp + 1` at time `t`, has covered `step_m` metres more,
+/// crossing as many waypoints as needed (road shapes have points every few
+/// metres); the end of the path if it is nearer.
+fn walk_along(path: &[Waypoint], wp: usize, mut here: Coord, t: f64, step_m: f64) -> f64 {
+    let mut now = t.max(path[wp].t);
     let mut left = step_m;
     for next in &path[wp + 1..] {
         let d = ((next.pos.x - here.x).powi(2) + (next.pos.y - here.y).powi(2)).sqrt();
@@ -428,11 +423,11 @@ impl<'a> DeviceRun<'a> {
     fn idle(&mut self, t0: f64, t1: f64) {
         let mut t = t0;
         loop {
-            let pos = self.track.pos_at(t);
+            let (pos, next) = self.track.sample(t, Some(self.idle_step_m));
             if let Some(sv) = self.servers(pos) {
                 self.reselect(t, pos, &sv);
             }
-            let mut next = self.track.next_sample(t, self.idle_step_m).min(t1);
+            let mut next = next.min(t1);
             if let Some((_, since)) = self.pending
                 && since + self.resel_s > t
             {
