@@ -33,9 +33,10 @@ pub fn map_summary(map: &Map) -> String {
     );
     let _ = writeln!(
         s,
-        "graph          {} nodes, {} directed edges",
+        "graph          {} nodes, {} directed edges, {} shape points",
         g.node_count(),
-        g.edges.len()
+        g.edges.len(),
+        g.shape.len()
     );
     let sizes = g.component_sizes();
     for (mode, size) in TravelMode::ALL.iter().zip(sizes) {

@@ -10,7 +10,7 @@
 
 use std::collections::HashMap;
 
-use geo::Coord;
+use geo::{Coord, LineString, Simplify};
 use petgraph::algo::tarjan_scc;
 use petgraph::graph::DiGraph;
 
@@ -173,6 +173,11 @@ impl RoadClass {
 pub const BIKE_SPEED_MPS: f64 = 15.0 / 3.6;
 /// Walking speed, 4.8 km/h (the commonly used 1.34 m/s).
 pub const WALK_SPEED_MPS: f64 = 1.34;
+
+/// How far, in metres, a road's polyline may be straightened when the graph
+/// is built (Ramer–Douglas–Peucker): well below a coverage pixel, and about
+/// the precision of mapped road centre lines.
+const SHAPE_TOLERANCE_M: f64 = 3.0;
 
 /// A directed road segment between two junctions.
 #[derive(Clone, Debug, PartialEq)]
@@ -497,6 +502,10 @@ pub fn build(raw: &RawOsm) -> Result<(RoadGraph, Projection, BoundingBox), Strin
             if length <= 0.0 {
                 continue;
             }
+            // Points that bend the line by less than the tolerance add
+            // nothing a trajectory could show, but every trip walks them.
+            let line = LineString::from(seg.iter().map(|p| p.1).collect::<Vec<_>>())
+                .simplify(SHAPE_TOLERANCE_M);
             let a = node_id(&mut graph, seg[0].0, seg[0].1);
             let b = node_id(&mut graph, seg[seg.len() - 1].0, seg[seg.len() - 1].1);
             for (forward, access) in [(true, r.fwd), (false, r.bwd)] {
@@ -505,9 +514,9 @@ pub fn build(raw: &RawOsm) -> Result<(RoadGraph, Projection, BoundingBox), Strin
                 }
                 let start = graph.shape.len() as u32;
                 if forward {
-                    graph.shape.extend(seg.iter().map(|p| p.1));
+                    graph.shape.extend_from_slice(&line.0);
                 } else {
-                    graph.shape.extend(seg.iter().rev().map(|p| p.1));
+                    graph.shape.extend(line.0.iter().rev());
                 }
                 let (from, to) = if forward { (a, b) } else { (b, a) };
                 graph.edges.push(Edge {
