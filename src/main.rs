@@ -20,6 +20,13 @@ use mobsynth::scenario::{BUNDLED, Scenario};
 use mobsynth::sink::stream::Pace;
 use mobsynth::sink::{Compression, Format, OutputOptions, SinkError};
 
+// A run allocates a trajectory, a route and a day plan per trip, and
+// column buffers per chunk, from every thread at once: jemalloc's
+// per-thread caches and its slower return of freed pages to the system
+// serve that with less CPU than the system allocator (1M x 1 day: 8% less).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 /// Synthetic mobile-network data: subscribers, their days, and the events an
 /// operator's network would record of them.
 #[derive(Parser)]
