@@ -637,3 +637,41 @@ fn rows_held_in_memory_or_spilled_make_the_same_file() {
     assert!(written[0] == written[2], "all spilled differs");
     let _ = std::fs::remove_dir_all(&source);
 }
+
+/// Times and event ids rise along each subscriber's rows and are stored as
+/// differences, never through a dictionary.
+#[test]
+fn times_and_event_ids_are_delta_encoded() {
+    use parquet::basic::Encoding;
+    use parquet::file::reader::{FileReader, SerializedFileReader};
+    let out = scratch("delta");
+    small_run(&out, &[]);
+    let all = files(&out);
+    for (table, columns) in [
+        ("events/", &["event_id", "timestamp", "end_time"][..]),
+        ("truth/stays/", &["start", "end"][..]),
+        ("truth/trips/", &["start", "end"][..]),
+    ] {
+        let name = all
+            .keys()
+            .find(|f| f.starts_with(table) && f.ends_with(".parquet"))
+            .unwrap_or_else(|| panic!("no {table} file"));
+        let reader = SerializedFileReader::new(File::open(out.join(name)).unwrap()).unwrap();
+        let group = reader.metadata().row_group(0);
+        for &column in columns {
+            let chunk = group
+                .columns()
+                .iter()
+                .find(|c| c.column_path().string() == column)
+                .unwrap_or_else(|| panic!("{name}: no column {column}"));
+            let encodings: Vec<Encoding> = chunk.encodings().collect();
+            assert!(
+                encodings.contains(&Encoding::DELTA_BINARY_PACKED)
+                    && !encodings.contains(&Encoding::RLE_DICTIONARY)
+                    && !encodings.contains(&Encoding::PLAIN_DICTIONARY),
+                "{name} {column}: {encodings:?}"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}
