@@ -64,9 +64,35 @@ impl Compression {
 const ROW_GROUP_BYTES: usize = 64 << 20;
 
 enum Encoder {
-    Parquet(ArrowWriter<BufWriter<File>>),
-    Csv(arrow::csv::Writer<BufWriter<File>>),
-    Ndjson(arrow::json::LineDelimitedWriter<BufWriter<File>>),
+    Parquet(ArrowWriter<BufWriter<Hashed>>),
+    Csv(arrow::csv::Writer<BufWriter<Hashed>>),
+    Ndjson(arrow::json::LineDelimitedWriter<BufWriter<Hashed>>),
+}
+
+/// A file that hashes what is written to it on the way, so that the
+/// checksum of a completed file needs no second read.
+struct Hashed {
+    file: File,
+    hasher: Sha256,
+    bytes: u64,
+}
+
+impl Write for Hashed {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.bytes += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.file.flush()
+    }
+}
+
+/// A SHA-256 digest in lower-case hex.
+fn hex(digest: &[u8]) -> String {
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// A file being written.
@@ -159,6 +185,11 @@ impl OpenFile {
         tmp.push(".tmp");
         let tmp = PathBuf::from(tmp);
         let file = File::create(&tmp).map_err(io_err(&tmp, "cannot create file"))?;
+        let file = Hashed {
+            file,
+            hasher: Sha256::new(),
+            bytes: 0,
+        };
         let out = BufWriter::with_capacity(64 << 10, file);
         let (encoder, text_schema) = match format {
             Format::Parquet => {
@@ -294,15 +325,16 @@ impl OpenFile {
                 w.into_inner()
             }
         };
-        let file = buffered.into_inner().map_err(|e| SinkError::Io {
+        let hashed = buffered.into_inner().map_err(|e| SinkError::Io {
             path: self.tmp.clone(),
             what: "cannot write file",
             error: e.into_error(),
         })?;
-        file.sync_all()
+        hashed
+            .file
+            .sync_all()
             .map_err(io_err(&self.tmp, "cannot write file"))?;
-        drop(file);
-        let (bytes, sha256) = checksum(&self.tmp)?;
+        let (bytes, sha256) = (hashed.bytes, hex(&hashed.hasher.finalize()));
         std::fs::rename(&self.tmp, path).map_err(io_err(path, "cannot rename completed file"))?;
         Ok(FileSummary {
             table: self.table,
@@ -342,12 +374,6 @@ fn to_plain(
     RecordBatch::try_new(schema.clone(), columns)
 }
 
-/// Size and SHA-256 (hex) of a file.
-pub fn checksum(path: &Path) -> Result<(u64, String), SinkError> {
-    let file = File::open(path).map_err(io_err(path, "cannot read back file"))?;
-    checksum_of(file).map_err(io_err(path, "cannot read back file"))
-}
-
 /// Size and SHA-256 (hex) of everything `reader` yields.
 pub fn checksum_of(mut file: impl Read) -> std::io::Result<(u64, String)> {
     let mut hasher = Sha256::new();
@@ -365,8 +391,7 @@ pub fn checksum_of(mut file: impl Read) -> std::io::Result<(u64, String)> {
         hasher.update(&buf[..n]);
         bytes += n as u64;
     }
-    let digest = hasher.finalize();
-    Ok((bytes, digest.iter().map(|b| format!("{b:02x}")).collect()))
+    Ok((bytes, hex(&hasher.finalize())))
 }
 
 /// Writes a small file under a temporary name and renames it into place.
