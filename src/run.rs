@@ -563,8 +563,9 @@ fn write_window(
                 write_chunk(dataset, partitions, t)?;
             }
             if w.last {
-                // The group's Parquet files are encoded on the run's threads.
-                pool.install(|| dataset.complete())?;
+                // The group's Parquet files are encoded on the run's threads;
+                // this thread waits for the disk.
+                dataset.complete_on(pool)?;
             }
         }
         Sink::Stream(spill) => {

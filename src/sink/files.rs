@@ -302,8 +302,15 @@ impl OpenFile {
 
     /// Closes the file, renames it to its final name and returns its summary.
     pub fn finish(self) -> Result<FileSummary, SinkError> {
+        self.write_out()?.commit()
+    }
+
+    /// Closes the file under its temporary name: everything is written and
+    /// hashed, but not yet known to be on disk nor under its final name
+    /// (see [`WrittenFile::commit`]).
+    pub fn write_out(self) -> Result<WrittenFile, SinkError> {
         let tmp = self.tmp.clone();
-        let result = self.complete();
+        let result = self.close();
         if result.is_err() {
             // A file that could not be completed must not stay behind, even
             // under its temporary name: on a full disk that space is needed.
@@ -312,7 +319,7 @@ impl OpenFile {
         result
     }
 
-    fn complete(self) -> Result<FileSummary, SinkError> {
+    fn close(self) -> Result<WrittenFile, SinkError> {
         let path = &self.path;
         let buffered = match self.encoder {
             Encoder::Parquet(w) => w
@@ -330,24 +337,59 @@ impl OpenFile {
             what: "cannot write file",
             error: e.into_error(),
         })?;
-        hashed
-            .file
-            .sync_all()
-            .map_err(io_err(&self.tmp, "cannot write file"))?;
-        let (bytes, sha256) = (hashed.bytes, hex(&hashed.hasher.finalize()));
-        std::fs::rename(&self.tmp, path).map_err(io_err(path, "cannot rename completed file"))?;
-        Ok(FileSummary {
-            table: self.table,
-            path: self.path,
-            rows: self.rows,
-            bytes,
-            sha256,
+        drop(hashed.file);
+        Ok(WrittenFile {
+            tmp: self.tmp,
+            summary: FileSummary {
+                table: self.table,
+                path: self.path,
+                rows: self.rows,
+                bytes: hashed.bytes,
+                sha256: hex(&hashed.hasher.finalize()),
+            },
         })
     }
 
     /// Removes the temporary file of an interrupted write.
     pub fn discard(self) {
         drop(self.encoder);
+        let _ = std::fs::remove_file(&self.tmp);
+    }
+}
+
+/// A file written under its temporary name, waiting to be made durable
+/// and renamed. Waiting on the disk is kept apart from encoding so that it
+/// can happen off the threads that compute; the file is closed meanwhile,
+/// since a unit of a long run writes more files than a process may hold
+/// open.
+pub struct WrittenFile {
+    tmp: PathBuf,
+    summary: FileSummary,
+}
+
+impl WrittenFile {
+    /// Waits until the file is on disk, gives it its final name and
+    /// returns its summary; on failure nothing of it stays.
+    pub fn commit(self) -> Result<FileSummary, SinkError> {
+        // The data written through any descriptor of the file is flushed.
+        let committed = File::open(&self.tmp)
+            .and_then(|f| f.sync_all())
+            .map_err(io_err(&self.tmp, "cannot write file"))
+            .and_then(|_| {
+                std::fs::rename(&self.tmp, &self.summary.path)
+                    .map_err(io_err(&self.summary.path, "cannot rename completed file"))
+            });
+        match committed {
+            Ok(()) => Ok(self.summary),
+            Err(e) => {
+                let _ = std::fs::remove_file(&self.tmp);
+                Err(e)
+            }
+        }
+    }
+
+    /// Removes the file.
+    pub fn discard(self) {
         let _ = std::fs::remove_file(&self.tmp);
     }
 }

@@ -25,7 +25,7 @@ use arrow::record_batch::RecordBatch;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-pub use files::{Compression, FileSummary, Format, OpenFile};
+pub use files::{Compression, FileSummary, Format, OpenFile, WrittenFile};
 pub use partitions::DayPartitions;
 pub use spill::SpillFile;
 
@@ -305,7 +305,16 @@ impl Dataset {
 
     /// Completes the files of the unit being written and records them.
     pub fn complete(&mut self) -> Result<(), SinkError> {
-        self.complete_open()?;
+        self.complete_open(None)?;
+        self.done_units.insert(self.unit);
+        self.checkpoint()
+    }
+
+    /// [`Dataset::complete`], encoding the unit's Parquet files on
+    /// `encoders`, one per thread, while the calling thread alone waits for
+    /// them to reach the disk.
+    pub fn complete_on(&mut self, encoders: &rayon::ThreadPool) -> Result<(), SinkError> {
+        self.complete_open(Some(encoders))?;
         self.done_units.insert(self.unit);
         self.checkpoint()
     }
@@ -422,10 +431,11 @@ impl Dataset {
     }
 
     /// Completes every open and spilled file. Spilled files are encoded in
-    /// parallel on the current thread pool, one per thread. On a failure
+    /// parallel, one per thread, on `encoders` or else the current thread
+    /// pool, then made durable on the calling thread. On a failure
     /// nothing of the unit stays: the files completed in this call are
     /// removed and the first error (in file order) returned.
-    fn complete_open(&mut self) -> Result<(), SinkError> {
+    fn complete_open(&mut self, encoders: Option<&rayon::ThreadPool>) -> Result<(), SinkError> {
         let mut results: Vec<Result<FileSummary, SinkError>> = Vec::new();
         let mut failed = false;
         for (_, file) in std::mem::take(&mut self.open) {
@@ -443,11 +453,31 @@ impl Dataset {
             spills.into_values().for_each(SpillFile::discard);
         } else {
             let (compression, provenance) = (self.options.compression, &self.provenance);
-            let encoded: Vec<Result<FileSummary, SinkError>> = spills
-                .into_par_iter()
-                .map(|(_, spill)| spill.encode(compression, provenance))
-                .collect();
-            results.extend(encoded);
+            let encode = || -> Vec<Result<WrittenFile, SinkError>> {
+                spills
+                    .into_par_iter()
+                    .map(|(_, spill)| spill.encode(compression, provenance))
+                    .collect()
+            };
+            let written = match encoders {
+                Some(pool) => pool.install(encode),
+                None => encode(),
+            };
+            // Only once every file is written are they made durable and
+            // named, here on the calling thread: a thread waiting for the
+            // disk computes nothing, so the encoders are not the ones to.
+            let mut failed = written.iter().any(Result::is_err);
+            for w in written {
+                match w {
+                    Ok(w) if failed => w.discard(),
+                    Ok(w) => {
+                        let committed = w.commit();
+                        failed = committed.is_err();
+                        results.push(committed);
+                    }
+                    Err(e) => results.push(Err(e)),
+                }
+            }
         }
         let mut done = Vec::with_capacity(results.len());
         let mut first_error = None;
@@ -495,7 +525,7 @@ impl Dataset {
 
     /// Completes every open file, then writes the manifest.
     pub fn finish(mut self, manifest: ManifestInfo) -> Result<Manifest, SinkError> {
-        match self.complete_open() {
+        match self.complete_open(None) {
             Ok(()) => self.write_manifest(&manifest, true),
             Err(e) => {
                 // The units completed before stay, listed in a manifest that

@@ -25,7 +25,7 @@ use arrow::ipc::reader::StreamReader;
 use arrow::ipc::writer::StreamWriter;
 use arrow::record_batch::RecordBatch;
 
-use super::files::{Compression, FileSummary, Format, OpenFile, io_err};
+use super::files::{Compression, Format, OpenFile, WrittenFile, io_err};
 use super::{Provenance, SinkError};
 
 /// The rows of one future Parquet file.
@@ -151,13 +151,13 @@ impl SpillFile {
     }
 
     /// Encodes the rows as the Parquet file, in the order they were
-    /// written, and removes the spill. Nothing but the complete file is
-    /// left behind, whatever fails.
+    /// written, and removes the spill. Nothing but the written file (still
+    /// to be committed) is left behind, whatever fails.
     pub fn encode(
         self,
         compression: Compression,
         provenance: &Provenance,
-    ) -> Result<FileSummary, SinkError> {
+    ) -> Result<WrittenFile, SinkError> {
         let spill = self.disk.as_ref().map(|d| d.path.clone());
         let result = self.encode_inner(compression, provenance);
         if let Some(spill) = spill {
@@ -170,7 +170,7 @@ impl SpillFile {
         self,
         compression: Compression,
         provenance: &Provenance,
-    ) -> Result<FileSummary, SinkError> {
+    ) -> Result<WrittenFile, SinkError> {
         let reader = match self.disk {
             Some(mut disk) => {
                 let spill = &disk.path;
@@ -200,7 +200,7 @@ impl SpillFile {
                 return Err(e);
             }
         }
-        parquet.finish()
+        parquet.write_out()
     }
 
     /// Drops the rows of an interrupted group and removes its spill.
