@@ -476,14 +476,16 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Failure> {
 }
 
 /// Parquet bytes a subscriber-day takes on the default map, all tables
-/// (measured: 1.5–1.7 kB); text formats take about five times as much.
-const PARQUET_BYTES_PER_SUBSCRIBER_DAY: f64 = 1_700.0;
-/// Peak memory of a run: a fixed part (map, routing, coverage, one group of
-/// files in the writing) and the population, measured at 100,000 and
-/// 1,000,000 subscribers (165 and 290 MiB).
-const BASE_MEMORY_BYTES: f64 = 160.0 * 1024.0 * 1024.0;
+/// (measured: 1.2–1.3 kB); text formats take about five times as much.
+const PARQUET_BYTES_PER_SUBSCRIBER_DAY: f64 = 1_400.0;
+/// Peak memory of a run: a fixed part (map, routing, coverage, one group's
+/// rows held for writing) and the population, measured at 100,000 and
+/// 1,000,000 subscribers (271 and 397 MiB).
+const BASE_MEMORY_BYTES: f64 = 260.0 * 1024.0 * 1024.0;
 const MEMORY_BYTES_PER_SUBSCRIBER: f64 = 150.0;
-/// Temporary disk space of one group's spill, about six times its Parquet.
+/// Temporary disk space of one group's spill, at most: rows beyond what a
+/// group may hold in memory (dense sampled positions) wait on disk at about
+/// six times their Parquet size.
 const SPILL_BYTES: f64 = 200e6;
 /// Above this, a run asks before it starts.
 const LARGE_OUTPUT_BYTES: f64 = 200e9;
@@ -509,7 +511,7 @@ fn confirm_size(options: &RunOptions) -> Result<(), Failure> {
     let per_day = if s.truth { per_day } else { 0.6 * per_day };
     let estimate =
         s.subscribers as f64 * s.days as f64 * per_day / options.output.parts.max(1) as f64;
-    // One group's spill sits beside the partitions until it is encoded.
+    // A group's spill, if any, sits beside the partitions until it is encoded.
     let estimate = estimate + SPILL_BYTES;
     let memory = BASE_MEMORY_BYTES + MEMORY_BYTES_PER_SUBSCRIBER * f64::from(s.subscribers);
     let free = free_bytes(&options.output.dir);
