@@ -305,16 +305,18 @@ impl Dataset {
 
     /// Completes the files of the unit being written and records them.
     pub fn complete(&mut self) -> Result<(), SinkError> {
-        self.complete_open(None)?;
-        self.done_units.insert(self.unit);
-        self.checkpoint()
+        self.complete_unit(None)
     }
 
     /// [`Dataset::complete`], encoding the unit's Parquet files on
     /// `encoders`, one per thread, while the calling thread alone waits for
     /// them to reach the disk.
     pub fn complete_on(&mut self, encoders: &rayon::ThreadPool) -> Result<(), SinkError> {
-        self.complete_open(Some(encoders))?;
+        self.complete_unit(Some(encoders))
+    }
+
+    fn complete_unit(&mut self, encoders: Option<&rayon::ThreadPool>) -> Result<(), SinkError> {
+        self.complete_open(encoders)?;
         self.done_units.insert(self.unit);
         self.checkpoint()
     }

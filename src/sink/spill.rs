@@ -145,11 +145,6 @@ impl SpillFile {
         }
     }
 
-    /// Whether some rows went to disk.
-    pub fn spilled(&self) -> bool {
-        self.disk.is_some()
-    }
-
     /// Encodes the rows as the Parquet file, in the order they were
     /// written, and removes the spill. Nothing but the written file (still
     /// to be committed) is left behind, whatever fails.
