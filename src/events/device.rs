@@ -178,15 +178,11 @@ impl<'d> Track<'d> {
         self.sample(t, None).0
     }
 
-    /// The next time worth sampling after `t`: the end of a stay, or the
-    /// time the trip has moved on `step_m` metres. Always later than `t`.
-    pub fn next_sample(&mut self, t: f64, step_m: f64) -> f64 {
-        self.sample(t, Some(step_m)).1
-    }
-
     /// The position at `t` (no earlier than the last query) and, given a
-    /// step, the next time worth sampling after it (see [`Self::next_sample`];
-    /// infinite without a step): one seek and one interpolation for both.
+    /// step, the next time worth sampling after it: the end of a stay, or
+    /// the time the trip has moved on `step_m` metres, always later than
+    /// `t` (infinite without a step). One seek and one interpolation for
+    /// both.
     pub fn sample(&mut self, t: f64, step_m: Option<f64>) -> (Coord, f64) {
         if self.segments() == 0 {
             return (Coord { x: 0.0, y: 0.0 }, f64::INFINITY);
@@ -479,7 +475,7 @@ impl<'a> DeviceRun<'a> {
     /// A call, text or data session from `t0`, cut short at `limit`.
     /// Returns when the device is idle again.
     fn connected(&mut self, t0: f64, limit: f64, act: &Act) -> f64 {
-        let pos = self.track.pos_at(t0);
+        let (pos, mut step_end) = self.track.sample(t0, Some(STEP_M));
         let kind = match (act.kind, act.mo) {
             (ActKind::Voice, true) => EventType::VoiceMo,
             (ActKind::Voice, false) => EventType::VoiceMt,
@@ -495,7 +491,7 @@ impl<'a> DeviceRun<'a> {
             self.pending = None;
             let mut t = t0;
             loop {
-                let mut next = self.track.next_sample(t, STEP_M);
+                let mut next = step_end;
                 if let Some((_, since)) = self.pending
                     && since + self.ttt_s > t
                 {
@@ -505,7 +501,8 @@ impl<'a> DeviceRun<'a> {
                     break;
                 }
                 t = next;
-                let p = self.track.pos_at(t);
+                let (p, after) = self.track.sample(t, Some(STEP_M));
+                step_end = after;
                 let Some(sv) = self.servers(p) else { break };
                 serving = self.handover(t, p, &sv, serving);
             }
