@@ -106,12 +106,9 @@ fn events_to_parquet(bencher: divan::Bencher) {
     let network = Network::build(&f.scenario, &f.map).expect("network");
     let (subs, days) = simulated(&f);
     let mut sim = Simulator::new(&f.scenario, &network).expect("simulator");
-    let mut events: Vec<(String, Event)> = Vec::new();
+    let mut events: Vec<Event> = Vec::new();
     for (s, d) in subs.iter().zip(&days) {
-        let mut out = Vec::new();
-        sim.simulate(s, d, &mut out);
-        let imsi = format!("{:015}", s.imsi);
-        events.extend(out.into_iter().map(|e| (imsi.clone(), e)));
+        sim.simulate(s, d, &mut events);
     }
     let dir = std::env::temp_dir().join(format!("mobsynth-bench-{}", std::process::id()));
     let path = dir.join("events.parquet");
@@ -120,10 +117,10 @@ fn events_to_parquet(bencher: divan::Bencher) {
         .counter(divan::counter::ItemsCount::new(events.len()))
         .bench_local(|| {
             let mut builder = EventsBuilder::new(events.len(), false);
-            for (imsi, e) in &events {
-                builder.append(imsi, e, &f.map);
+            for e in &events {
+                builder.append(e);
             }
-            let (batch, _) = builder.finish();
+            let (batch, _) = builder.finish(&f.map);
             let mut file = OpenFile::create(
                 "events",
                 &path,

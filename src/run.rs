@@ -224,9 +224,8 @@ fn simulate_chunk(
         worker.events.clear();
         worker.simulator.simulate(s, &person, &mut worker.events);
         out.events_count += worker.events.len() as u64;
-        let imsi = format!("{:015}", s.imsi);
         for e in &worker.events {
-            events[partitions.day_of(e.time_ms.div_euclid(1000))].append(&imsi, e, ctx.map);
+            events[partitions.day_of(e.time_ms.div_euclid(1000))].append(e);
         }
     }
     for d in 0..days_n {
@@ -240,7 +239,7 @@ fn simulate_chunk(
             out.sampled.insert(d, sampled[d].finish());
         }
         if !events[d].is_empty() {
-            let (ev, pos) = events[d].finish();
+            let (ev, pos) = events[d].finish(ctx.map);
             out.events.insert(d, ev);
             if let Some(pos) = pos {
                 out.positions.insert(d, pos);
