@@ -126,6 +126,16 @@ fn routes_are_never_shorter_than_the_straight_line_and_have_plausible_speeds() {
                             .iter()
                             .all(|&e| map.graph.edge(e).access.allows(mode))
                     );
+                    // The edges are the ones the search weighed (of parallel
+                    // edges, the fastest): their times add up to its weight,
+                    // whole milliseconds per edge.
+                    let searched = query.travel_time_s(mode, a, b).unwrap();
+                    let slack = 0.001 * route.edges.len() as f64;
+                    assert!(
+                        (route.time_s - searched).abs() <= slack,
+                        "{mode:?} route {} s, search {searched} s",
+                        route.time_s
+                    );
                 }
                 if route.length_m > 2_000.0 {
                     let kmh = route.length_m / route.time_s * 3.6;

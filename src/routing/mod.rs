@@ -27,7 +27,19 @@ pub struct Route {
 struct ModeRouter {
     fast: FastGraph,
     local_of: Vec<u32>,
-    global_of: Vec<NodeId>,
+    /// The road edge taken between two adjacent nodes of this mode: for
+    /// local node `u`, `hops[hops_start[u]..hops_start[u + 1]]`, one per
+    /// neighbour, the fastest of any parallel edges. Found once here rather
+    /// than among all out-edges at every step of every route.
+    hops_start: Vec<u32>,
+    hops: Vec<Hop>,
+}
+
+#[derive(Clone, Copy)]
+struct Hop {
+    to: u32,
+    edge: EdgeId,
+    time_s: f64,
 }
 
 /// Contraction hierarchies for every travel mode of a road graph.
@@ -42,6 +54,45 @@ fn weight_ms(graph: &RoadGraph, e: EdgeId, mode: TravelMode) -> usize {
     (graph.edge(e).travel_time_s(mode) * 1000.0)
         .round()
         .max(1.0) as usize
+}
+
+/// The hops of one mode (see [`ModeRouter::hops`]), by local node.
+fn hops(
+    graph: &RoadGraph,
+    mode: TravelMode,
+    local_of: &[u32],
+    global_of: &[NodeId],
+) -> (Vec<u32>, Vec<Hop>) {
+    let mut start = Vec::with_capacity(global_of.len() + 1);
+    let mut hops: Vec<Hop> = Vec::new();
+    for &u in global_of {
+        start.push(hops.len() as u32);
+        let first = hops.len();
+        for &e in graph.out_edges(u) {
+            let edge = graph.edge(e);
+            if !edge.access.allows(mode) {
+                continue;
+            }
+            let to = local_of[edge.to.index()];
+            let w = weight_ms(graph, e, mode);
+            match hops[first..].iter_mut().find(|h| h.to == to) {
+                // Parallel edges: the first of the fastest, as the search
+                // weighed them.
+                Some(h) if weight_ms(graph, h.edge, mode) <= w => {}
+                Some(h) => {
+                    h.edge = e;
+                    h.time_s = edge.travel_time_s(mode);
+                }
+                None => hops.push(Hop {
+                    to,
+                    edge: e,
+                    time_s: edge.travel_time_s(mode),
+                }),
+            }
+        }
+    }
+    start.push(hops.len() as u32);
+    (start, hops)
 }
 
 impl<'g> Router<'g> {
@@ -71,10 +122,12 @@ impl<'g> Router<'g> {
                     }
                 }
                 input.freeze();
+                let (hops_start, hops) = hops(graph, mode, &local_of, &global_of);
                 ModeRouter {
                     fast: fast_paths::prepare(&input),
                     local_of,
-                    global_of,
+                    hops_start,
+                    hops,
                 }
             })
             .collect();
@@ -123,18 +176,12 @@ impl RouteQuery<'_, '_> {
             ..Route::default()
         };
         for pair in path.get_nodes().windows(2) {
-            let (u, v) = (m.global_of[pair[0]], m.global_of[pair[1]]);
-            // Parallel edges may join the same junctions; the search used the fastest.
-            let edge = graph
-                .out_edges(u)
-                .iter()
-                .copied()
-                .filter(|&e| graph.edge(e).to == v && graph.edge(e).access.allows(mode))
-                .min_by_key(|&e| weight_ms(graph, e, mode))?;
-            let e = graph.edge(edge);
-            route.length_m += e.length_m;
-            route.time_s += e.travel_time_s(mode);
-            route.edges.push(edge);
+            let (u, v) = (pair[0], pair[1] as u32);
+            let range = m.hops_start[u] as usize..m.hops_start[u + 1] as usize;
+            let hop = m.hops[range].iter().find(|h| h.to == v)?;
+            route.length_m += graph.edge(hop.edge).length_m;
+            route.time_s += hop.time_s;
+            route.edges.push(hop.edge);
         }
         Some(route)
     }
