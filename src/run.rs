@@ -306,22 +306,8 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
         None => Sink::Stream(Spill::new(partitions.len())?),
         Some(info) => {
             let provenance = Provenance::new(&scenario.name, scenario.seed);
-            let mut dataset =
+            let dataset =
                 Dataset::open_run(output.clone(), provenance, info.clone(), options.resume)?;
-            if !dataset.is_done(Unit::Whole) {
-                dataset.begin(Unit::Whole);
-                let mut first = dataset.write("subscribers", None, &subscribers_batch(mine, &map));
-                if first.is_ok() && output.part == 0 {
-                    first = dataset.write("cells", None, &cells_batch(&network));
-                }
-                if first.is_ok() {
-                    first = dataset.complete();
-                }
-                if let Err(e) = first {
-                    let _ = dataset.abandon(info.clone());
-                    return Err(e.into());
-                }
-            }
             Sink::Files(Box::new(dataset))
         }
     };
@@ -380,9 +366,18 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
         let (tx, rx) = std::sync::mpsc::sync_channel::<Window>(1);
         let partitions = &partitions;
         let pool = &pool;
+        let (map, network) = (&map, &network);
         let writer = scope.spawn(move || {
             let mut sink = sink;
             let mut events_total = 0u64;
+            // The tables of the whole run are written while the first
+            // window is simulated: a million subscribers take a second.
+            if let Sink::Files(dataset) = &mut sink
+                && !dataset.is_done(Unit::Whole)
+                && let Err(e) = write_whole(dataset, mine, map, network, output.part)
+            {
+                return (Err(e), sink);
+            }
             for w in rx {
                 events_total += w.tables.iter().map(|t| t.events_count).sum::<u64>();
                 if let Err(e) = write_window(&mut sink, partitions, pool, w) {
@@ -405,7 +400,7 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
                             || Worker {
                                 query: router.query(),
                                 events: Vec::new(),
-                                simulator: events::Simulator::new(scenario, &network)
+                                simulator: events::Simulator::new(scenario, network)
                                     .expect("the scenario's calendar was checked above"),
                             },
                             |worker, chunk| simulate_chunk(&ctx, worker, chunk),
@@ -545,6 +540,23 @@ fn rfc3339(t: i64) -> String {
     jiff::Timestamp::from_second(t)
         .unwrap_or_default()
         .to_string()
+}
+
+/// The tables that are not split by day: `subscribers`, and `cells` in
+/// the first part.
+fn write_whole(
+    dataset: &mut Dataset,
+    subscribers: &[Subscriber],
+    map: &Map,
+    network: &Network,
+    part: u32,
+) -> Result<(), SinkError> {
+    dataset.begin(Unit::Whole);
+    dataset.write("subscribers", None, &subscribers_batch(subscribers, map))?;
+    if part == 0 {
+        dataset.write("cells", None, &cells_batch(network))?;
+    }
+    dataset.complete()
 }
 
 fn write_window(
