@@ -256,3 +256,35 @@ fn loading_is_deterministic() {
     assert_eq!(a.graph.edges, b.graph.edges);
     assert_eq!(a.places, b.places);
 }
+
+#[test]
+fn recent_routes_are_the_routes_searched_afresh() {
+    let path = &all_maps()[0];
+    let map = Map::load(path).unwrap();
+    let router = Router::new(&map.graph);
+    let mut remembering = router.query();
+    let mut fresh = router.query();
+    let mut rng = stream(5, Purpose::Validate, 0, 0);
+    // More pairs than are kept, asked in a mixed order with repeats, so that
+    // some answers come from memory, some after being forgotten.
+    let pairs: Vec<(NodeId, NodeId)> = (0..40)
+        .map(|_| {
+            let a = map.places[rng.random_range(0..map.places.len())].node;
+            let b = map.places[rng.random_range(0..map.places.len())].node;
+            (a, b)
+        })
+        .collect();
+    for i in 0..200 {
+        let (a, b) = if i % 2 == 0 {
+            pairs[(i / 2) % 6]
+        } else {
+            pairs[(i * 7) % pairs.len()]
+        };
+        let mode = TravelMode::ALL[(i / 3) % TravelMode::ALL.len()];
+        assert_eq!(
+            remembering.recent_route(mode, a, b).cloned(),
+            fresh.route(mode, a, b),
+            "{mode:?} {a:?} -> {b:?}, query {i}"
+        );
+    }
+}

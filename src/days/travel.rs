@@ -167,7 +167,7 @@ pub(crate) fn travel<R: Rng + ?Sized>(
     }
     // The road part.
     let motor = road_mode == TravelMode::Car;
-    match query.route(road_mode, spec.from.node, spec.to.node) {
+    match query.recent_route(road_mode, spec.from.node, spec.to.node) {
         Some(route) => {
             for &e in &route.edges {
                 let edge = graph.edge(e);

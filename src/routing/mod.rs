@@ -150,14 +150,25 @@ impl<'g> Router<'g> {
                 .iter()
                 .map(|m| fast_paths::create_calculator(&m.fast))
                 .collect(),
+            recent: Vec::with_capacity(RECENT_ROUTES),
+            next_recent: 0,
         }
     }
 }
+
+/// How many recent routes a [`RouteQuery`] keeps.
+const RECENT_ROUTES: usize = 16;
 
 /// Per-thread routing state.
 pub struct RouteQuery<'r, 'g> {
     router: &'r Router<'g>,
     calculators: Vec<PathCalculator>,
+    /// The last routes asked for, replaced oldest first: a person's days
+    /// repeat their trips (the commute above all), and one thread simulates
+    /// a person's whole run. A route is the same however it was found, so
+    /// keeping it changes no result.
+    recent: Vec<(TravelMode, NodeId, NodeId, Option<Route>)>,
+    next_recent: usize,
 }
 
 impl RouteQuery<'_, '_> {
@@ -187,6 +198,29 @@ impl RouteQuery<'_, '_> {
             route.edges.push(hop.edge);
         }
         Some(route)
+    }
+
+    /// As [`Self::route`], from the recent routes when it is one of them.
+    pub fn recent_route(&mut self, mode: TravelMode, from: NodeId, to: NodeId) -> Option<&Route> {
+        let found = self
+            .recent
+            .iter()
+            .position(|(m, a, b, _)| (*m, *a, *b) == (mode, from, to));
+        let i = match found {
+            Some(i) => i,
+            None => {
+                let route = self.route(mode, from, to);
+                let i = self.next_recent;
+                self.next_recent = (i + 1) % RECENT_ROUTES;
+                if i < self.recent.len() {
+                    self.recent[i] = (mode, from, to, route);
+                } else {
+                    self.recent.push((mode, from, to, route));
+                }
+                i
+            }
+        };
+        self.recent[i].3.as_ref()
     }
 
     /// Only the travel time in seconds, without building the edge list.
