@@ -14,6 +14,10 @@ use mobsynth::scenario::Scenario;
 use mobsynth::sink::radio_tables::EventsBuilder;
 use mobsynth::sink::{Compression, Format, OpenFile, Provenance};
 
+// The allocator of the binary, so that allocation costs are the run's.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() {
     divan::main();
 }

@@ -8,14 +8,13 @@ use std::io::Write;
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, Float32Array, Float64Array, Float64Builder, StringBuilder, StringDictionaryBuilder,
-    TimestampMillisecondArray, UInt16Array, UInt16Builder, UInt32Array, UInt32Builder, UInt64Array,
-    UInt64Builder,
+    ArrayRef, Float32Builder, Float64Builder, StringBuilder, StringDictionaryBuilder,
+    TimestampMillisecondBuilder, UInt16Builder, UInt32Builder, UInt64Builder,
 };
 use arrow::datatypes::{DataType, Int8Type, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 
-use super::tables::{NameDictionary, batch, dict_type, field, ts_type};
+use super::tables::{NameDictionary, batch, dict_type, field, ts_column, ts_type};
 use crate::events::{Event, EventType};
 use crate::map::Map;
 use crate::population::Subscriber;
@@ -150,8 +149,8 @@ pub fn event_positions_schema() -> SchemaRef {
 }
 
 /// Builds `events` and `truth/event_positions` batches: events are kept as
-/// they come and turned into columns at the end, one tight pass per column,
-/// which costs less than appending every row to twenty builders.
+/// they come and turned into columns at the end, when their number is
+/// known, so that no column is made larger than it needs and then shrunk.
 pub struct EventsBuilder {
     rows: Vec<Event>,
     /// Whether `truth/event_positions` is built too.
@@ -181,80 +180,155 @@ impl EventsBuilder {
     /// `truth/event_positions` batch; the builder is empty afterwards.
     pub fn finish(&mut self, map: &Map) -> (RecordBatch, Option<RecordBatch>) {
         use std::fmt::Write as _;
-        let rows = std::mem::take(&mut self.rows);
-        let ids = || UInt64Array::from_iter_values(rows.iter().map(|e| e.id));
-        let times = || {
-            TimestampMillisecondArray::from_iter_values(rows.iter().map(|e| e.time_ms))
-                .with_timezone("UTC")
-        };
-        let subscribers = || UInt32Array::from_iter_values(rows.iter().map(|e| e.subscriber.0));
-        let mut imsi = StringBuilder::with_capacity(rows.len(), rows.len() * 15);
-        let mut text = String::new();
+        let mut columns = EventColumns::new(self.rows.len(), self.positions);
+        let mut imsi = String::new();
         let mut last = None;
-        for e in &rows {
+        for e in &self.rows {
             if last != Some(e.imsi) {
-                text.clear();
-                let _ = write!(text, "{:015}", e.imsi);
+                imsi.clear();
+                let _ = write!(imsi, "{:015}", e.imsi);
                 last = Some(e.imsi);
             }
-            imsi.append_value(&text);
+            columns.append(&imsi, e, map);
         }
-        let mut counterpart = StringBuilder::with_capacity(rows.len(), rows.len() * 3);
-        for e in &rows {
-            match e.counterpart {
-                Some(n) => {
-                    text.clear();
-                    let _ = write!(text, "{n}");
-                    counterpart.append_value(&text);
-                }
-                None => counterpart.append_null(),
+        self.rows.clear();
+        columns.finish()
+    }
+}
+
+/// The column builders of a batch of events, sized exactly for it.
+struct EventColumns {
+    id: UInt64Builder,
+    time: TimestampMillisecondBuilder,
+    subscriber: UInt32Builder,
+    imsi: StringBuilder,
+    kind: NameDictionary,
+    cell: UInt64Builder,
+    tac: UInt32Builder,
+    technology: NameDictionary,
+    end_time: TimestampMillisecondBuilder,
+    duration: UInt32Builder,
+    end_cell: UInt64Builder,
+    source_cell: UInt64Builder,
+    bytes_up: UInt64Builder,
+    bytes_down: UInt64Builder,
+    counterpart: StringBuilder,
+    timing_advance: UInt16Builder,
+    rsrp: Float32Builder,
+    pos_id: UInt64Builder,
+    pos_time: TimestampMillisecondBuilder,
+    pos_subscriber: UInt32Builder,
+    pos_lon: Float64Builder,
+    pos_lat: Float64Builder,
+    /// Whether `truth/event_positions` is built too.
+    positions: bool,
+    /// Scratch for number formatting, reused across rows.
+    text: String,
+}
+
+impl EventColumns {
+    /// With room for `rows` events; with `positions`, the builder also
+    /// makes `truth/event_positions`.
+    fn new(rows: usize, positions: bool) -> Self {
+        let pos_rows = if positions { rows } else { 0 };
+        EventColumns {
+            id: UInt64Builder::with_capacity(rows),
+            time: ts_column(rows),
+            subscriber: UInt32Builder::with_capacity(rows),
+            imsi: StringBuilder::with_capacity(rows, rows * 15),
+            kind: NameDictionary::new(EventType::ALL.len(), rows),
+            cell: UInt64Builder::with_capacity(rows),
+            tac: UInt32Builder::with_capacity(rows),
+            technology: NameDictionary::new(Technology::ALL.len(), rows),
+            end_time: ts_column(rows),
+            duration: UInt32Builder::with_capacity(rows),
+            end_cell: UInt64Builder::with_capacity(rows),
+            source_cell: UInt64Builder::with_capacity(rows),
+            bytes_up: UInt64Builder::with_capacity(rows),
+            bytes_down: UInt64Builder::with_capacity(rows),
+            // Only calls and texts, a few in ten events, have a counterpart.
+            counterpart: StringBuilder::with_capacity(rows, rows * 3),
+            timing_advance: UInt16Builder::with_capacity(rows),
+            rsrp: Float32Builder::with_capacity(rows),
+            pos_id: UInt64Builder::with_capacity(pos_rows),
+            pos_time: ts_column(pos_rows),
+            pos_subscriber: UInt32Builder::with_capacity(pos_rows),
+            pos_lon: Float64Builder::with_capacity(pos_rows),
+            pos_lat: Float64Builder::with_capacity(pos_rows),
+            positions,
+            text: String::new(),
+        }
+    }
+
+    /// Appends one event; `imsi` is the subscriber's IMSI as written.
+    fn append(&mut self, imsi: &str, e: &Event, map: &Map) {
+        use std::fmt::Write as _;
+        self.id.append_value(e.id);
+        self.time.append_value(e.time_ms);
+        self.subscriber.append_value(e.subscriber.0);
+        self.imsi.append_value(imsi);
+        self.kind.append(e.kind as usize, e.kind.name());
+        self.cell.append_value(e.cell.0);
+        self.tac.append_value(e.tac);
+        self.technology
+            .append(e.technology as usize, technology_name(e.technology));
+        self.end_time
+            .append_option(e.duration_ms.map(|d| e.time_ms + d as i64));
+        self.duration.append_option(e.duration_ms);
+        self.end_cell.append_option(e.end_cell.map(|c| c.0));
+        self.source_cell.append_option(e.source_cell.map(|c| c.0));
+        self.bytes_up.append_option(e.bytes_up);
+        self.bytes_down.append_option(e.bytes_down);
+        match e.counterpart {
+            Some(n) => {
+                self.text.clear();
+                let _ = write!(self.text, "{n}");
+                self.counterpart.append_value(&self.text);
             }
+            None => self.counterpart.append_null(),
         }
-        let mut kind = NameDictionary::new(EventType::ALL.len(), rows.len());
-        let mut technology = NameDictionary::new(Technology::ALL.len(), rows.len());
-        for e in &rows {
-            kind.append(e.kind as usize, e.kind.name());
-            technology.append(e.technology as usize, technology_name(e.technology));
+        self.timing_advance.append_option(e.timing_advance);
+        self.rsrp.append_option(e.rsrp_dbm);
+        if !self.positions {
+            return;
         }
-        let end_time = TimestampMillisecondArray::from_iter(
-            rows.iter()
-                .map(|e| e.duration_ms.map(|d| e.time_ms + d as i64)),
-        )
-        .with_timezone("UTC");
+        let (lon, lat) = map.lon_lat(e.true_pos);
+        self.pos_id.append_value(e.id);
+        self.pos_time.append_value(e.time_ms);
+        self.pos_subscriber.append_value(e.subscriber.0);
+        self.pos_lon.append_value(lon);
+        self.pos_lat.append_value(lat);
+    }
+
+    /// The `events` batch and, when built, the matching
+    /// `truth/event_positions` batch.
+    fn finish(&mut self) -> (RecordBatch, Option<RecordBatch>) {
         let events: Vec<ArrayRef> = vec![
-            Arc::new(ids()),
-            Arc::new(times()),
-            Arc::new(subscribers()),
-            Arc::new(imsi.finish()),
-            Arc::new(kind.finish()),
-            Arc::new(UInt64Array::from_iter_values(rows.iter().map(|e| e.cell.0))),
-            Arc::new(UInt32Array::from_iter_values(rows.iter().map(|e| e.tac))),
-            Arc::new(technology.finish()),
-            Arc::new(end_time),
-            Arc::new(UInt32Array::from_iter(rows.iter().map(|e| e.duration_ms))),
-            Arc::new(UInt64Array::from_iter(
-                rows.iter().map(|e| e.end_cell.map(|c| c.0)),
-            )),
-            Arc::new(UInt64Array::from_iter(
-                rows.iter().map(|e| e.source_cell.map(|c| c.0)),
-            )),
-            Arc::new(UInt64Array::from_iter(rows.iter().map(|e| e.bytes_up))),
-            Arc::new(UInt64Array::from_iter(rows.iter().map(|e| e.bytes_down))),
-            Arc::new(counterpart.finish()),
-            Arc::new(UInt16Array::from_iter(
-                rows.iter().map(|e| e.timing_advance),
-            )),
-            Arc::new(Float32Array::from_iter(rows.iter().map(|e| e.rsrp_dbm))),
+            Arc::new(self.id.finish()),
+            Arc::new(self.time.finish()),
+            Arc::new(self.subscriber.finish()),
+            Arc::new(self.imsi.finish()),
+            Arc::new(self.kind.finish()),
+            Arc::new(self.cell.finish()),
+            Arc::new(self.tac.finish()),
+            Arc::new(self.technology.finish()),
+            Arc::new(self.end_time.finish()),
+            Arc::new(self.duration.finish()),
+            Arc::new(self.end_cell.finish()),
+            Arc::new(self.source_cell.finish()),
+            Arc::new(self.bytes_up.finish()),
+            Arc::new(self.bytes_down.finish()),
+            Arc::new(self.counterpart.finish()),
+            Arc::new(self.timing_advance.finish()),
+            Arc::new(self.rsrp.finish()),
         ];
         let positions = self.positions.then(|| {
-            let (lon, lat): (Vec<f64>, Vec<f64>) =
-                rows.iter().map(|e| map.lon_lat(e.true_pos)).unzip();
             let columns: Vec<ArrayRef> = vec![
-                Arc::new(ids()),
-                Arc::new(times()),
-                Arc::new(subscribers()),
-                Arc::new(Float64Array::from(lon)),
-                Arc::new(Float64Array::from(lat)),
+                Arc::new(self.pos_id.finish()),
+                Arc::new(self.pos_time.finish()),
+                Arc::new(self.pos_subscriber.finish()),
+                Arc::new(self.pos_lon.finish()),
+                Arc::new(self.pos_lat.finish()),
             ];
             batch(&event_positions_schema(), columns)
         });
