@@ -12,6 +12,10 @@ use rand::RngExt;
 
 const MAP: &str = "scenarios/maps/liechtenstein.osm.pbf";
 
+// The allocator of the binary, so that allocation costs are the run's.
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() {
     divan::main();
 }
