@@ -41,11 +41,8 @@ pub struct SpillFile {
     schema: SchemaRef,
     /// The first rows, in memory.
     held: Vec<RecordBatch>,
-    /// `held[small_from..]` are small batches not yet joined into one, with
-    /// `small_rows` rows and `small_bytes` bytes between them.
+    /// `held[small_from..]` are small batches not yet joined into one.
     small_from: usize,
-    small_rows: usize,
-    small_bytes: usize,
     /// The rest, on disk, once the memory budget ran out.
     disk: Option<DiskSpill>,
 }
@@ -134,8 +131,6 @@ impl SpillFile {
             schema: schema.clone(),
             held: Vec::new(),
             small_from: 0,
-            small_rows: 0,
-            small_bytes: 0,
             disk: None,
         }
     }
@@ -167,31 +162,21 @@ impl SpillFile {
     fn join_small(&mut self, room: &mut usize) {
         let Some(last) = self.held.last() else { return };
         let large = last.num_rows() >= SMALL_ROWS;
-        if !large {
-            self.small_rows += last.num_rows();
-            self.small_bytes += last.get_array_memory_size();
-        }
         let end = self.held.len() - usize::from(large);
-        if (large || self.small_rows >= JOINED_ROWS) && end - self.small_from > 1 {
-            let small = &self.held[self.small_from..end];
-            if let Ok(joined) = arrow::compute::concat_batches(&self.schema, small) {
-                *room = room
-                    .saturating_add(self.small_bytes)
-                    .saturating_sub(joined.get_array_memory_size());
-                let tail: Vec<RecordBatch> = self
-                    .held
-                    .drain(self.small_from..)
-                    .skip(end - self.small_from)
-                    .collect();
-                self.held.push(joined);
-                self.held.extend(tail);
-            }
+        let small = &self.held[self.small_from..end];
+        if !large && small.iter().map(RecordBatch::num_rows).sum::<usize>() < JOINED_ROWS {
+            return;
         }
-        if large || self.small_rows >= JOINED_ROWS {
-            self.small_from = self.held.len();
-            self.small_rows = 0;
-            self.small_bytes = 0;
+        if small.len() > 1
+            && let Ok(joined) = arrow::compute::concat_batches(&self.schema, small)
+        {
+            let bytes: usize = small.iter().map(RecordBatch::get_array_memory_size).sum();
+            *room = room
+                .saturating_add(bytes)
+                .saturating_sub(joined.get_array_memory_size());
+            self.held.splice(self.small_from..end, [joined]);
         }
+        self.small_from = self.held.len();
     }
 
     /// Encodes the rows as the Parquet file, in the order they were
