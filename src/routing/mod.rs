@@ -40,6 +40,8 @@ struct ModeRouter {
 struct Hop {
     to: u32,
     edge: EdgeId,
+    /// The weight the search gave the edge.
+    weight_ms: usize,
     time_s: f64,
 }
 
@@ -76,19 +78,18 @@ fn hops(
             }
             let to = local_of[edge.to.index()];
             let w = weight_ms(graph, e, mode);
+            let hop = Hop {
+                to,
+                edge: e,
+                weight_ms: w,
+                time_s: edge.travel_time_s(mode),
+            };
             match hops[first..].iter_mut().find(|h| h.to == to) {
                 // Parallel edges: the first of the fastest, as the search
                 // weighed them.
-                Some(h) if weight_ms(graph, h.edge, mode) <= w => {}
-                Some(h) => {
-                    h.edge = e;
-                    h.time_s = edge.travel_time_s(mode);
-                }
-                None => hops.push(Hop {
-                    to,
-                    edge: e,
-                    time_s: edge.travel_time_s(mode),
-                }),
+                Some(h) if h.weight_ms <= w => {}
+                Some(h) => *h = hop,
+                None => hops.push(hop),
             }
         }
     }
