@@ -812,6 +812,66 @@ fn routed_commuters(s: &Scenario, n: u32) -> Vec<(Subscriber, PersonDays)> {
         .collect()
 }
 
+/// A device stepping along its routed trips is where a fresh look-up at
+/// the same time puts it, and takes one sample per step of road.
+#[test]
+fn stepping_along_trips_agrees_with_looking_up_each_time() {
+    use mobsynth::events::device::Track;
+    let s = scenario("");
+    let people = routed_commuters(&s, 12);
+    let dist = |a: Coord, b: Coord| (a.x - b.x).hypot(a.y - b.y);
+    let step_m = 50.0;
+    let (mut on_trips, mut road_m, mut trips) = (0usize, 0.0, 0usize);
+    for (_, days) in &people {
+        let mut stepping = Track::new(days);
+        let mut fresh = Track::new(days);
+        let end = days.stays.last().map_or(0.0, |s| s.end as f64);
+        let mut t = days.stays.first().map_or(end, |s| s.start as f64);
+        let mut last: Option<(f64, Coord)> = None;
+        while t < end {
+            let (pos, next) = stepping.sample(t, Some(step_m));
+            let there = fresh.pos_at(t);
+            assert!(
+                dist(pos, there) < 1e-3,
+                "at {t}: {pos:?} stepped, {there:?} looked up"
+            );
+            assert!(next > t, "at {t} the next sample {next} is not later");
+            let trip = days
+                .trips
+                .iter()
+                .find(|tr| t >= tr.start as f64 && t < tr.end as f64);
+            if let Some(tr) = trip {
+                on_trips += 1;
+                if let Some((lt, lpos)) = last
+                    && lt >= tr.start as f64
+                {
+                    assert!(
+                        dist(lpos, pos) <= step_m + 1e-6,
+                        "a step of {} m",
+                        dist(lpos, pos)
+                    );
+                }
+            }
+            last = Some((t, pos));
+            t = next;
+        }
+        for tr in &days.trips {
+            trips += 1;
+            road_m += tr
+                .path
+                .windows(2)
+                .map(|w| dist(w[0].pos, w[1].pos))
+                .sum::<f64>();
+        }
+    }
+    let expected = road_m / step_m;
+    assert!(trips > 0 && road_m > 10_000.0, "{trips} trips, {road_m} m");
+    assert!(
+        on_trips as f64 >= expected && on_trips as f64 <= expected + 2.0 * trips as f64,
+        "{on_trips} samples on {trips} trips of {road_m:.0} m in all"
+    );
+}
+
 #[test]
 #[ignore = "a measurement on the default map: cargo test --release --test radio_events -- --ignored --nocapture"]
 fn measure_events_on_the_default_map() {

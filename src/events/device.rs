@@ -21,7 +21,8 @@
 
 use geo::Coord;
 
-use crate::days::{Activity, PersonDays, Waypoint};
+use crate::days::{Activity, PersonDays};
+use crate::map::distance;
 use crate::population::{DeviceType, Subscriber};
 use crate::radio::{CellIdx, LayerIdx, Network, Servers, Technology};
 use crate::rng::{Purpose, stream};
@@ -128,6 +129,24 @@ pub struct Track<'d> {
     seg: usize,
     /// Current waypoint pair within a trip.
     wp: usize,
+    /// Where the last step along a trip ended, for the sample that comes
+    /// next at that time.
+    ahead: Option<Ahead>,
+}
+
+/// A point reached by stepping along a trip: its time, position, and
+/// distance from the waypoint `wp` it follows. Stepping on from it needs
+/// only additions, where seeking the time again would chain a division and
+/// a square root onto every sample of a moving device.
+#[derive(Clone, Copy, Debug)]
+struct Ahead {
+    t: f64,
+    pos: Coord,
+    seg: usize,
+    wp: usize,
+    along_m: f64,
+    /// Length of the pair `wp`, `wp + 1`.
+    pair_m: f64,
 }
 
 impl<'d> Track<'d> {
@@ -136,6 +155,7 @@ impl<'d> Track<'d> {
             days,
             seg: 0,
             wp: 0,
+            ahead: None,
         }
     }
 
@@ -187,6 +207,14 @@ impl<'d> Track<'d> {
         if self.segments() == 0 {
             return (Coord { x: 0.0, y: 0.0 }, f64::INFINITY);
         }
+        if let Some(step_m) = step_m
+            && let Some(ahead) = self.ahead.take()
+            && ahead.t == t
+        {
+            self.seg = ahead.seg;
+            self.wp = ahead.wp;
+            return (ahead.pos, self.step(ahead, step_m));
+        }
         self.seek(t);
         let end = self.span(self.seg).1;
         let later = |n: f64| if n > t { n } else { t + 1e-3 };
@@ -218,13 +246,63 @@ impl<'d> Track<'d> {
             return (pos, next);
         }
         let (a, b) = (trip.path[self.wp], trip.path[self.wp + 1]);
-        let pos = lerp(a.pos, b.pos, fraction(t, a.t, b.t));
-        let next = step_m.map_or(f64::INFINITY, |step_m| {
-            // Past the last waypoint the trip waits for its end.
-            let n = walk_along(&trip.path, self.wp, pos, t, step_m);
-            later(if n > t { n.min(end) } else { end })
-        });
-        (pos, next)
+        let f = fraction(t, a.t, b.t);
+        let pos = lerp(a.pos, b.pos, f);
+        let Some(step_m) = step_m else {
+            return (pos, f64::INFINITY);
+        };
+        let pair_m = distance(a.pos, b.pos);
+        let here = Ahead {
+            t,
+            pos,
+            seg: self.seg,
+            wp: self.wp,
+            along_m: pair_m * f,
+            pair_m,
+        };
+        (pos, self.step(here, step_m))
+    }
+
+    /// The time at which a traveller at `from` on a trip has covered
+    /// `step_m` metres more, crossing as many waypoints as needed (road
+    /// shapes have points every few metres), or the trip's end if that is
+    /// nearer; remembers the point reached. Always later than `from.t`.
+    fn step(&mut self, from: Ahead, step_m: f64) -> f64 {
+        let path = &self.days.trips[from.seg / 2].path;
+        let end = self.span(from.seg).1;
+        let mut to = from;
+        let mut now = from.t.max(path[to.wp].t);
+        let mut left = step_m;
+        let reached = loop {
+            let (a, b) = (path[to.wp], path[to.wp + 1]);
+            let rest = to.pair_m - to.along_m;
+            if rest >= left && b.t > now {
+                to.along_m += left;
+                let f = to.along_m / to.pair_m;
+                to.t = a.t + (b.t - a.t) * f;
+                to.pos = lerp(a.pos, b.pos, f);
+                break Some(to);
+            }
+            left -= rest;
+            now = now.max(b.t);
+            if to.wp + 2 >= path.len() {
+                // Past the last waypoint the trip waits for its end.
+                break None;
+            }
+            to.wp += 1;
+            to.along_m = 0.0;
+            to.pair_m = distance(b.pos, path[to.wp + 1].pos);
+        };
+        let n = reached.map_or(now, |to| to.t);
+        let next = if n > from.t { n.min(end) } else { end };
+        let next = if next > from.t { next } else { from.t + 1e-3 };
+        if let Some(to) = reached
+            && to.t == next
+            && to.t < end
+        {
+            self.ahead = Some(to);
+        }
+        next
     }
 }
 
@@ -242,25 +320,6 @@ fn lerp(a: Coord, b: Coord, f: f64) -> Coord {
         x: a.x + (b.x - a.x) * f,
         y: a.y + (b.y - a.y) * f,
     }
-}
-
-/// The time at which a traveller on `path`, at `here` between waypoints
-/// `wp` and `wp + 1` at time `t`, has covered `step_m` metres more,
-/// crossing as many waypoints as needed (road shapes have points every few
-/// metres); the end of the path if it is nearer.
-fn walk_along(path: &[Waypoint], wp: usize, mut here: Coord, t: f64, step_m: f64) -> f64 {
-    let mut now = t.max(path[wp].t);
-    let mut left = step_m;
-    for next in &path[wp + 1..] {
-        let d = ((next.pos.x - here.x).powi(2) + (next.pos.y - here.y).powi(2)).sqrt();
-        if d >= left && next.t > now {
-            return now + (next.t - now) * left / d;
-        }
-        left -= d;
-        here = next.pos;
-        now = now.max(next.t);
-    }
-    now
 }
 
 /// Preferred layers by device: smartphones and IoT modules camp on LTE,
