@@ -249,6 +249,44 @@ fn sparse_extracts_fall_back_to_landuse_and_residential_roads() {
     assert!(!dense.used_sparse_fallback);
 }
 
+/// The metres kept along each edge's shape are its points' distances added
+/// up, and no road is longer in its straightened shape than as mapped.
+#[test]
+fn edge_shapes_are_measured_point_by_point() {
+    use mobsynth::map::EdgeId;
+    for path in all_maps() {
+        let map = Map::load(&path).unwrap();
+        let g = &map.graph;
+        for i in 0..g.edges.len() {
+            let id = EdgeId(i as u32);
+            let (shape, along) = (g.edge_shape(id), g.edge_shape_m(id));
+            assert_eq!(shape.len(), along.len(), "{}: edge {i}", path.display());
+            assert_eq!(
+                along.first().copied(),
+                Some(0.0),
+                "{}: edge {i}",
+                path.display()
+            );
+            let mut sum = 0.0;
+            for k in 1..shape.len() {
+                sum += distance(shape[k - 1], shape[k]);
+                assert!(
+                    (along[k] - sum).abs() < 1e-6,
+                    "{}: edge {i} point {k}: {} m kept, {sum} m measured",
+                    path.display(),
+                    along[k]
+                );
+            }
+            assert!(
+                sum <= g.edges[i].length_m + 1e-6,
+                "{}: edge {i}: shape {sum} m, road {} m",
+                path.display(),
+                g.edges[i].length_m
+            );
+        }
+    }
+}
+
 #[test]
 fn loading_is_deterministic() {
     let a = Map::load(&bundled()).unwrap();

@@ -81,7 +81,12 @@ impl PathBuilder {
 
     /// Moves to `pos`, arriving after `dt` seconds.
     fn go(&mut self, pos: Coord, dt: f64) {
-        self.distance_m += distance(self.pos, pos);
+        self.go_measured(pos, dt, distance(self.pos, pos));
+    }
+
+    /// Moves `metres` to `pos`, arriving after `dt` seconds.
+    fn go_measured(&mut self, pos: Coord, dt: f64, metres: f64) {
+        self.distance_m += metres;
         self.t += dt.max(0.0);
         self.pos = pos;
         self.path.push(Waypoint { t: self.t, pos });
@@ -177,13 +182,15 @@ pub(crate) fn travel<R: Rng + ?Sized>(
                     dt /= speed_factor(p, spec.day.kind, local);
                 }
                 let shape = graph.edge_shape(e);
-                let len: f64 = shape.windows(2).map(|w| distance(w[0], w[1])).sum();
+                let along = graph.edge_shape_m(e);
+                let len = along.last().copied().unwrap_or(0.0);
                 if len <= 0.0 || shape.len() < 2 {
                     b.go(graph.node_pos(edge.to), dt);
                     continue;
                 }
-                for w in shape.windows(2) {
-                    b.go(w[1], dt * distance(w[0], w[1]) / len);
+                for (i, &pos) in shape.iter().enumerate().skip(1) {
+                    let metres = along[i] - along[i - 1];
+                    b.go_measured(pos, dt * metres / len, metres);
                 }
             }
         }

@@ -225,6 +225,9 @@ pub struct RoadGraph {
     pub edges: Vec<Edge>,
     /// Polyline points of all edges, see [`Edge::shape`].
     pub shape: Vec<Coord>,
+    /// Metres along its edge at each point of `shape`: every trip step
+    /// needs them, and they are measured once here.
+    shape_m: Vec<f64>,
     /// `out_start[n]..out_start[n + 1]` are the ids of edges leaving node n.
     out_start: Vec<u32>,
     out_edges: Vec<EdgeId>,
@@ -256,6 +259,13 @@ impl RoadGraph {
     pub fn edge_shape(&self, id: EdgeId) -> &[Coord] {
         let r = &self.edges[id.index()].shape;
         &self.shape[r.start as usize..r.end as usize]
+    }
+
+    /// Metres along an edge at each point of [`Self::edge_shape`], from 0 at
+    /// its start to the length of its shape.
+    pub fn edge_shape_m(&self, id: EdgeId) -> &[f64] {
+        let r = &self.edges[id.index()].shape;
+        &self.shape_m[r.start as usize..r.end as usize]
     }
 
     /// Whether `node` has an edge, in or out, open to `mode`; after the build
@@ -310,6 +320,23 @@ impl RoadGraph {
         }
         self.out_start = count;
         self.out_edges = out;
+    }
+
+    fn measure_shapes(&mut self) {
+        let mut shape_m = vec![0.0; self.shape.len()];
+        for e in &self.edges {
+            let r = e.shape.start as usize..e.shape.end as usize;
+            let mut along = 0.0;
+            for (m, pair) in shape_m[r.clone()]
+                .iter_mut()
+                .skip(1)
+                .zip(self.shape[r].windows(2))
+            {
+                along += distance(pair[0], pair[1]);
+                *m = along;
+            }
+        }
+        self.shape_m = shape_m;
     }
 }
 
@@ -611,6 +638,7 @@ fn keep_main_components(graph: &mut RoadGraph) {
         e.shape = start..shape.len() as u32;
     }
     graph.shape = shape;
+    graph.measure_shapes();
     graph.index_out_edges();
 }
 
