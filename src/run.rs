@@ -17,11 +17,11 @@ use std::collections::BTreeMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
 use arrow::record_batch::RecordBatch;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rayon::prelude::*;
 
 use crate::days::{self, PersonDays};
 use crate::events::{self, Event};
@@ -386,41 +386,98 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
             }
             (Ok(events_total), sink)
         });
-        'groups: for (group, members) in &todo {
-            let windows = members.len().div_ceil(window);
-            for (i, block) in members.chunks(window).enumerate() {
-                if interrupted.load(Ordering::SeqCst) {
-                    completed = false;
-                    break 'groups;
+        // Chunks are simulated as soon as a thread is free and handed on in
+        // order. Simulating a window as one parallel job made every thread
+        // wait for the last chunk of each window, and for as long as a file
+        // took to encode when a waiting thread picked one up meanwhile.
+        let windows: Vec<(u32, bool, bool, &[Subscriber])> = todo
+            .iter()
+            .flat_map(|(group, members)| {
+                let n = members.len().div_ceil(window);
+                members
+                    .chunks(window)
+                    .enumerate()
+                    .map(move |(i, block)| (*group, i == 0, i + 1 == n, block))
+            })
+            .collect();
+        let jobs: Vec<(usize, &[Subscriber])> = windows
+            .iter()
+            .enumerate()
+            .flat_map(|(w, (_, _, _, block))| block.chunks(chunk).map(move |c| (w, c)))
+            .collect();
+        let workers: Vec<Mutex<Option<Worker>>> = (0..threads).map(|_| Mutex::new(None)).collect();
+        let (done_tx, done_rx) = std::sync::mpsc::channel();
+        let (ctx, workers, jobs, router) = (&ctx, &workers, &jobs, &router);
+        pool.in_place_scope(|s| {
+            let (mut spawned, mut received, mut next) = (0, 0, 0);
+            let mut ready: BTreeMap<usize, ChunkTables> = BTreeMap::new();
+            let mut tables = Vec::new();
+            let mut stop = false;
+            loop {
+                // A window ahead at most, so that memory stays bounded.
+                while !stop && spawned < jobs.len() && spawned < next + window_chunks {
+                    if interrupted.load(Ordering::SeqCst) {
+                        completed = false;
+                        stop = true;
+                        break;
+                    }
+                    let (k, done) = (spawned, done_tx.clone());
+                    s.spawn(move |_| {
+                        let slot = rayon::current_thread_index().unwrap_or(0) % workers.len();
+                        let mut worker =
+                            workers[slot].lock().unwrap_or_else(PoisonError::into_inner);
+                        let worker = worker.get_or_insert_with(|| Worker {
+                            query: router.query(),
+                            events: Vec::new(),
+                            simulator: events::Simulator::new(scenario, network)
+                                .expect("the scenario's calendar was checked above"),
+                        });
+                        let tables = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            simulate_chunk(ctx, worker, jobs[k].1)
+                        }));
+                        let _ = done.send((k, tables));
+                    });
+                    spawned += 1;
                 }
-                let tables: Vec<ChunkTables> = pool.install(|| {
-                    block
-                        .par_chunks(chunk)
-                        .map_init(
-                            || Worker {
-                                query: router.query(),
-                                events: Vec::new(),
-                                simulator: events::Simulator::new(scenario, network)
-                                    .expect("the scenario's calendar was checked above"),
-                            },
-                            |worker, chunk| simulate_chunk(&ctx, worker, chunk),
-                        )
-                        .collect()
-                });
-                let w = Window {
-                    group: *group,
-                    first: i == 0,
-                    last: i + 1 == windows,
-                    tables,
+                if received == spawned {
+                    break;
+                }
+                let Ok((k, result)) = done_rx.recv() else {
+                    break;
                 };
-                // A closed channel means the writer failed; its error is reported below.
-                if tx.send(w).is_err() {
-                    completed = false;
-                    break 'groups;
+                received += 1;
+                let t = match result {
+                    Ok(t) => t,
+                    Err(panic) => std::panic::resume_unwind(panic),
+                };
+                if stop {
+                    continue;
                 }
-                bar.inc(block.len() as u64);
+                ready.insert(k, t);
+                while let Some(t) = ready.remove(&next) {
+                    tables.push(t);
+                    let w = jobs[next].0;
+                    next += 1;
+                    if next < jobs.len() && jobs[next].0 == w {
+                        continue;
+                    }
+                    let (group, first, last, block) = windows[w];
+                    let window = Window {
+                        group,
+                        first,
+                        last,
+                        tables: std::mem::take(&mut tables),
+                    };
+                    // A closed channel means the writer failed; its error is reported below.
+                    if tx.send(window).is_err() {
+                        completed = false;
+                        stop = true;
+                        break;
+                    }
+                    bar.inc(block.len() as u64);
+                }
             }
-        }
+        });
         drop(tx);
         writer
             .join()
