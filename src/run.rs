@@ -42,9 +42,10 @@ use crate::sink::{
 /// scenario alone, so output does not depend on the number of threads.
 const CHUNK_SUBSCRIBER_DAYS: usize = 256;
 
-/// Subscriber-days simulated between two writes, at most (but at least one
-/// chunk per thread).
-const WINDOW_SUBSCRIBER_DAYS: usize = 4096;
+/// Subscriber-days handed to the writer at a time, at most (but at least one
+/// chunk per thread). While a group's files are encoded the writer takes
+/// nothing and the next windows wait; small windows keep what waits small.
+const WINDOW_SUBSCRIBER_DAYS: usize = 1024;
 
 /// Subscriber-days per group of files: a group is the largest whole number
 /// of chunks within this (at least one chunk). It follows from the number of
@@ -414,8 +415,9 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
             let mut tables = Vec::new();
             let mut stop = false;
             loop {
-                // A window ahead at most, so that memory stays bounded.
-                while !stop && spawned < jobs.len() && spawned < next + window_chunks {
+                // Two chunks per thread ahead at most, so that memory stays
+                // bounded while the writer is busy.
+                while !stop && spawned < jobs.len() && spawned < next + 2 * threads {
                     if interrupted.load(Ordering::SeqCst) {
                         completed = false;
                         stop = true;
