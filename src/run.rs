@@ -1,9 +1,10 @@
 //! A whole run: scenario → map → population → days → radio → events →
 //! dataset.
 //!
-//! Subscribers are simulated in fixed chunks, in parallel; a window of
-//! chunks is simulated at once and written in chunk order, so the files are
-//! the same bytes whatever the number of threads. Consecutive chunks form
+//! Subscribers are simulated in fixed chunks, in parallel, each chunk as
+//! soon as a thread is free; chunks are handed to the writer in order, a
+//! window of them at a time, so the files are the same bytes whatever the
+//! number of threads. Consecutive chunks form
 //! groups of about [`GROUP_SUBSCRIBER_DAYS`] subscriber-days; each group
 //! writes complete files of its own (`date=…/part-GGGGG.parquet`), and only
 //! one group is written at a time (its Parquet rows held, then encoded
