@@ -354,9 +354,10 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
         world: &world,
         partitions: &partitions,
     };
-    // Enough chunks to keep every thread busy, few enough subscriber-days
-    // that memory does not grow with the length of the run. Windows never
-    // cross a group, so the files do not depend on the number of threads.
+    // A window is what the writer takes at a time: a chunk per thread at
+    // least, few enough subscriber-days that memory does not grow with the
+    // length of the run. Windows never cross a group, so the files do not
+    // depend on the number of threads.
     let threads = pool.current_num_threads().max(1);
     let chunk = chunk_subscribers(scenario.days);
     let window_chunks =
