@@ -100,6 +100,41 @@ fn one_thread_and_two_threads_write_the_same_bytes() {
     }
 }
 
+/// Chunks finish in any order on several threads and windows depend on the
+/// number of threads; over two groups of files the bytes must not.
+#[test]
+fn several_groups_are_the_same_bytes_on_one_and_five_threads() {
+    let (a, b) = (scratch("g1"), scratch("g5"));
+    for (out, threads) in [(&a, "1"), (&b, "5")] {
+        let o = mobsynth(&[
+            "run",
+            "--subscribers",
+            "2400",
+            "--days",
+            "7",
+            "--quiet",
+            "--threads",
+            threads,
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let (fa, fb) = (files(&a), files(&b));
+    assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
+    assert!(
+        fa.keys()
+            .any(|k| k.starts_with("events/") && k.ends_with("part-00001.parquet")),
+        "one group only: {:?}",
+        fa.keys()
+    );
+    for (name, bytes) in &fa {
+        assert!(bytes == &fb[name], "{name} differs between 1 and 5 threads");
+    }
+    let _ = std::fs::remove_dir_all(&a);
+    let _ = std::fs::remove_dir_all(&b);
+}
+
 #[test]
 fn without_truth_the_operator_tables_are_the_same_bytes() {
     let (full, bare) = (scratch("truth"), scratch("no-truth"));
