@@ -217,7 +217,6 @@ impl<'d> Track<'d> {
         }
         self.seek(t);
         let end = self.span(self.seg).1;
-        let later = |n: f64| if n > t { n } else { t + 1e-3 };
         if self.seg.is_multiple_of(2) {
             let pos = self.days.stays[self.seg / 2].pos;
             let next = if self.seg + 1 < self.segments() {
@@ -225,7 +224,7 @@ impl<'d> Track<'d> {
             } else {
                 f64::INFINITY
             };
-            return (pos, step_m.map_or(f64::INFINITY, |_| later(next)));
+            return (pos, step_m.map_or(f64::INFINITY, |_| later(t, next)));
         }
         let trip = &self.days.trips[self.seg / 2];
         if trip.path.len() < 2 {
@@ -241,7 +240,7 @@ impl<'d> Track<'d> {
                 } else {
                     duration
                 };
-                later((t + step_t).min(end))
+                later(t, (t + step_t).min(end))
             });
             return (pos, next);
         }
@@ -294,8 +293,7 @@ impl<'d> Track<'d> {
             to.pair_m = distance(b.pos, path[to.wp + 1].pos);
         };
         let n = reached.map_or(now, |to| to.t);
-        let next = if n > from.t { n.min(end) } else { end };
-        let next = if next > from.t { next } else { from.t + 1e-3 };
+        let next = later(from.t, if n > from.t { n.min(end) } else { end });
         if let Some(to) = reached
             && to.t == next
             && to.t < end
@@ -304,6 +302,12 @@ impl<'d> Track<'d> {
         }
         next
     }
+}
+
+/// `next` if it is later than `t`, else a millisecond after `t`: a sampling
+/// loop must always move on.
+fn later(t: f64, next: f64) -> f64 {
+    if next > t { next } else { t + 1e-3 }
 }
 
 /// How far `t` is from `ta` to `tb`, in [0, 1]; 1 when they coincide.
