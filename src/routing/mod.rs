@@ -40,8 +40,6 @@ struct ModeRouter {
 struct Hop {
     to: u32,
     edge: EdgeId,
-    /// The weight the search gave the edge.
-    weight_ms: usize,
     time_s: f64,
 }
 
@@ -68,6 +66,8 @@ fn hops(
 ) -> (Vec<u32>, Vec<Hop>) {
     let mut start = Vec::with_capacity(global_of.len() + 1);
     let mut hops: Vec<Hop> = Vec::new();
+    // The weight the search gave each kept hop, needed only here.
+    let mut weights: Vec<usize> = Vec::new();
     for &u in global_of {
         start.push(hops.len() as u32);
         let first = hops.len();
@@ -81,15 +81,20 @@ fn hops(
             let hop = Hop {
                 to,
                 edge: e,
-                weight_ms: w,
                 time_s: edge.travel_time_s(mode),
             };
-            match hops[first..].iter_mut().find(|h| h.to == to) {
+            match hops[first..].iter().position(|h| h.to == to) {
                 // Parallel edges: the first of the fastest, as the search
                 // weighed them.
-                Some(h) if h.weight_ms <= w => {}
-                Some(h) => *h = hop,
-                None => hops.push(hop),
+                Some(i) if weights[first + i] <= w => {}
+                Some(i) => {
+                    hops[first + i] = hop;
+                    weights[first + i] = w;
+                }
+                None => {
+                    hops.push(hop);
+                    weights.push(w);
+                }
             }
         }
     }
