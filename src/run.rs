@@ -373,8 +373,9 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
         let writer = scope.spawn(move || {
             let mut sink = sink;
             let mut events_total = 0u64;
-            // The tables of the whole run are written while the first
-            // window is simulated: a million subscribers take a second.
+            // The tables of the whole run are written first, while the
+            // first windows are simulated (until the queue to the writer is
+            // full): a million subscribers take a second.
             if let Sink::Files(dataset) = &mut sink
                 && !dataset.is_done(Unit::Whole)
                 && let Err(e) = write_whole(dataset, mine, map, network, output.part)
