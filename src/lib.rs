@@ -9,6 +9,7 @@ pub mod events;
 pub mod inspect;
 pub mod map;
 pub mod population;
+pub mod reader;
 pub mod radio;
 pub mod rng;
 pub mod routing;

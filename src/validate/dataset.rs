@@ -6,36 +6,20 @@
 //! distances in metres.
 
 use std::collections::{BTreeMap, HashMap};
-use std::fs::File;
-use std::io::BufReader;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use arrow::array::{Array, ArrayRef, AsArray};
-use arrow::compute::cast;
-use arrow::datatypes::{DataType, Float64Type, Int64Type, SchemaRef, UInt64Type};
+use arrow::array::{Array, AsArray};
 use arrow::record_batch::RecordBatch;
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use super::{Activity, EventRecord, EventType, PersonRecord, StayRecord, TripMode, TripRecord};
 use crate::map::Projection;
-use crate::sink::files::plain_text_schema;
+pub use crate::reader::DatasetError;
+use crate::reader::{
+    DatasetReader, column_f64, column_i64, column_ms, column_opt_i64, column_str, err,
+};
+use crate::sink::Manifest;
 use crate::sink::radio_tables::{cells_schema, events_schema};
 use crate::sink::tables::{stays_schema, subscribers_schema, trips_schema};
-
-/// A dataset that cannot be read; the message names the file.
-#[derive(Debug, thiserror::Error)]
-#[error("{path}: {message}")]
-pub struct DatasetError {
-    pub path: PathBuf,
-    pub message: String,
-}
-
-fn err(path: &Path, message: impl std::fmt::Display) -> DatasetError {
-    DatasetError {
-        path: path.to_path_buf(),
-        message: message.to_string(),
-    }
-}
 
 /// A dataset's records, ready for the metrics.
 #[derive(Debug, Default)]
@@ -58,54 +42,25 @@ pub struct LoadedDataset {
     pub machines: usize,
 }
 
-/// The parts of the manifest the reader needs.
-#[derive(serde::Deserialize)]
-struct Manifest {
-    format: String,
-    seed: u64,
-    scenario_name: String,
-    timezone: String,
-    period_start: String,
-    period_end: String,
-    files: Vec<ManifestFile>,
-}
-
-#[derive(serde::Deserialize)]
-struct ManifestFile {
-    path: String,
-    table: String,
-}
-
 /// Reads `dir`. With `sample`, keeps only that many subscribers, chosen by a
 /// hash of their id and the seed (the same ones every time).
 pub fn load(dir: &Path, sample: Option<usize>) -> Result<LoadedDataset, DatasetError> {
+    let reader = DatasetReader::open(dir)?;
+    let manifest = reader.manifest();
     let manifest_path = dir.join("manifest.json");
-    let text = std::fs::read_to_string(&manifest_path).map_err(|e| {
-        err(
-            &manifest_path,
-            format!("cannot read the dataset's manifest: {e}"),
-        )
-    })?;
-    let manifest: Manifest = serde_json::from_str(&text)
-        .map_err(|e| err(&manifest_path, format!("not a mobsynth manifest: {e}")))?;
-    let (local_offset_s, period) = period(&manifest).map_err(|m| err(&manifest_path, m))?;
-    let reader = TableReader {
-        dir,
-        format: manifest.format.clone(),
-        files: &manifest.files,
-    };
+    let (local_offset_s, period) = period(manifest).map_err(|m| err(&manifest_path, m))?;
 
     let subscribers = reader.read("subscribers", subscribers_schema())?;
     let mut persons = Vec::new();
     let mut machines = std::collections::BTreeSet::new();
     for b in &subscribers {
-        let id = column_u64(b, "subscriber_id", &reader.dir.join("subscribers"))?;
-        let age = column_u64(b, "age", &reader.dir.join("subscribers"))?;
+        let id = column_u64(b, "subscriber_id", &dir.join("subscribers"))?;
+        let age = column_u64(b, "age", &dir.join("subscribers"))?;
         let roamer = b
             .column_by_name("roamer")
             .and_then(|c| c.as_boolean_opt().cloned())
             .ok_or_else(|| err(dir, "subscribers: column `roamer` missing"))?;
-        let device = column_str(b, "device", &reader.dir.join("subscribers"))?;
+        let device = column_str(b, "device", &dir.join("subscribers"))?;
         for i in 0..b.num_rows() {
             // The laws describe people: meters and trackers are left out.
             if device[i] == "iot" {
@@ -183,12 +138,7 @@ pub fn load(dir: &Path, sample: Option<usize>) -> Result<LoadedDataset, DatasetE
             column_ms(&b, "end", &p)?,
         );
         let activity = column_str(&b, "activity", &p)?;
-        let place = b
-            .column_by_name("place_id")
-            .cloned()
-            .ok_or_else(|| err(&p, "column `place_id` missing"))?;
-        let place = cast(&place, &DataType::UInt64).map_err(|e| err(&p, e))?;
-        let place = place.as_primitive::<UInt64Type>();
+        let place = column_opt_i64(&b, "place_id", &p)?;
         let (lon, lat) = (column_f64(&b, "lon", &p)?, column_f64(&b, "lat", &p)?);
         for i in 0..b.num_rows() {
             if !kept(sub[i]) {
@@ -200,11 +150,7 @@ pub fn load(dir: &Path, sample: Option<usize>) -> Result<LoadedDataset, DatasetE
                 start_s: start[i].div_euclid(1000),
                 end_s: end[i].div_euclid(1000),
                 // Out-of-area stays have no place; they all count as one elsewhere.
-                place: if place.is_null(i) {
-                    u64::MAX
-                } else {
-                    place.value(i)
-                },
+                place: place[i].map_or(u64::MAX, |v| v as u64),
                 x_m: xy.x,
                 y_m: xy.y,
                 activity: parse_activity(&activity[i])
@@ -291,7 +237,7 @@ pub fn load(dir: &Path, sample: Option<usize>) -> Result<LoadedDataset, DatasetE
         period: Some(period),
         diameter_m,
         seed: manifest.seed,
-        scenario_name: manifest.scenario_name,
+        scenario_name: manifest.scenario_name.clone(),
     })
 }
 
@@ -311,103 +257,11 @@ fn period(m: &Manifest) -> Result<(i64, super::DayRange), String> {
     Ok((offset, days))
 }
 
-struct TableReader<'a> {
-    dir: &'a Path,
-    format: String,
-    files: &'a [ManifestFile],
-}
-
-impl TableReader<'_> {
-    /// Every batch of `table`, in manifest order (the files' path order).
-    fn read(&self, table: &str, schema: SchemaRef) -> Result<Vec<RecordBatch>, DatasetError> {
-        let mut out = Vec::new();
-        for f in self.files.iter().filter(|f| f.table == table) {
-            let path = self.dir.join(&f.path);
-            let file = File::open(&path).map_err(|e| err(&path, format!("cannot open: {e}")))?;
-            match self.format.as_str() {
-                "parquet" => {
-                    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-                        .and_then(|b| b.build())
-                        .map_err(|e| err(&path, e))?;
-                    for b in reader {
-                        out.push(b.map_err(|e| err(&path, e))?);
-                    }
-                }
-                "csv" => {
-                    let reader = arrow::csv::ReaderBuilder::new(plain_text_schema(&schema))
-                        .with_header(true)
-                        .build(BufReader::new(file))
-                        .map_err(|e| err(&path, e))?;
-                    for b in reader {
-                        out.push(b.map_err(|e| err(&path, e))?);
-                    }
-                }
-                "ndjson" => {
-                    let reader = arrow::json::ReaderBuilder::new(plain_text_schema(&schema))
-                        .build(BufReader::new(file))
-                        .map_err(|e| err(&path, e))?;
-                    for b in reader {
-                        out.push(b.map_err(|e| err(&path, e))?);
-                    }
-                }
-                other => {
-                    return Err(err(
-                        &path,
-                        format!("unknown format {other:?} in the manifest"),
-                    ));
-                }
-            }
-        }
-        Ok(out)
-    }
-}
-
-fn column(
-    b: &RecordBatch,
-    name: &str,
-    to: &DataType,
-    path: &Path,
-) -> Result<ArrayRef, DatasetError> {
-    let c = b
-        .column_by_name(name)
-        .ok_or_else(|| err(path, format!("column `{name}` missing")))?;
-    cast(c, to).map_err(|e| err(path, format!("column `{name}`: {e}")))
-}
-
 fn column_u64(b: &RecordBatch, name: &str, path: &Path) -> Result<Vec<u64>, DatasetError> {
-    let c = column(b, name, &DataType::UInt64, path)?;
-    Ok(c.as_primitive::<UInt64Type>().values().to_vec())
-}
-
-fn column_f64(b: &RecordBatch, name: &str, path: &Path) -> Result<Vec<f64>, DatasetError> {
-    let c = column(b, name, &DataType::Float64, path)?;
-    Ok(c.as_primitive::<Float64Type>().values().to_vec())
-}
-
-/// A timestamp column as milliseconds since the epoch.
-fn column_ms(b: &RecordBatch, name: &str, path: &Path) -> Result<Vec<i64>, DatasetError> {
-    let c = b
-        .column_by_name(name)
-        .ok_or_else(|| err(path, format!("column `{name}` missing")))?;
-    let c = match c.data_type() {
-        DataType::Timestamp(arrow::datatypes::TimeUnit::Millisecond, _) => {
-            cast(c, &DataType::Int64)
-        }
-        DataType::Timestamp(..) => cast(
-            c,
-            &DataType::Timestamp(arrow::datatypes::TimeUnit::Millisecond, None),
-        )
-        .and_then(|c| cast(&c, &DataType::Int64)),
-        _ => cast(c, &DataType::Int64),
-    }
-    .map_err(|e| err(path, format!("column `{name}`: {e}")))?;
-    Ok(c.as_primitive::<Int64Type>().values().to_vec())
-}
-
-fn column_str(b: &RecordBatch, name: &str, path: &Path) -> Result<Vec<String>, DatasetError> {
-    let c = column(b, name, &DataType::Utf8, path)?;
-    let s = c.as_string::<i32>();
-    Ok((0..s.len()).map(|i| s.value(i).to_string()).collect())
+    Ok(column_i64(b, name, path)?
+        .into_iter()
+        .map(|v| v as u64)
+        .collect())
 }
 
 // The names are those the writer uses, so a dataset reads back exactly.
