@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use arrow::array::{Array, AsArray};
+use arrow::array::AsArray;
 use arrow::record_batch::RecordBatch;
 
 use super::{Activity, EventRecord, EventType, PersonRecord, StayRecord, TripMode, TripRecord};
