@@ -3,16 +3,17 @@
 //! encoding events to Parquet. `cargo bench --bench pipeline`.
 //! Whole runs at scale are measured by `benches/run.sh`.
 
+use mobsynth::calendar::Calendar;
 use mobsynth::days::{self, PersonDays, World};
 use mobsynth::events::{Event, Simulator};
 use mobsynth::map::Map;
 use mobsynth::population::{self, Subscriber};
 use mobsynth::radio::Network;
 use mobsynth::routing::Router;
-use mobsynth::run::load_map;
 use mobsynth::scenario::Scenario;
 use mobsynth::sink::radio_tables::EventsBuilder;
 use mobsynth::sink::{Compression, Format, OpenFile, Provenance};
+use mobsynth::spec::RunSpec;
 
 // The allocator of the binary, so that allocation costs are the run's.
 #[global_allocator]
@@ -24,15 +25,27 @@ fn main() {
 
 struct Fixture {
     scenario: Scenario,
+    calendar: Calendar,
     map: Map,
+}
+
+impl Fixture {
+    fn spec(&self) -> RunSpec<'_> {
+        self.scenario.spec(&self.calendar)
+    }
 }
 
 fn fixture(subscribers: u32, days: u32) -> Fixture {
     let mut scenario = Scenario::bundled("default").expect("bundled scenario");
     scenario.subscribers = subscribers;
     scenario.days = days;
-    let map = load_map(&scenario).expect("bundled map");
-    Fixture { scenario, map }
+    let map = scenario.load_map().expect("bundled map");
+    let calendar = scenario.calendar().expect("calendar");
+    Fixture {
+        scenario,
+        calendar,
+        map,
+    }
 }
 
 #[divan::bench(sample_count = 10)]
@@ -40,11 +53,13 @@ fn population_10k(bencher: divan::Bencher) {
     let f = fixture(10_000, 1);
     bencher
         .counter(divan::counter::ItemsCount::new(10_000usize))
-        .bench(|| population::synthesize(&f.scenario, &f.map).expect("population"));
+        .bench(|| {
+            population::synthesize(&f.spec(), &f.scenario.population, &f.map).expect("population")
+        });
 }
 
 fn people(f: &Fixture) -> Vec<Subscriber> {
-    population::synthesize(&f.scenario, &f.map).expect("population")
+    population::synthesize(&f.spec(), &f.scenario.population, &f.map).expect("population")
 }
 
 /// 200 subscribers × 7 days of activities and routed trips; divide by 1,400
@@ -53,7 +68,7 @@ fn people(f: &Fixture) -> Vec<Subscriber> {
 fn days_200_subscribers_7_days(bencher: divan::Bencher) {
     let f = fixture(200, 7);
     let subs = people(&f);
-    let world = World::new(&f.scenario, &f.map).expect("world");
+    let world = World::new(f.spec(), &f.scenario.mobility, &f.map).expect("world");
     let router = Router::new(&f.map.graph);
     let mut query = router.query();
     bencher
@@ -67,7 +82,7 @@ fn days_200_subscribers_7_days(bencher: divan::Bencher) {
 
 fn simulated(f: &Fixture) -> (Vec<Subscriber>, Vec<PersonDays>) {
     let subs = people(f);
-    let world = World::new(&f.scenario, &f.map).expect("world");
+    let world = World::new(f.spec(), &f.scenario.mobility, &f.map).expect("world");
     let router = Router::new(&f.map.graph);
     let mut query = router.query();
     let days = subs
@@ -81,9 +96,15 @@ fn simulated(f: &Fixture) -> (Vec<Subscriber>, Vec<PersonDays>) {
 #[divan::bench(sample_count = 10)]
 fn events_200_subscribers_7_days(bencher: divan::Bencher) {
     let f = fixture(200, 7);
-    let network = Network::build(&f.scenario, &f.map).expect("network");
+    let network = Network::build(
+        &f.scenario.radio,
+        f.scenario.radio_file().as_deref(),
+        f.scenario.seed,
+        &f.map,
+    )
+    .expect("network");
     let (subs, days) = simulated(&f);
-    let mut sim = Simulator::new(&f.scenario, &network).expect("simulator");
+    let mut sim = Simulator::new(f.spec(), &f.scenario.phone, &network);
     let mut out: Vec<Event> = Vec::new();
     let mut total = 0;
     for (s, d) in subs.iter().zip(&days) {
@@ -107,9 +128,15 @@ fn events_200_subscribers_7_days(bencher: divan::Bencher) {
 #[divan::bench(sample_count = 10)]
 fn events_to_parquet(bencher: divan::Bencher) {
     let f = fixture(300, 2);
-    let network = Network::build(&f.scenario, &f.map).expect("network");
+    let network = Network::build(
+        &f.scenario.radio,
+        f.scenario.radio_file().as_deref(),
+        f.scenario.seed,
+        &f.map,
+    )
+    .expect("network");
     let (subs, days) = simulated(&f);
-    let mut sim = Simulator::new(&f.scenario, &network).expect("simulator");
+    let mut sim = Simulator::new(f.spec(), &f.scenario.phone, &network);
     let mut events: Vec<Event> = Vec::new();
     for (s, d) in subs.iter().zip(&days) {
         sim.simulate(s, d, &mut events);

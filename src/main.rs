@@ -12,18 +12,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use mobsynth::map::Map;
 use mobsynth::routing::Router;
-use mobsynth::run::{RunError, RunOptions, RunReport, StreamOptions};
+use mobsynth::run::{Progress, RunOptions, RunReport, StreamOptions};
 use mobsynth::scenario::{BUNDLED, Scenario};
 use mobsynth::sink::stream::Pace;
-use mobsynth::sink::{Compression, Format, OutputOptions, SinkError};
+use mobsynth::sink::{Compression, Format, OutputOptions};
 
 // A run allocates a trajectory, a route and a day plan per trip, and
 // column buffers per chunk, from every thread at once: jemalloc's
 // per-thread caches and its slower return of freed pages to the system
 // serve that with less CPU than the system allocator (1M x 1 day: 8% less).
+#[cfg(not(target_env = "msvc"))]
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
@@ -295,28 +297,13 @@ fn run(args: RunArgs, interrupted: &AtomicBool) -> Result<ExitCode, Failure> {
     if args.no_truth {
         scenario.truth = false;
     }
-    if let Err((key, message)) = scenario.validate() {
+    if let Err((key, message)) = scenario.check() {
         return Err(bad_input(format!(
             "`{key}` (from the command line or {}): {message}",
             scenario.origin
         )));
     }
-    if args.parts == 0 || args.part >= args.parts {
-        return Err(bad_input(format!(
-            "--part {} --parts {}: the part must be below the number of parts",
-            args.part, args.parts
-        )));
-    }
-    if args.threads == Some(0) {
-        return Err(bad_input("--threads must be at least 1"));
-    }
     let pace = match (args.rate, args.speed) {
-        (Some(r), _) if !(r > 0.0 && r.is_finite()) => {
-            return Err(bad_input("--rate must be a positive number"));
-        }
-        (_, Some(x)) if !(x > 0.0 && x.is_finite()) => {
-            return Err(bad_input("--speed must be a positive number"));
-        }
         (Some(r), _) => Pace::Rate(r),
         (_, Some(x)) => Pace::Speed(x),
         _ => Pace::Unpaced,
@@ -346,16 +333,43 @@ fn run(args: RunArgs, interrupted: &AtomicBool) -> Result<ExitCode, Failure> {
             parts: args.parts,
         },
         threads: args.threads,
-        quiet,
         stream,
         resume: args.resume,
     };
+    // The library refuses the same; checked here too so that nothing is
+    // asked about a run that cannot start.
+    options
+        .check()
+        .map_err(|e| bad_input(cli_words(&e.to_string())))?;
     let dir = options.output.dir.clone();
     let streaming = options.stream.is_some();
     if !streaming && !args.yes {
         confirm_size(&options)?;
     }
-    match mobsynth::run::run(options, interrupted) {
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr())
+    };
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{msg:>10} [{bar:30}] {pos}/{len} subscribers, {per_sec}, eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.set_message("simulating");
+    let show = |p: Progress| {
+        if bar.length() != Some(p.total) {
+            bar.set_length(p.total);
+            bar.set_position(p.done);
+            bar.reset_eta();
+        } else {
+            bar.set_position(p.done);
+        }
+    };
+    let result = mobsynth::run::run(options, interrupted, &show);
+    bar.finish_and_clear();
+    match result {
         Ok(report) => {
             if !quiet {
                 eprint!("{}", summary(&report, &dir, streaming));
@@ -376,13 +390,28 @@ fn run(args: RunArgs, interrupted: &AtomicBool) -> Result<ExitCode, Failure> {
                 ))
             }
         }
-        Err(
-            e @ (RunError::Map(_)
-            | RunError::Input { .. }
-            | RunError::Sink(SinkError::NotEmpty(_) | SinkError::Resume { .. })),
-        ) => Err(bad_input(e)),
+        Err(e) if e.is_bad_input() => Err(bad_input(cli_words(&e.to_string()))),
         Err(e) => Err(Failure(EXIT_FAILURE, e.to_string())),
     }
+}
+
+/// The library names options as its fields are named; the command line
+/// user knows them as flags.
+fn cli_words(message: &str) -> String {
+    let flags = [
+        ("part ", "--part "),
+        ("threads:", "--threads:"),
+        ("resume and overwrite:", "--resume and --overwrite:"),
+        ("resume:", "--resume:"),
+        ("rate:", "--rate:"),
+        ("speed:", "--speed:"),
+    ];
+    flags
+        .iter()
+        .find(|(word, _)| message.starts_with(word))
+        .map_or(message.to_string(), |(word, flag)| {
+            format!("{flag}{}", &message[word.len()..])
+        })
 }
 
 fn summary(r: &RunReport, dir: &std::path::Path, streaming: bool) -> String {
@@ -409,7 +438,7 @@ fn summary(r: &RunReport, dir: &std::path::Path, streaming: bool) -> String {
         r.wall_s,
         r.events as f64 / r.wall_s.max(1e-9)
     );
-    if let Some(b) = r.peak_rss_bytes {
+    if let Some(b) = peak_rss_bytes() {
         s += &format!(", peak memory {:.0} MiB", b as f64 / (1 << 20) as f64);
     }
     s + "\n"
@@ -475,18 +504,6 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Failure> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Parquet bytes a subscriber-day takes on the default map, all tables
-/// (measured: 1.2–1.3 kB); text formats take about five times as much.
-const PARQUET_BYTES_PER_SUBSCRIBER_DAY: f64 = 1_400.0;
-/// Peak memory of a run: a fixed part (map, routing, coverage, one group's
-/// rows held for writing) and the population, measured at 100,000 and
-/// 1,000,000 subscribers (271 and 397 MiB).
-const BASE_MEMORY_BYTES: f64 = 260.0 * 1024.0 * 1024.0;
-const MEMORY_BYTES_PER_SUBSCRIBER: f64 = 150.0;
-/// Temporary disk space of one group's spill, at most: rows beyond what a
-/// group may hold in memory (dense sampled positions) wait on disk at about
-/// six times their Parquet size.
-const SPILL_BYTES: f64 = 200e6;
 /// Above this, a run asks before it starts.
 const LARGE_OUTPUT_BYTES: f64 = 200e9;
 
@@ -495,25 +512,8 @@ const LARGE_OUTPUT_BYTES: f64 = 200e9;
 /// terminal to ask on (`--yes` skips this).
 fn confirm_size(options: &RunOptions) -> Result<(), Failure> {
     use std::io::{BufRead, IsTerminal, Write};
-    let s = &options.scenario;
-    // Sampled positions repeat while people stay put, which Parquet
-    // encodes in about 1.5 bytes a row; a text row takes about 60.
-    let samples = match s.positions_every_s {
-        0 => 0.0,
-        every => 86_400.0 / f64::from(every),
-    };
-    let per_day = match options.output.format {
-        Format::Parquet => PARQUET_BYTES_PER_SUBSCRIBER_DAY + 2.0 * samples,
-        Format::Csv | Format::Ndjson => 5.0 * PARQUET_BYTES_PER_SUBSCRIBER_DAY + 60.0 * samples,
-    };
-    // The truth tables are about two fifths of the bytes (100k × 1 day:
-    // 56 of 134 MB).
-    let per_day = if s.truth { per_day } else { 0.6 * per_day };
-    let estimate =
-        s.subscribers as f64 * s.days as f64 * per_day / options.output.parts.max(1) as f64;
-    // A group's spill, if any, sits beside the partitions until it is encoded.
-    let estimate = estimate + SPILL_BYTES;
-    let memory = BASE_MEMORY_BYTES + MEMORY_BYTES_PER_SUBSCRIBER * f64::from(s.subscribers);
+    let expected = options.estimate();
+    let (estimate, memory) = (expected.output_bytes, expected.memory_bytes);
     let free = free_bytes(&options.output.dir);
     let problem = match (free, total_memory_bytes()) {
         (_, Some(total)) if memory > 0.9 * total as f64 => format!(
@@ -546,6 +546,14 @@ fn confirm_size(options: &RunOptions) -> Result<(), Failure> {
     } else {
         Err(bad_input(format!("{problem}; not started")))
     }
+}
+
+/// Peak resident memory of this process, from the kernel's accounting.
+fn peak_rss_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }
 
 /// Physical memory of the machine, from the kernel's accounting.

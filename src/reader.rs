@@ -17,6 +17,7 @@ use arrow::datatypes::{DataType, Float64Type, Int64Type, SchemaRef, TimeUnit};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
+use crate::calendar::Calendar;
 use crate::scenario::Scenario;
 use crate::sink::files::plain_text_schema;
 use crate::sink::{Manifest, ManifestFile};
@@ -70,6 +71,36 @@ impl DatasetReader {
         let path = self.dir.join("manifest.json");
         Scenario::parse(&self.manifest.scenario, "the manifest's scenario", None)
             .map_err(|e| err(&path, e))
+    }
+
+    /// The run's calendar, rebuilt from the manifest's scenario exactly as
+    /// the generator built it (time zone, daylight-saving changes,
+    /// holidays), and checked against the manifest's period.
+    pub fn calendar(&self) -> Result<Calendar, DatasetError> {
+        let path = self.dir.join("manifest.json");
+        let calendar = self
+            .scenario()?
+            .calendar()
+            .map_err(|e| err(&path, format!("the manifest's scenario: {e}")))?;
+        let (start, end) = calendar.span();
+        let instant = |key: &str, text: &str| {
+            text.parse::<jiff::Timestamp>()
+                .map(|t| t.as_second())
+                .map_err(|e| err(&path, format!("{key} {text:?}: {e}")))
+        };
+        let m = &self.manifest;
+        if (start, end)
+            != (
+                instant("period_start", &m.period_start)?,
+                instant("period_end", &m.period_end)?,
+            )
+        {
+            return Err(err(
+                &path,
+                "the period does not match the days of the manifest's scenario",
+            ));
+        }
+        Ok(calendar)
     }
 
     /// Whether the dataset holds files of `table` (e.g. `truth/stays`).

@@ -1,5 +1,7 @@
-//! A whole run: scenario → map → population → days → radio → events →
-//! dataset.
+//! A whole run: the [`Generator`]'s chunks written as a dataset (files) or
+//! a time-ordered stream. The generator makes the rows; this layer
+//! schedules chunks on threads, hands them to the writer in order and
+//! reports progress through a callback, never drawing anything itself.
 //!
 //! Subscribers are simulated in fixed chunks, in parallel, each chunk as
 //! soon as a thread is free; chunks are handed to the writer in order, a
@@ -15,33 +17,19 @@
 //! same rows as one run.
 
 use std::collections::BTreeMap;
-use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::time::Instant;
 
-use arrow::record_batch::RecordBatch;
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-
-use crate::days::{self, PersonDays};
-use crate::events::{self, Event};
-use crate::map::{Map, MapError};
-use crate::population::{self, Subscriber};
-use crate::radio::{Network, RadioSource};
-use crate::routing::Router;
-use crate::scenario::{BUNDLED_MAP, BUNDLED_MAP_NAME, MapSource, Scenario};
+use crate::calendar::Calendar;
+use crate::generate::{Chunk, GenerateError, Generator, Model, Options, Worker};
+use crate::radio::RadioSource;
+use crate::scenario::{BUNDLED_MAP_NAME, MapSource, Scenario, bundled_map_bytes};
 use crate::sink::files::checksum_of;
-use crate::sink::radio_tables::{EventsBuilder, cells_batch, event_csv_header, event_line};
+use crate::sink::radio_tables::{event_csv_header, event_line};
 use crate::sink::stream::{Pace, Spill, StreamEnd, StreamRecord};
-use crate::sink::tables::{PositionsBuilder, StaysBuilder, TripsBuilder, subscribers_batch};
-use crate::sink::{
-    Dataset, DayPartitions, InputFile, ManifestInfo, OutputOptions, Provenance, SinkError, Unit,
-};
-
-/// Subscriber-days simulated by one task. The chunk size follows from the
-/// scenario alone, so output does not depend on the number of threads.
-const CHUNK_SUBSCRIBER_DAYS: usize = 256;
+use crate::sink::{Dataset, InputFile, ManifestInfo, OutputOptions, Provenance, SinkError, Unit};
 
 /// Subscriber-days handed to the writer at a time, at most (but at least one
 /// chunk per thread). While a group's files are encoded the writer takes
@@ -55,16 +43,16 @@ const WINDOW_SUBSCRIBER_DAYS: usize = 1024;
 /// each file being encoded.
 pub const GROUP_SUBSCRIBER_DAYS: usize = 16384;
 
-/// Subscribers per chunk for a run of `days` days.
-pub fn chunk_subscribers(days: u32) -> usize {
-    (CHUNK_SUBSCRIBER_DAYS / days.max(1) as usize).clamp(4, 256)
+/// Chunks per group of files for a run of `days` days with chunks of
+/// `chunk` subscribers: each group writes its own file per table and day.
+fn group_chunks(chunk: usize, days: u32) -> usize {
+    (GROUP_SUBSCRIBER_DAYS / (chunk * days.max(1) as usize)).max(1)
 }
 
-/// Subscribers per group of files for a run of `days` days: each group
-/// writes its own file per table and day.
+/// Subscribers per group of files for a run of `days` days.
 pub fn group_subscribers(days: u32) -> usize {
-    let chunk = chunk_subscribers(days);
-    chunk * (GROUP_SUBSCRIBER_DAYS / (chunk * days.max(1) as usize)).max(1)
+    let chunk = crate::generate::chunk_subscribers(days);
+    chunk * group_chunks(chunk, days)
 }
 
 /// What a run needs beyond the scenario.
@@ -73,8 +61,6 @@ pub struct RunOptions {
     pub output: OutputOptions,
     /// Worker threads; all cores when `None`.
     pub threads: Option<usize>,
-    /// Hide progress bars.
-    pub quiet: bool,
     /// Stream events to standard output instead of writing files.
     pub stream: Option<StreamOptions>,
     /// Keep what an interrupted attempt of the same run left in the output
@@ -90,6 +76,41 @@ pub struct StreamOptions {
     pub pace: Pace,
 }
 
+impl RunOptions {
+    /// Refuses options that contradict each other: a part that does not
+    /// exist, no threads, resuming a stream or overwriting what is resumed,
+    /// a pace that is not a positive number.
+    pub fn check(&self) -> Result<(), RunError> {
+        let refuse = |m: &str| Err(RunError::Options(m.to_string()));
+        self.generator_options().check()?;
+        if self.threads == Some(0) {
+            return refuse("threads: must be at least 1");
+        }
+        if self.resume && self.stream.is_some() {
+            return refuse("resume: a stream has no files to resume");
+        }
+        if self.resume && self.output.overwrite {
+            return refuse("resume and overwrite: choose one");
+        }
+        match self.stream.map(|s| s.pace) {
+            Some(Pace::Rate(r)) if !(r > 0.0 && r.is_finite()) => {
+                refuse("rate: must be a positive number of events per second")
+            }
+            Some(Pace::Speed(x)) if !(x > 0.0 && x.is_finite()) => {
+                refuse("speed: must be a positive number")
+            }
+            _ => Ok(()),
+        }
+    }
+
+    fn generator_options(&self) -> Options {
+        Options {
+            part: self.output.part,
+            parts: self.output.parts,
+        }
+    }
+}
+
 /// What a run did.
 #[derive(Debug)]
 pub struct RunReport {
@@ -101,180 +122,157 @@ pub struct RunReport {
     pub resumed_subscribers: u64,
     pub events: u64,
     pub wall_s: f64,
-    pub peak_rss_bytes: Option<u64>,
     pub completed: bool,
+}
+
+/// Where a run stands, for a progress display.
+#[derive(Clone, Copy, Debug)]
+pub struct Progress {
+    /// Subscribers of this part done, including those resumed.
+    pub done: u64,
+    /// Subscribers of this part.
+    pub total: u64,
+    /// Subscribers an earlier attempt had completed.
+    pub resumed: u64,
 }
 
 /// A run that could not complete.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     #[error(transparent)]
-    Map(#[from] MapError),
+    Generate(#[from] GenerateError),
     #[error("{origin}: {message}")]
     Input { origin: String, message: String },
+    /// Options that contradict each other.
+    #[error("{0}")]
+    Options(String),
     #[error(transparent)]
     Sink(#[from] SinkError),
     #[error("cannot start {0} worker threads")]
     Threads(usize),
 }
 
-/// Loads the scenario's map.
-pub fn load_map(scenario: &Scenario) -> Result<Map, MapError> {
-    match scenario.map_source() {
-        MapSource::File(path) => Map::load(&path),
-        MapSource::Bundled => Map::load_bytes(Path::new(BUNDLED_MAP_NAME), BUNDLED_MAP),
+impl RunError {
+    /// Whether the error is the user's input (scenario, map, options, an
+    /// output directory that cannot be used as asked) rather than a failure
+    /// while running.
+    pub fn is_bad_input(&self) -> bool {
+        matches!(
+            self,
+            RunError::Generate(_)
+                | RunError::Input { .. }
+                | RunError::Options(_)
+                | RunError::Sink(SinkError::NotEmpty(_) | SinkError::Resume { .. })
+        )
     }
 }
 
-/// The subscribers of part `part` of `parts`: a contiguous index range.
-pub fn part_range(total: usize, part: u32, parts: u32) -> Range<usize> {
-    let (p, n) = (part as usize, parts.max(1) as usize);
-    total * p / n..total * (p + 1) / n
+/// Parquet bytes a subscriber-day takes on the default map, all tables
+/// (measured: 1.2–1.3 kB); text formats take about five times as much.
+const PARQUET_BYTES_PER_SUBSCRIBER_DAY: f64 = 1_400.0;
+/// Peak memory of a run: a fixed part (map, routing, coverage, one group's
+/// rows held for writing) and the population, measured at 100,000 and
+/// 1,000,000 subscribers (271 and 397 MiB).
+const BASE_MEMORY_BYTES: f64 = 260.0 * 1024.0 * 1024.0;
+const MEMORY_BYTES_PER_SUBSCRIBER: f64 = 150.0;
+/// Temporary disk space of one group's spill, at most: rows beyond what a
+/// group may hold in memory (dense sampled positions) wait on disk at about
+/// six times their Parquet size.
+const SPILL_BYTES: f64 = 200e6;
+
+/// What a run is expected to take, before it starts.
+#[derive(Clone, Copy, Debug)]
+pub struct Estimate {
+    /// Bytes written, the spill of one group included.
+    pub output_bytes: f64,
+    /// Peak resident memory.
+    pub memory_bytes: f64,
 }
 
-/// Peak resident memory of this process, from the kernel's accounting.
-pub fn peak_rss_bytes() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kb * 1024)
+impl RunOptions {
+    /// The output's size and the memory the run will need, from measured
+    /// rates on the default map.
+    pub fn estimate(&self) -> Estimate {
+        let s = &self.scenario;
+        // Sampled positions repeat while people stay put, which Parquet
+        // encodes in about 1.5 bytes a row; a text row takes about 60.
+        let samples = match s.positions_every_s {
+            0 => 0.0,
+            every => 86_400.0 / f64::from(every),
+        };
+        let per_day = match self.output.format {
+            crate::sink::Format::Parquet => PARQUET_BYTES_PER_SUBSCRIBER_DAY + 2.0 * samples,
+            crate::sink::Format::Csv | crate::sink::Format::Ndjson => {
+                5.0 * PARQUET_BYTES_PER_SUBSCRIBER_DAY + 60.0 * samples
+            }
+        };
+        // The truth tables are about two fifths of the bytes (100k × 1 day:
+        // 56 of 134 MB).
+        let per_day = if s.truth { per_day } else { 0.6 * per_day };
+        let output =
+            s.subscribers as f64 * s.days as f64 * per_day / self.output.parts.max(1) as f64;
+        Estimate {
+            // A group's spill, if any, sits beside the partitions until it
+            // is encoded.
+            output_bytes: output + SPILL_BYTES,
+            memory_bytes: BASE_MEMORY_BYTES
+                + MEMORY_BYTES_PER_SUBSCRIBER * f64::from(s.subscribers),
+        }
+    }
 }
 
-/// Rows of one chunk, grouped by day partition.
-#[derive(Default)]
-struct ChunkTables {
-    stays: BTreeMap<usize, RecordBatch>,
-    trips: BTreeMap<usize, RecordBatch>,
-    events: BTreeMap<usize, RecordBatch>,
-    positions: BTreeMap<usize, RecordBatch>,
-    /// Sampled true positions, when the scenario asks for them.
-    sampled: BTreeMap<usize, RecordBatch>,
+/// What a simulated chunk brings the writer.
+enum ChunkOut {
+    Batches(Chunk),
     /// Stream mode: encoded event lines per day, unsorted.
-    lines: BTreeMap<usize, Vec<StreamRecord>>,
-    events_count: u64,
+    Lines(BTreeMap<usize, Vec<StreamRecord>>, u64),
 }
 
-/// Per-thread reusable state.
-struct Worker<'r, 'g, 'n> {
-    query: crate::routing::RouteQuery<'r, 'g>,
-    events: Vec<Event>,
-    simulator: events::Simulator<'n>,
+impl ChunkOut {
+    fn events(&self) -> u64 {
+        match self {
+            ChunkOut::Batches(c) => c.events,
+            ChunkOut::Lines(_, n) => *n,
+        }
+    }
 }
 
 fn simulate_chunk(
-    ctx: &Context<'_>,
-    worker: &mut Worker<'_, '_, '_>,
-    subscribers: &[Subscriber],
-) -> ChunkTables {
-    let partitions = ctx.partitions;
-    let days_n = partitions.len();
-    let mut out = ChunkTables::default();
-    if let Some(stream) = ctx.stream {
-        for s in subscribers {
-            let person: PersonDays = days::simulate(ctx.world, &mut worker.query, s);
-            worker.events.clear();
-            worker.simulator.simulate(s, &person, &mut worker.events);
-            out.events_count += worker.events.len() as u64;
-            let imsi = format!("{:015}", s.imsi);
-            for e in &worker.events {
-                let mut line = Vec::with_capacity(256);
-                event_line(&mut line, stream.csv, s, &imsi, e);
-                let day = partitions.day_of(e.time_ms.div_euclid(1000));
-                out.lines.entry(day).or_default().push(StreamRecord {
-                    time_ms: e.time_ms,
-                    id: e.id,
-                    line,
-                });
-            }
-        }
-        return out;
-    }
-    let truth = ctx.truth;
-    let truth_days = if truth { days_n } else { 0 };
-    // A chunk holds a builder per day of the run: room is made for a day of
-    // the chunk's subscribers at the default scenario's rates, so that a
-    // long run does not reserve a thousand rows per day and table.
-    let n = subscribers.len();
-    let mut stays: Vec<StaysBuilder> = (0..truth_days).map(|_| StaysBuilder::new(5 * n)).collect();
-    let mut trips: Vec<TripsBuilder> = (0..truth_days).map(|_| TripsBuilder::new(4 * n)).collect();
-    let mut events: Vec<EventsBuilder> = (0..days_n)
-        .map(|_| EventsBuilder::new(64 * n, truth))
-        .collect();
-    let every = i64::from(ctx.positions_every_s);
-    let mut sampled: Vec<PositionsBuilder> = (0..if every > 0 { days_n } else { 0 })
-        .map(|_| PositionsBuilder::new((n * (86_400 / every.max(1)) as usize).min(1 << 16)))
-        .collect();
-    for s in subscribers {
-        let person: PersonDays = days::simulate(ctx.world, &mut worker.query, s);
-        let id = s.id.0;
-        if every > 0 {
-            let (from, to) = ctx.run_span;
-            for p in person.sample_positions(from, to, every) {
-                sampled[partitions.day_of(p.t)].append(id, &p, ctx.map);
-            }
-        }
-        if truth {
-            // A trip still under way when the run ends arrives after it: the
-            // stay it would begin lies outside the period and is not written.
-            for stay in person.stays.iter().filter(|s| s.start < ctx.run_span.1) {
-                stays[partitions.day_of(stay.start)].append(id, stay, ctx.map);
-            }
-            for trip in &person.trips {
-                trips[partitions.day_of(trip.start)].append(id, trip, &person, ctx.map);
-            }
-        }
-        worker.events.clear();
-        worker.simulator.simulate(s, &person, &mut worker.events);
-        out.events_count += worker.events.len() as u64;
-        for e in &worker.events {
-            events[partitions.day_of(e.time_ms.div_euclid(1000))].append(e);
-        }
-    }
-    for d in 0..days_n {
-        if stays.get(d).is_some_and(|b| !b.is_empty()) {
-            out.stays.insert(d, stays[d].finish());
-        }
-        if trips.get(d).is_some_and(|b| !b.is_empty()) {
-            out.trips.insert(d, trips[d].finish());
-        }
-        if sampled.get(d).is_some_and(|b| !b.is_empty()) {
-            out.sampled.insert(d, sampled[d].finish());
-        }
-        if !events[d].is_empty() {
-            let (ev, pos) = events[d].finish(ctx.map);
-            out.events.insert(d, ev);
-            if let Some(pos) = pos {
-                out.positions.insert(d, pos);
-            }
-        }
-    }
-    out
-}
-
-struct Context<'a> {
+    generator: &Generator<'_>,
     stream: Option<StreamOptions>,
-    /// Seconds between sampled true positions; 0 for none.
-    positions_every_s: u32,
-    /// Whether the truth tables are written.
-    truth: bool,
-    /// The run's first and last instant, UTC seconds.
-    run_span: (i64, i64),
-    map: &'a Map,
-    world: &'a days::World<'a>,
-    partitions: &'a DayPartitions,
+    index: usize,
+    worker: &mut Worker<'_>,
+) -> ChunkOut {
+    let Some(stream) = stream else {
+        return ChunkOut::Batches(generator.chunk(index, worker));
+    };
+    let calendar = generator.calendar();
+    let mut lines: BTreeMap<usize, Vec<StreamRecord>> = BTreeMap::new();
+    let events = generator.chunk_events(index, worker, &mut |s, events| {
+        let imsi = format!("{:015}", s.imsi);
+        for e in events {
+            let mut line = Vec::with_capacity(256);
+            event_line(&mut line, stream.csv, s, &imsi, e);
+            let day = calendar.day_of(e.time_ms.div_euclid(1000));
+            lines.entry(day).or_default().push(StreamRecord {
+                time_ms: e.time_ms,
+                id: e.id,
+                line,
+            });
+        }
+    });
+    ChunkOut::Lines(lines, events)
 }
 
-/// Runs a scenario to the end, or until `interrupted` is set.
-pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, RunError> {
+/// Runs a scenario to the end, or until `interrupted` is set, telling
+/// `progress` where it stands as chunks are handed to the writer.
+pub fn run(
+    options: RunOptions,
+    interrupted: &AtomicBool,
+    progress: &(dyn Fn(Progress) + Sync),
+) -> Result<RunReport, RunError> {
     let started = Instant::now();
-    let scenario = &options.scenario;
-    let input_err = |message: String| RunError::Input {
-        origin: scenario.origin.clone(),
-        message,
-    };
-    let calendar = days::calendar(scenario).map_err(|e| input_err(e.to_string()))?;
-    let partitions = DayPartitions::new(&calendar);
-
+    options.check()?;
     let mut pool = rayon::ThreadPoolBuilder::new();
     if let Some(t) = options.threads {
         pool = pool.num_threads(t);
@@ -283,29 +281,27 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
         .build()
         .map_err(|_| RunError::Threads(options.threads.unwrap_or(0)))?;
 
-    let map = load_map(scenario)?;
-    let router = Router::new(&map.graph);
-    let subscribers =
-        population::synthesize(scenario, &map).map_err(|e| input_err(e.to_string()))?;
-    let world = days::World::new(scenario, &map).map_err(|e| input_err(e.to_string()))?;
-    let network = Network::build(scenario, &map).map_err(|e| input_err(e.to_string()))?;
-
-    // Checked once here so that the workers' own copies cannot fail.
-    events::Simulator::new(scenario, &network).map_err(|e| input_err(e.to_string()))?;
-    let output = options.output.clone();
-    let range = part_range(subscribers.len(), output.part, output.parts);
-    let mine = &subscribers[range];
-    // Groups of files; a stream has no files, so it is one group.
-    let group_size = match options.stream {
-        Some(_) => mine.len().max(1),
-        None => group_subscribers(scenario.days),
+    let part = options.generator_options();
+    let model = Model::build(options.scenario)?;
+    let generator = model.generator(part)?;
+    let scenario = model.scenario();
+    let calendar = model.calendar();
+    let output = options.output;
+    let mine = generator.subscribers();
+    let chunk = generator.chunk_size();
+    // Groups of files, as ranges of chunks; a stream has no files, so it is
+    // one group.
+    let n_chunks = generator.chunk_count();
+    let per_group = match options.stream {
+        Some(_) => n_chunks.max(1),
+        None => group_chunks(chunk, scenario.days),
     };
     let info = match options.stream {
         Some(_) => None,
-        None => Some(manifest_info(scenario, &partitions, input_files(scenario)?)),
+        None => Some(manifest_info(scenario, calendar, input_files(scenario)?)),
     };
     let sink = match &info {
-        None => Sink::Stream(Spill::new(partitions.len())?),
+        None => Sink::Stream(Spill::new(calendar.len())?),
         Some(info) => {
             let provenance = Provenance::new(&scenario.name, scenario.seed);
             let dataset =
@@ -314,62 +310,39 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
         }
     };
     // Groups an earlier attempt completed are skipped.
-    let todo: Vec<(u32, &[Subscriber])> = mine
-        .chunks(group_size)
-        .enumerate()
-        .map(|(g, s)| (g as u32, s))
+    let todo: Vec<(u32, std::ops::Range<usize>)> = (0..n_chunks.div_ceil(per_group))
+        .map(|g| (g as u32, g * per_group..((g + 1) * per_group).min(n_chunks)))
         .filter(|(g, _)| match &sink {
             Sink::Files(dataset) => !dataset.is_done(Unit::Group(*g)),
             Sink::Stream(_) => true,
         })
         .collect();
-    let to_simulate: usize = todo.iter().map(|(_, s)| s.len()).sum();
+    let subscribers_in = |chunks: &std::ops::Range<usize>| {
+        generator.chunk_range(chunks.start).start..generator.chunk_range(chunks.end - 1).end
+    };
+    let to_simulate: usize = todo.iter().map(|(_, c)| subscribers_in(c).len()).sum();
     let resumed = mine.len() - to_simulate;
+    let mut position = Progress {
+        done: resumed as u64,
+        total: mine.len() as u64,
+        resumed: resumed as u64,
+    };
+    progress(position);
 
-    let bar = if options.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::with_draw_target(Some(mine.len() as u64), ProgressDrawTarget::stderr())
-    };
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{msg:>10} [{bar:30}] {pos}/{len} subscribers, {per_sec}, eta {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar()),
-    );
-    bar.set_message("simulating");
-    bar.set_position(resumed as u64);
-    bar.reset_eta();
-
-    let run_span = match (world.days.first(), world.days.last()) {
-        (Some(first), Some(last)) => (first.start_utc, last.end_utc),
-        _ => (0, 0),
-    };
-    let ctx = Context {
-        stream: options.stream,
-        positions_every_s: scenario.positions_every_s,
-        truth: scenario.truth,
-        run_span,
-        map: &map,
-        world: &world,
-        partitions: &partitions,
-    };
     // A window is what the writer takes at a time: a chunk per thread at
     // least, few enough subscriber-days that memory does not grow with the
     // length of the run. Windows never cross a group, so the files do not
     // depend on the number of threads.
     let threads = pool.current_num_threads().max(1);
-    let chunk = chunk_subscribers(scenario.days);
     let window_chunks =
         (WINDOW_SUBSCRIBER_DAYS / (chunk * scenario.days as usize)).clamp(threads, 4 * threads);
-    let window = chunk * window_chunks;
     let mut completed = true;
+    let stream = options.stream;
     // The next window is simulated while the last one is written.
     let (written, sink) = std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Window>(1);
-        let partitions = &partitions;
         let pool = &pool;
-        let (map, network) = (&map, &network);
+        let generator = &generator;
         let writer = scope.spawn(move || {
             let mut sink = sink;
             let mut events_total = 0u64;
@@ -378,13 +351,13 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
             // full): a million subscribers take a second.
             if let Sink::Files(dataset) = &mut sink
                 && !dataset.is_done(Unit::Whole)
-                && let Err(e) = write_whole(dataset, mine, map, network, output.part)
+                && let Err(e) = write_whole(dataset, generator)
             {
                 return (Err(e), sink);
             }
             for w in rx {
-                events_total += w.tables.iter().map(|t| t.events_count).sum::<u64>();
-                if let Err(e) = write_window(&mut sink, partitions, pool, w) {
+                events_total += w.chunks.iter().map(ChunkOut::events).sum::<u64>();
+                if let Err(e) = write_window(&mut sink, calendar, pool, w) {
                     return (Err(e), sink);
                 }
             }
@@ -394,28 +367,29 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
         // order. Simulating a window as one parallel job made every thread
         // wait for the last chunk of each window, and for as long as a file
         // took to encode when a waiting thread picked one up meanwhile.
-        let windows: Vec<(u32, bool, bool, &[Subscriber])> = todo
+        let windows: Vec<(u32, bool, bool, std::ops::Range<usize>)> = todo
             .iter()
-            .flat_map(|(group, members)| {
-                let n = members.len().div_ceil(window);
-                members
-                    .chunks(window)
-                    .enumerate()
-                    .map(move |(i, block)| (*group, i == 0, i + 1 == n, block))
+            .flat_map(|(group, chunks)| {
+                let n = chunks.len().div_ceil(window_chunks);
+                (0..n).map(move |i| {
+                    let start = chunks.start + i * window_chunks;
+                    let end = (start + window_chunks).min(chunks.end);
+                    (*group, i == 0, i + 1 == n, start..end)
+                })
             })
             .collect();
-        let jobs: Vec<(usize, &[Subscriber])> = windows
+        let jobs: Vec<(usize, usize)> = windows
             .iter()
             .enumerate()
-            .flat_map(|(w, (_, _, _, block))| block.chunks(chunk).map(move |c| (w, c)))
+            .flat_map(|(w, (_, _, _, chunks))| chunks.clone().map(move |c| (w, c)))
             .collect();
         let workers: Vec<Mutex<Option<Worker>>> = (0..threads).map(|_| Mutex::new(None)).collect();
         let (done_tx, done_rx) = std::sync::mpsc::channel();
-        let (ctx, workers, jobs, router) = (&ctx, &workers, &jobs, &router);
+        let (workers, jobs) = (&workers, &jobs);
         pool.in_place_scope(|s| {
             let (mut spawned, mut received, mut next) = (0, 0, 0);
-            let mut ready: BTreeMap<usize, ChunkTables> = BTreeMap::new();
-            let mut tables = Vec::new();
+            let mut ready: BTreeMap<usize, ChunkOut> = BTreeMap::new();
+            let mut chunks = Vec::new();
             let mut stop = false;
             loop {
                 // Two chunks per thread ahead at most, so that memory stays
@@ -431,16 +405,11 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
                         let slot = rayon::current_thread_index().unwrap_or(0) % workers.len();
                         let mut worker =
                             workers[slot].lock().unwrap_or_else(PoisonError::into_inner);
-                        let worker = worker.get_or_insert_with(|| Worker {
-                            query: router.query(),
-                            events: Vec::new(),
-                            simulator: events::Simulator::new(scenario, network)
-                                .expect("the scenario's calendar was checked above"),
-                        });
-                        let tables = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                            simulate_chunk(ctx, worker, jobs[k].1)
+                        let worker = worker.get_or_insert_with(|| generator.worker());
+                        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                            simulate_chunk(generator, stream, jobs[k].1, worker)
                         }));
-                        let _ = done.send((k, tables));
+                        let _ = done.send((k, out));
                     });
                     spawned += 1;
                 }
@@ -451,27 +420,27 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
                     break;
                 };
                 received += 1;
-                let t = match result {
-                    Ok(t) => t,
+                let out = match result {
+                    Ok(out) => out,
                     Err(panic) => std::panic::resume_unwind(panic),
                 };
                 if stop {
                     continue;
                 }
-                ready.insert(k, t);
-                while let Some(t) = ready.remove(&next) {
-                    tables.push(t);
+                ready.insert(k, out);
+                while let Some(out) = ready.remove(&next) {
+                    chunks.push(out);
                     let w = jobs[next].0;
                     next += 1;
                     if next < jobs.len() && jobs[next].0 == w {
                         continue;
                     }
-                    let (group, first, last, block) = windows[w];
+                    let (group, first, last, ref block) = windows[w];
                     let window = Window {
                         group,
                         first,
                         last,
-                        tables: std::mem::take(&mut tables),
+                        chunks: std::mem::take(&mut chunks),
                     };
                     // A closed channel means the writer failed; its error is reported below.
                     if tx.send(window).is_err() {
@@ -479,7 +448,8 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
                         stop = true;
                         break;
                     }
-                    bar.inc(block.len() as u64);
+                    position.done += subscribers_in(block).len() as u64;
+                    progress(position);
                 }
             }
         });
@@ -488,7 +458,6 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
             .join()
             .unwrap_or_else(|p| std::panic::resume_unwind(p))
     });
-    bar.finish_and_clear();
     let events_total = match written {
         Ok(n) => n,
         Err(e) => {
@@ -511,8 +480,8 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
             manifest.tables
         }
         (Sink::Stream(spill), _) => {
-            let csv = options.stream.is_some_and(|s| s.csv);
-            let pace = options.stream.map_or(Pace::Unpaced, |s| s.pace);
+            let csv = stream.is_some_and(|s| s.csv);
+            let pace = stream.map_or(Pace::Unpaced, |s| s.pace);
             let header = csv.then(event_csv_header);
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
@@ -532,7 +501,6 @@ pub fn run(options: RunOptions, interrupted: &AtomicBool) -> Result<RunReport, R
         resumed_subscribers: resumed as u64,
         events: events_total,
         wall_s: started.elapsed().as_secs_f64(),
-        peak_rss_bytes: peak_rss_bytes(),
         completed,
     })
 }
@@ -544,7 +512,7 @@ struct Window {
     first: bool,
     /// The group's last window: its files are complete after it.
     last: bool,
-    tables: Vec<ChunkTables>,
+    chunks: Vec<ChunkOut>,
 }
 
 /// The files a run reads besides the scenario, identified by contents, so
@@ -552,7 +520,7 @@ struct Window {
 fn input_files(scenario: &Scenario) -> Result<Vec<InputFile>, RunError> {
     let hash = |name: String, path: Option<PathBuf>| -> Result<InputFile, RunError> {
         let result = match &path {
-            None => checksum_of(BUNDLED_MAP),
+            None => checksum_of(bundled_map_bytes().unwrap_or_default()),
             Some(p) => std::fs::File::open(p).and_then(checksum_of),
         };
         let (bytes, sha256) = result.map_err(|e| RunError::Input {
@@ -584,15 +552,12 @@ enum Sink {
     Stream(Spill),
 }
 
-fn manifest_info(
-    scenario: &Scenario,
-    partitions: &DayPartitions,
-    inputs: Vec<InputFile>,
-) -> ManifestInfo {
+fn manifest_info(scenario: &Scenario, calendar: &Calendar, inputs: Vec<InputFile>) -> ManifestInfo {
+    let (start, end) = calendar.span();
     ManifestInfo {
         inputs,
-        period_start: rfc3339(partitions.midnight(0)),
-        period_end: rfc3339(partitions.midnight(partitions.len())),
+        period_start: rfc3339(start),
+        period_end: rfc3339(end),
         timezone: scenario.timezone.clone(),
         scenario_toml: scenario.to_toml(),
     }
@@ -606,24 +571,19 @@ fn rfc3339(t: i64) -> String {
 
 /// The tables that are not split by day: `subscribers`, and `cells` in
 /// the first part.
-fn write_whole(
-    dataset: &mut Dataset,
-    subscribers: &[Subscriber],
-    map: &Map,
-    network: &Network,
-    part: u32,
-) -> Result<(), SinkError> {
+fn write_whole(dataset: &mut Dataset, generator: &Generator<'_>) -> Result<(), SinkError> {
     dataset.begin(Unit::Whole);
-    dataset.write("subscribers", None, &subscribers_batch(subscribers, map))?;
-    if part == 0 {
-        dataset.write("cells", None, &cells_batch(network))?;
+    for table in generator.tables().into_iter().filter(|t| !t.by_date()) {
+        if let Some(batch) = generator.whole_table(table) {
+            dataset.write(table.name(), None, &batch)?;
+        }
     }
     dataset.complete()
 }
 
 fn write_window(
     sink: &mut Sink,
-    partitions: &DayPartitions,
+    calendar: &Calendar,
     pool: &rayon::ThreadPool,
     w: Window,
 ) -> Result<(), SinkError> {
@@ -632,8 +592,12 @@ fn write_window(
             if w.first {
                 dataset.begin(Unit::Group(w.group));
             }
-            for t in &w.tables {
-                write_chunk(dataset, partitions, t)?;
+            for c in &w.chunks {
+                if let ChunkOut::Batches(chunk) = c {
+                    for (table, day, batch) in &chunk.batches {
+                        dataset.write(table.name(), Some(calendar.date(*day)), batch)?;
+                    }
+                }
             }
             if w.last {
                 // The group's Parquet files are encoded on the run's threads;
@@ -644,38 +608,17 @@ fn write_window(
         Sink::Stream(spill) => {
             // One sorted run per day for the whole window keeps the merge narrow.
             let mut per_day: BTreeMap<usize, Vec<StreamRecord>> = BTreeMap::new();
-            for t in w.tables {
-                for (d, mut lines) in t.lines {
-                    per_day.entry(d).or_default().append(&mut lines);
+            for c in w.chunks {
+                if let ChunkOut::Lines(lines, _) = c {
+                    for (d, mut lines) in lines {
+                        per_day.entry(d).or_default().append(&mut lines);
+                    }
                 }
             }
             for (d, mut records) in per_day {
                 spill.add_run(d, &mut records)?;
             }
         }
-    }
-    Ok(())
-}
-
-fn write_chunk(
-    dataset: &mut Dataset,
-    partitions: &DayPartitions,
-    t: &ChunkTables,
-) -> Result<(), SinkError> {
-    for (d, b) in &t.stays {
-        dataset.write("truth/stays", Some(partitions.date(*d)), b)?;
-    }
-    for (d, b) in &t.trips {
-        dataset.write("truth/trips", Some(partitions.date(*d)), b)?;
-    }
-    for (d, b) in &t.events {
-        dataset.write("events", Some(partitions.date(*d)), b)?;
-    }
-    for (d, b) in &t.positions {
-        dataset.write("truth/event_positions", Some(partitions.date(*d)), b)?;
-    }
-    for (d, b) in &t.sampled {
-        dataset.write("truth/positions", Some(partitions.date(*d)), b)?;
     }
     Ok(())
 }

@@ -9,22 +9,33 @@
 
 use std::path::{Path, PathBuf};
 
-use jiff::civil::Date;
-use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
+use crate::calendar::{Calendar, CalendarError};
 use crate::days::MobilityParams;
 use crate::events::PhoneParams;
+use crate::map::{Map, MapError};
 use crate::population::PopulationParams;
-use crate::radio::RadioParams;
+use crate::radio::{RadioParams, RadioSource};
+use crate::spec::RunSpec;
 
 /// The bundled default scenario.
 pub const DEFAULT_SCENARIO: &str = include_str!("../scenarios/default.toml");
 /// The bundled CI fixture: small and fast.
 pub const CI_FIXTURE_SCENARIO: &str = include_str!("../scenarios/ci-fixture.toml");
-/// The bundled default map, so that the default scenario runs from anywhere.
+/// The bundled default map, so that the default scenario runs from anywhere
+/// (with the `bundled-map` feature, on by default).
 /// © OpenStreetMap contributors, ODbL 1.0 (see scenarios/maps/README.md).
+#[cfg(feature = "bundled-map")]
 pub const BUNDLED_MAP: &[u8] = include_bytes!("../scenarios/maps/liechtenstein.osm.pbf");
+
+/// The bundled map's bytes, when this build carries it.
+pub fn bundled_map_bytes() -> Option<&'static [u8]> {
+    #[cfg(feature = "bundled-map")]
+    return Some(BUNDLED_MAP);
+    #[cfg(not(feature = "bundled-map"))]
+    None
+}
 /// The file name under which scenarios refer to the bundled map.
 pub const BUNDLED_MAP_NAME: &str = "maps/liechtenstein.osm.pbf";
 
@@ -59,7 +70,9 @@ pub enum MapSource {
 pub struct Scenario {
     /// A short name, written into every output file.
     pub name: String,
-    /// The `.osm.pbf` map, relative to the scenario file.
+    /// The `.osm.pbf` map, relative to the scenario file; the bundled map
+    /// when omitted.
+    #[serde(default = "bundled_map")]
     pub map: PathBuf,
     /// The seed all random streams derive from.
     pub seed: u64,
@@ -98,6 +111,10 @@ pub struct Scenario {
 
 fn write_truth() -> bool {
     true
+}
+
+fn bundled_map() -> PathBuf {
+    PathBuf::from(BUNDLED_MAP_NAME)
 }
 
 impl Scenario {
@@ -147,18 +164,16 @@ impl Scenario {
         })?;
         scenario.origin = origin.to_string();
         scenario.base_dir = base_dir;
-        scenario
-            .validate()
-            .map_err(|(key, message)| ScenarioError {
-                origin: origin.to_string(),
-                line: line_of_key(text, &key),
-                message: format!("`{key}`: {message}"),
-            })?;
+        scenario.check().map_err(|(key, message)| ScenarioError {
+            origin: origin.to_string(),
+            line: line_of_key(text, &key),
+            message: format!("`{key}`: {message}"),
+        })?;
         Ok(scenario)
     }
 
     /// Checks values; the error is (dotted key, what was expected).
-    pub fn validate(&self) -> Result<(), (String, String)> {
+    pub fn check(&self) -> Result<(), (String, String)> {
         let err = |k: &str, m: String| Err((k.to_string(), m));
         if self.name.trim().is_empty() {
             return err("name", "must not be empty".into());
@@ -172,11 +187,8 @@ impl Scenario {
                 format!("must be between 1 and 3660, got {}", self.days),
             );
         }
-        if let Err(e) = self.start_date() {
-            return err("start", e);
-        }
-        if let Err(e) = self.time_zone() {
-            return err("timezone", e);
+        if let Err(e) = self.calendar() {
+            return err(e.key, e.message);
         }
         if self.positions_every_s > 86_400 {
             return err(
@@ -196,31 +208,61 @@ impl Scenario {
         let section = |name: &str, r: Result<(), (String, String)>| {
             r.map_err(|(k, m)| (format!("{name}.{k}"), m))
         };
-        section("population", self.population.validate())?;
-        section("mobility", self.mobility.validate())?;
-        section("radio", self.radio.validate())?;
-        section("phone", self.phone.validate())?;
+        section("population", self.population.check())?;
+        section("mobility", self.mobility.check())?;
+        section("radio", self.radio.check())?;
+        section("phone", self.phone.check())?;
         Ok(())
     }
 
+    /// The run's calendar: its days in the scenario's time zone, with the
+    /// `[mobility]` holidays.
+    pub fn calendar(&self) -> Result<Calendar, CalendarError> {
+        Calendar::new(
+            &self.start,
+            self.days,
+            &self.timezone,
+            &self.mobility.holiday_dates(),
+        )
+    }
+
     /// The first simulated day.
-    pub fn start_date(&self) -> Result<Date, String> {
-        self.start.parse::<Date>().map_err(|_| {
-            format!(
-                "expected a date as YYYY-MM-DD that exists, got {:?}",
-                self.start
-            )
-        })
+    pub fn start_date(&self) -> Result<jiff::civil::Date, String> {
+        crate::calendar::parse_date(&self.start)
     }
 
     /// The region's time zone.
-    pub fn time_zone(&self) -> Result<TimeZone, String> {
-        TimeZone::get(&self.timezone).map_err(|_| {
-            format!(
-                "unknown time zone {:?}; expected an IANA name like Europe/Vaduz",
-                self.timezone
-            )
-        })
+    pub fn time_zone(&self) -> Result<jiff::tz::TimeZone, String> {
+        crate::calendar::time_zone(&self.timezone)
+    }
+
+    /// The run as the stages see it, on `calendar` (from
+    /// [`Scenario::calendar`]).
+    pub fn spec<'c>(&self, calendar: &'c Calendar) -> RunSpec<'c> {
+        RunSpec {
+            seed: self.seed,
+            subscribers: self.subscribers,
+            calendar,
+        }
+    }
+
+    /// Loads the scenario's map.
+    pub fn load_map(&self) -> Result<Map, MapError> {
+        match self.map_source() {
+            MapSource::File(path) => Map::load(&path),
+            MapSource::Bundled => bundled_map_bytes()
+                .map(|bytes| Map::load_bytes(Path::new(BUNDLED_MAP_NAME), bytes))
+                .unwrap_or_else(|| Err(MapError::NotBundled)),
+        }
+    }
+
+    /// The `[radio] file` resolved against the scenario's directory, when
+    /// the cells come from a file.
+    pub fn radio_file(&self) -> Option<PathBuf> {
+        match (&self.radio.source, &self.radio.file) {
+            (RadioSource::Generated, _) | (_, None) => None,
+            (_, Some(file)) => Some(self.resolve_path(file)),
+        }
     }
 
     /// Where to read the map from.
@@ -307,37 +349,6 @@ fn line_of_key(text: &str, dotted: &str) -> Option<usize> {
                 .find(|(name, _)| name == want)
                 .map(|(_, line)| *line)
         })
-}
-
-/// Checks of scenario values shared by the sections' parameter types. A
-/// failed check is the key and what was expected, for an error naming both.
-pub mod check {
-    pub type Check = Result<(), (String, String)>;
-
-    /// A finite value in `[lo, hi]`; `what` says what was expected.
-    pub fn in_range(key: &str, v: f64, lo: f64, hi: f64, what: &str) -> Check {
-        if v.is_finite() && v >= lo && v <= hi {
-            Ok(())
-        } else {
-            Err((key.into(), format!("must be {what}, got {v}")))
-        }
-    }
-
-    pub fn probability(key: &str, v: f64) -> Check {
-        in_range(key, v, 0.0, 1.0, "a probability between 0 and 1")
-    }
-
-    pub fn share(key: &str, v: f64) -> Check {
-        in_range(key, v, 0.0, 1.0, "a share between 0 and 1")
-    }
-
-    pub fn positive(key: &str, v: f64) -> Check {
-        if v.is_finite() && v > 0.0 {
-            Ok(())
-        } else {
-            Err((key.into(), format!("must be a positive number, got {v}")))
-        }
-    }
 }
 
 #[cfg(test)]

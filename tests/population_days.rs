@@ -33,9 +33,11 @@ fn run(s: &Scenario, threads: usize) -> (Vec<Subscriber>, Vec<PersonDays>) {
         .build()
         .unwrap();
     pool.install(|| {
-        let subs = population::synthesize(s, map).unwrap();
+        let subs =
+            population::synthesize(&s.spec(&s.calendar().unwrap()), &s.population, map).unwrap();
         let router = Router::new(&map.graph);
-        let world = World::new(s, map).unwrap();
+        let calendar = s.calendar().unwrap();
+        let world = World::new(s.spec(&calendar), &s.mobility, map).unwrap();
         let days = subs
             .par_iter()
             .map_init(|| router.query(), |q, sub| days::simulate(&world, q, sub))
@@ -74,7 +76,8 @@ fn a_subscriber_does_not_change_when_the_population_does() {
 #[test]
 fn one_subscriber_alone_equals_the_same_in_a_range() {
     let s = scenario(50, 1, "");
-    let synth = Synthesizer::new(&s, map()).unwrap();
+    let calendar = s.calendar().unwrap();
+    let synth = Synthesizer::new(s.spec(&calendar), &s.population, map()).unwrap();
     let all = synth.range(0..synth.total());
     assert_eq!(synth.subscriber(17), all[17]);
     assert_eq!(synth.range(10..20), all[10..20].to_vec());
@@ -84,7 +87,7 @@ fn one_subscriber_alone_equals_the_same_in_a_range() {
 fn population_is_well_formed() {
     let s = scenario(1500, 7, "");
     let map = map();
-    let subs = population::synthesize(&s, map).unwrap();
+    let subs = population::synthesize(&s.spec(&s.calendar().unwrap()), &s.population, map).unwrap();
     let residents = &subs[..1500];
     assert!(residents.iter().all(|r| !r.is_roamer()));
     assert!(subs[1500..].iter().all(Subscriber::is_roamer));
@@ -131,7 +134,8 @@ fn population_is_well_formed() {
 fn schedules_are_consistent() {
     let s = scenario(150, 4, "");
     let (subs, all) = run(&s, 2);
-    let world = World::new(&s, map()).unwrap();
+    let calendar = s.calendar().unwrap();
+    let world = World::new(s.spec(&calendar), &s.mobility, map()).unwrap();
     let run_start = world.days[0].start_utc;
     let run_end = world.days[3].end_utc;
     for (sub, pd) in subs.iter().zip(&all) {
@@ -192,7 +196,8 @@ fn schedules_are_consistent() {
 fn a_stay_over_midnight_is_one_stay() {
     let s = scenario(60, 3, "");
     let (_, all) = run(&s, 2);
-    let world = World::new(&s, map()).unwrap();
+    let calendar = s.calendar().unwrap();
+    let world = World::new(s.spec(&calendar), &s.mobility, map()).unwrap();
     let midnight = world.days[1].start_utc;
     for pd in all.iter().filter(|pd| pd.subscriber.0 < 60) {
         let covering = pd
@@ -251,6 +256,7 @@ fn a_map_without_homes_is_refused_naming_the_map() {
         p.id = PlaceId(i as u32);
     }
     let s = scenario(10, 1, "");
-    let e = population::synthesize(&s, &homeless).unwrap_err();
+    let e = population::synthesize(&s.spec(&s.calendar().unwrap()), &s.population, &homeless)
+        .unwrap_err();
     assert!(e.to_string().starts_with("`map`"), "{e}");
 }

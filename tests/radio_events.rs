@@ -231,7 +231,7 @@ fn hysteresis_suppresses_flip_flopping_along_a_straight_walk() {
             cells.push(cell(site, pos, None, 1000, 100 + site as u64));
         }
         let net = Network::from_cells(cells, &s.radio, s.seed, &[]);
-        let mut sim = Simulator::new(&s, &net).expect("simulator");
+        let mut sim = Simulator::new(s.spec(&s.calendar().unwrap()), &s.phone, &net);
         let mut total = 0;
         for i in 0..20 {
             let y = i as f64 * 37.0;
@@ -270,7 +270,7 @@ fn hysteresis_suppresses_flip_flopping_along_a_straight_walk() {
 fn periodic_updates_of_a_device_that_never_moves_are_t3412_apart() {
     let s = scenario(QUIET);
     let net = grid_network(3, 1500.0, &s.radio, s.seed);
-    let mut sim = Simulator::new(&s, &net).expect("simulator");
+    let mut sim = Simulator::new(s.spec(&s.calendar().unwrap()), &s.phone, &net);
     let mut out = Vec::new();
     let days = stationary(3, Coord { x: 700.0, y: 900.0 }, &s);
     sim.simulate(&subscriber(3, DeviceType::Smartphone), &days, &mut out);
@@ -290,7 +290,7 @@ fn a_data_session_in_a_car_hands_over_and_ends_elsewhere() {
         "[phone]\nvoice_per_day_median = 0.0\nsms_per_day_median = 0.0\nnight_off_share = 0.0\ndata_per_day_median = 400.0\ndata_duration_median_s = 1800.0\ndata_duration_sigma = 0.0\n",
     );
     let net = grid_network(4, 1200.0, &s.radio, s.seed);
-    let mut sim = Simulator::new(&s, &net).expect("simulator");
+    let mut sim = Simulator::new(s.spec(&s.calendar().unwrap()), &s.phone, &net);
     let days = one_trip(
         5,
         Coord {
@@ -332,7 +332,7 @@ fn a_data_session_in_a_car_hands_over_and_ends_elsewhere() {
 fn switching_off_at_night_and_going_abroad_hide_the_device() {
     let s = scenario("[phone]\nnight_off_share = 1.0\n");
     let net = grid_network(3, 1500.0, &s.radio, s.seed);
-    let mut sim = Simulator::new(&s, &net).expect("simulator");
+    let mut sim = Simulator::new(s.spec(&s.calendar().unwrap()), &s.phone, &net);
     let (a, b) = run_bounds(&s);
     let home = Coord { x: 800.0, y: 800.0 };
     let abroad_from = a + 2 * 86_400 + 12 * 3600;
@@ -398,7 +398,7 @@ fn switching_off_at_night_and_going_abroad_hide_the_device() {
 fn a_visitor_is_seen_only_while_in_the_region() {
     let s = scenario("");
     let net = grid_network(3, 1500.0, &s.radio, s.seed);
-    let mut sim = Simulator::new(&s, &net).expect("simulator");
+    let mut sim = Simulator::new(s.spec(&s.calendar().unwrap()), &s.phone, &net);
     let (a, b) = run_bounds(&s);
     // An inbound roamer's days hold only the visit: nothing before it
     // arrives or after it leaves.
@@ -445,7 +445,7 @@ fn the_same_subscriber_gives_the_same_events() {
     );
     let run = || {
         let mut out = Vec::new();
-        Simulator::new(&s, &net).expect("simulator").simulate(
+        Simulator::new(s.spec(&s.calendar().unwrap()), &s.phone, &net).simulate(
             &subscriber(4, DeviceType::Smartphone),
             &days,
             &mut out,
@@ -531,7 +531,7 @@ fn cell_plan_errors_name_file_line_and_field() {
 fn the_generated_network_covers_the_map() {
     let s = scenario("");
     let t = Instant::now();
-    let net = Network::build(&s, map()).expect("network");
+    let net = Network::build(&s.radio, s.radio_file().as_deref(), s.seed, map()).expect("network");
     let build_s = t.elapsed().as_secs_f64();
     let cells = net.cells();
     let sites = cells.iter().map(|c| c.site).max().map_or(0, |m| m + 1);
@@ -620,7 +620,7 @@ fn commuter(i: u32, s: &Scenario, extent: f64) -> PersonDays {
 fn activity_statistics_of_a_few_hundred_subscriber_days() {
     let s = scenario("");
     let net = grid_network(6, 1200.0, &s.radio, s.seed);
-    let mut sim = Simulator::new(&s, &net).expect("simulator");
+    let mut sim = Simulator::new(s.spec(&s.calendar().unwrap()), &s.phone, &net);
     let tz = s.time_zone().expect("tz");
     let n = 200u32;
     let mut calls_per_day = Vec::new();
@@ -877,12 +877,12 @@ fn stepping_along_trips_agrees_with_looking_up_each_time() {
 fn measure_events_on_the_default_map() {
     let s = Scenario::bundled("default").expect("default scenario");
     let t = Instant::now();
-    let net = Network::build(&s, map()).expect("network");
+    let net = Network::build(&s.radio, s.radio_file().as_deref(), s.seed, map()).expect("network");
     let build_s = t.elapsed().as_secs_f64();
     let t = Instant::now();
     let people = routed_commuters(&s, s.subscribers);
     let days_s = t.elapsed().as_secs_f64();
-    let mut sim = Simulator::new(&s, &net).expect("simulator");
+    let mut sim = Simulator::new(s.spec(&s.calendar().unwrap()), &s.phone, &net);
     let mut out = Vec::with_capacity(1 << 16);
     let mut by_kind = [0usize; 10];
     let mut total = 0usize;
@@ -990,7 +990,8 @@ fn measure_events_on_the_default_map() {
 #[test]
 fn a_scenario_reads_its_cell_file_relative_to_itself() {
     let s = Scenario::from_file(&data("opencellid_scenario.toml")).expect("scenario");
-    let net = Network::build(&s, map()).expect("network from OpenCelliD");
+    let net = Network::build(&s.radio, s.radio_file().as_deref(), s.seed, map())
+        .expect("network from OpenCelliD");
     assert_eq!(net.cells().len(), 3);
     assert!(net.cells().iter().all(|c| c.azimuth_deg.is_none()));
 }
@@ -1038,13 +1039,13 @@ fn a_subscriber_does_not_depend_on_who_was_simulated_before() {
         },
         &s,
     );
-    let mut sim = Simulator::new(&s, &net).expect("simulator");
+    let mut sim = Simulator::new(s.spec(&s.calendar().unwrap()), &s.phone, &net);
     let mut both = Vec::new();
     sim.simulate(&subscriber(1, DeviceType::Smartphone), &a, &mut both);
     let split = both.len();
     sim.simulate(&subscriber(2, DeviceType::FeaturePhone), &b, &mut both);
     let mut alone = Vec::new();
-    Simulator::new(&s, &net).expect("simulator").simulate(
+    Simulator::new(s.spec(&s.calendar().unwrap()), &s.phone, &net).simulate(
         &subscriber(2, DeviceType::FeaturePhone),
         &b,
         &mut alone,
@@ -1063,7 +1064,7 @@ fn feature_phones_use_gsm_where_the_network_has_it() {
     }
     let net = Network::from_cells(cells, &s.radio, s.seed, &[]);
     let days = stationary(6, Coord { x: 2000.0, y: 0.0 }, &s);
-    let mut sim = Simulator::new(&s, &net).expect("simulator");
+    let mut sim = Simulator::new(s.spec(&s.calendar().unwrap()), &s.phone, &net);
     for (device, tech, ta) in [
         (DeviceType::FeaturePhone, Technology::Gsm, 4),
         (DeviceType::Smartphone, Technology::Lte, 26),
@@ -1083,7 +1084,7 @@ fn feature_phones_use_gsm_where_the_network_has_it() {
 fn malformed_days_neither_panic_nor_hang() {
     let s = scenario("");
     let net = grid_network(2, 1500.0, &s.radio, s.seed);
-    let mut sim = Simulator::new(&s, &net).expect("simulator");
+    let mut sim = Simulator::new(s.spec(&s.calendar().unwrap()), &s.phone, &net);
     let (a, b) = run_bounds(&s);
     let p = Coord { x: 10.0, y: 10.0 };
     let q = Coord {

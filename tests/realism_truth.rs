@@ -18,11 +18,8 @@ use rayon::prelude::*;
 
 const RESIDENTS: u32 = 1000;
 const DAYS: u32 = 28;
-/// Europe/Vaduz and Europe/Andorra in March, before the change to summer
-/// time on the run's last day.
-const LOCAL_OFFSET_S: i64 = 3600;
 
-/// The metrics issue 3's realism list asks of the truth tables, asserted.
+/// The realism targets' metrics of the truth tables, asserted.
 const ASSERTED: &[&str] = &[
     "truth.leave_home.weekday",
     "truth.leave_home.sunday",
@@ -49,9 +46,11 @@ fn measure(map: &Map) -> Vec<Metric> {
          days = {DAYS}\nstart = \"2026-03-02\"\ntimezone = \"Europe/Vaduz\"\n"
     );
     let scenario = Scenario::parse(&text, "realism.toml", None).expect("scenario");
-    let subs = population::synthesize(&scenario, map).expect("population");
+    let calendar = scenario.calendar().expect("calendar");
+    let spec = scenario.spec(&calendar);
+    let subs = population::synthesize(&spec, &scenario.population, map).expect("population");
     let router = Router::new(&map.graph);
-    let world = World::new(&scenario, map).expect("world");
+    let world = World::new(spec, &scenario.mobility, map).expect("world");
     let people: Vec<_> = subs
         .into_par_iter()
         .filter(|s| s.is_person())
@@ -65,18 +64,13 @@ fn measure(map: &Map) -> Vec<Metric> {
         .collect();
     let records = truth_records(people.iter().map(|(s, pd)| (s, pd)));
     // The run's days, as a dataset's manifest gives them to the validator.
-    let calendar = days::calendar(&scenario).expect("calendar");
-    let (first, last) = (
-        calendar.first().expect("days"),
-        calendar.last().expect("days"),
-    );
+    let days = calendar.days();
     let config = Config {
-        local_offset_s: LOCAL_OFFSET_S,
-        period: Some(DayRange::of_period(
-            first.start_utc,
-            last.end_utc,
-            LOCAL_OFFSET_S,
-        )),
+        period: Some(DayRange {
+            first: days[0].epoch_day(),
+            last: days[days.len() - 1].epoch_day(),
+        }),
+        calendar: calendar.clone(),
         ..Config::default()
     };
     truth_metrics(&records.persons, &records.stays, &records.trips, &config)

@@ -9,7 +9,6 @@
 //! does not depend on other subscribers, threads or parts. The model is
 //! described in `docs/MODEL.md`.
 
-mod clock;
 mod params;
 mod sim;
 mod travel;
@@ -17,14 +16,14 @@ mod travel;
 use geo::Coord;
 use rand::Rng;
 
-pub use clock::{Day, DayKind};
+pub use crate::calendar::{Day, DayKind};
 pub use params::{MobilityParams, ModeConstants, PerDayType};
 
 use crate::map::{Map, NodeId, PlaceClass, PlaceId};
 use crate::population::spatial::{Gate, GravityPlaces, find_gates};
 use crate::population::{Subscriber, SubscriberId, draw_gate, person_key};
 use crate::routing::RouteQuery;
-use crate::scenario::Scenario;
+use crate::spec::RunSpec;
 
 /// What a subscriber does during a stay.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
@@ -263,11 +262,11 @@ const EXPLORE_CELL_M: f64 = 500.0;
 /// What is shared by every subscriber's simulation: the days of the run,
 /// place samplers and border gates. Built once per scenario and map.
 pub struct World<'a> {
-    pub scenario: &'a Scenario,
+    pub spec: RunSpec<'a>,
     pub map: &'a Map,
     pub params: MobilityParams,
     /// The simulated days, in order.
-    pub days: Vec<Day>,
+    pub days: &'a [Day],
     /// Where roads leave the map.
     pub gates: Vec<Gate>,
     /// New places by purpose: shopping, leisure, other errands.
@@ -283,37 +282,19 @@ pub(crate) struct LocInfo {
     pub outside: bool,
 }
 
-/// The run's calendar: its local days with their UTC bounds and kinds
-/// (holidays count as Sundays). The days, the events and the date
-/// partitions of the output all follow this one calendar.
-pub fn calendar(scenario: &Scenario) -> Result<Vec<Day>, DaysError> {
-    let invalid = |key: &str, message: String| DaysError {
-        key: key.into(),
-        message,
-    };
-    let start = scenario.start_date().map_err(|m| invalid("start", m))?;
-    let tz = scenario.time_zone().map_err(|m| invalid("timezone", m))?;
-    Ok(Day::run(
-        start,
-        scenario.days,
-        &tz,
-        &scenario.mobility.holiday_dates(),
-    ))
-}
-
 impl<'a> World<'a> {
     /// Prepares the days and samplers of a scenario on a map.
-    pub fn new(scenario: &'a Scenario, map: &'a Map) -> Result<World<'a>, DaysError> {
-        let invalid = |key: &str, message: String| DaysError {
-            key: key.into(),
+    pub fn new(
+        spec: RunSpec<'a>,
+        params: &MobilityParams,
+        map: &'a Map,
+    ) -> Result<World<'a>, DaysError> {
+        params.check().map_err(|(key, message)| DaysError {
+            key: format!("mobility.{key}"),
             message,
-        };
-        scenario
-            .mobility
-            .validate()
-            .map_err(|(k, m)| invalid(&format!("mobility.{k}"), m))?;
-        let params = scenario.mobility.clone();
-        let days = calendar(scenario)?;
+        })?;
+        let params = params.clone();
+        let days = spec.calendar.days();
         let weight = |capacity: f32| (capacity as f64).min(ATTRACTIVENESS_CAP_M2);
         let sampler = |purpose: usize| {
             let factor = |class: PlaceClass| match (purpose, class) {
@@ -351,7 +332,7 @@ impl<'a> World<'a> {
             s
         };
         Ok(World {
-            scenario,
+            spec,
             map,
             params,
             days,
@@ -360,9 +341,14 @@ impl<'a> World<'a> {
         })
     }
 
+    /// The run as the stages see it.
+    pub fn spec(&self) -> RunSpec<'a> {
+        self.spec
+    }
+
     /// The key of a subscriber's random streams.
     pub fn person_key(&self, id: SubscriberId) -> u64 {
-        person_key(self.scenario.subscribers, id)
+        person_key(self.spec.subscribers, id)
     }
 
     pub(crate) fn place_loc(&self, id: PlaceId) -> LocInfo {

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::scenario::check::{Check, in_range, probability};
+use crate::check::{Check, in_range, probability};
 use jiff::civil::Date;
 
 /// A probability per day type.
@@ -136,7 +136,7 @@ impl Default for MobilityParams {
 }
 
 impl PerDayType {
-    fn validate(&self, key: &str) -> Check {
+    fn check(&self, key: &str) -> Check {
         probability(&format!("{key}.weekday"), self.weekday)?;
         probability(&format!("{key}.saturday"), self.saturday)?;
         probability(&format!("{key}.sunday"), self.sunday)
@@ -145,11 +145,11 @@ impl PerDayType {
 
 impl MobilityParams {
     /// Checks values; the error is (key, what was expected).
-    pub fn validate(&self) -> Result<(), (String, String)> {
-        self.leave_home.validate("leave_home")?;
-        self.work_day.validate("work_day")?;
-        self.school_day.validate("school_day")?;
-        self.excursion.validate("excursion")?;
+    pub fn check(&self) -> Result<(), (String, String)> {
+        self.leave_home.check("leave_home")?;
+        self.work_day.check("work_day")?;
+        self.school_day.check("school_day")?;
+        self.excursion.check("excursion")?;
         in_range("epr_rho", self.epr_rho, 0.0, 1.0, "between 0 and 1")?;
         in_range("epr_gamma", self.epr_gamma, 0.0, 5.0, "between 0 and 5")?;
         if self.known_places > 1000 {
@@ -223,19 +223,19 @@ mod tests {
 
     #[test]
     fn defaults_are_valid_and_bad_values_name_their_key() {
-        MobilityParams::default().validate().unwrap();
+        MobilityParams::default().check().unwrap();
         let mut p = MobilityParams::default();
         p.leave_home.sunday = 1.5;
-        assert_eq!(p.validate().unwrap_err().0, "leave_home.sunday");
+        assert_eq!(p.check().unwrap_err().0, "leave_home.sunday");
         let p = MobilityParams {
             holidays: vec!["2026-02-30".into()],
             ..Default::default()
         };
-        assert_eq!(p.validate().unwrap_err().0, "holidays[0]");
+        assert_eq!(p.check().unwrap_err().0, "holidays[0]");
         let p = MobilityParams {
             peak_speed_factor: 0.0,
             ..Default::default()
         };
-        assert_eq!(p.validate().unwrap_err().0, "peak_speed_factor");
+        assert_eq!(p.check().unwrap_err().0, "peak_speed_factor");
     }
 }

@@ -4,9 +4,9 @@ use geo::Coord;
 use rand::Rng;
 use rand_pcg::Pcg64Mcg;
 
-use super::clock::{Day, DayKind};
 use super::travel::{End, LegSpec, travel};
 use super::{Activity, PersonDays, Stay, Trip, TripMode, World};
+use crate::calendar::{Day, DayKind};
 use crate::map::{PlaceClass, PlaceId};
 use crate::population::draw::{chance, log_normal, normal, pick, unit};
 use crate::population::{DeviceType, Occupation, Subscriber};
@@ -184,7 +184,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
             (None, Some(g)) => Some(world.gate_loc(g)),
             _ => None,
         };
-        let mut hrng = stream(world.scenario.seed, Purpose::Habits, key, 0);
+        let mut hrng = stream(world.spec.seed, Purpose::Habits, key, 0);
         let tastes = [(); 5].map(|_| 0.9 * normal(&mut hrng));
         let mut memory = Memory {
             places: Vec::new(),
@@ -258,7 +258,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
                 };
                 let arrives = f > 0;
                 let leaves = l + 1 < days.len();
-                let mut grng = stream(world.scenario.seed, Purpose::Habits, self.key, 1);
+                let mut grng = stream(world.spec.seed, Purpose::Habits, self.key, 1);
                 let gate = world.gate_near(self.home.pos, &mut grng);
                 if arrives && let Some(gate) = gate {
                     self.here = gate;
@@ -303,7 +303,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
     }
 
     fn day_rng(&self, purpose: Purpose, day: u64) -> Pcg64Mcg {
-        stream(self.world.scenario.seed, purpose, self.key, day)
+        stream(self.world.spec.seed, purpose, self.key, day)
     }
 
     fn close_stay(&mut self, end: i64) {

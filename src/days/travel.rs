@@ -8,9 +8,9 @@
 use geo::Coord;
 use rand::Rng;
 
-use super::clock::{Day, DayKind};
 use super::params::MobilityParams;
 use super::{TripMode, Waypoint};
+use crate::calendar::{Day, DayKind};
 use crate::map::graph::{BIKE_SPEED_MPS, WALK_SPEED_MPS};
 use crate::map::{NodeId, RoadGraph, TravelMode, distance};
 use crate::population::draw::{log_normal, unit};

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use crate::days::PersonDays;
 use crate::population::{Subscriber, SubscriberId};
 use crate::radio::{CellId, Network, Technology};
-use crate::scenario::Scenario;
+use crate::spec::RunSpec;
 
 /// Parameters of phone activity and device behaviour, from the scenario's
 /// `[phone]` section. Sources of the defaults are in `docs/MODEL.md`.
@@ -141,7 +141,7 @@ impl Default for PhoneParams {
 
 impl PhoneParams {
     /// Checks values; the error is (key, what was expected).
-    pub fn validate(&self) -> Result<(), (String, String)> {
+    pub fn check(&self) -> Result<(), (String, String)> {
         let err = |k: &str, m: String| Err((k.to_string(), m));
         let non_negative: [(&str, f64); 20] = [
             ("voice_per_day_median", self.voice_per_day_median),
@@ -349,14 +349,6 @@ pub struct Event {
     pub true_pos: Coord,
 }
 
-/// Errors before any event is made.
-#[derive(Debug, thiserror::Error)]
-pub enum EventsError {
-    /// The scenario's start date or time zone cannot be used.
-    #[error("scenario: {0}")]
-    Scenario(String),
-}
-
 /// Turns subscribers' days into events over one network. Holds the run's
 /// calendar and reusable buffers: keep one per thread.
 pub struct Simulator<'n> {
@@ -373,25 +365,24 @@ pub struct Simulator<'n> {
 }
 
 impl<'n> Simulator<'n> {
-    pub fn new(scenario: &Scenario, network: &'n Network) -> Result<Simulator<'n>, EventsError> {
-        let days =
-            crate::days::calendar(scenario).map_err(|e| EventsError::Scenario(e.to_string()))?;
+    pub fn new(spec: RunSpec, phone: &PhoneParams, network: &'n Network) -> Simulator<'n> {
+        let days = spec.calendar.days();
         // Days 0..=days: the last entry closes the run.
         let mut day_starts: Vec<f64> = days.iter().map(|d| d.start_utc as f64).collect();
         day_starts.extend(days.last().map(|d| d.end_utc as f64));
         // Holidays keep the weekend's phone habits, as they keep Sunday's plans.
         let weekend: Vec<bool> = days.iter().map(|d| d.kind != DayKind::Weekday).collect();
-        Ok(Simulator {
+        Simulator {
             network,
-            cum_weekday: PhoneParams::cumulative(&scenario.phone.hourly_weekday),
-            cum_weekend: PhoneParams::cumulative(&scenario.phone.hourly_weekend),
-            phone: scenario.phone.clone(),
-            seed: scenario.seed,
+            cum_weekday: PhoneParams::cumulative(&phone.hourly_weekday),
+            cum_weekend: PhoneParams::cumulative(&phone.hourly_weekend),
+            phone: phone.clone(),
+            seed: spec.seed,
             day_starts,
             weekend,
             acts: Vec::new(),
             absences: Vec::new(),
-        })
+        }
     }
 
     /// Appends the events of one subscriber to `out`, in time order.
@@ -439,12 +430,12 @@ impl<'n> Simulator<'n> {
 /// Appends one subscriber's events to `out`, in time order. For many
 /// subscribers, keep a [`Simulator`] per thread instead.
 pub fn simulate(
-    scenario: &Scenario,
+    spec: RunSpec,
+    phone: &PhoneParams,
     network: &Network,
     subscriber: &Subscriber,
     days: &PersonDays,
     out: &mut Vec<Event>,
-) -> Result<(), EventsError> {
-    Simulator::new(scenario, network)?.simulate(subscriber, days, out);
-    Ok(())
+) {
+    Simulator::new(spec, phone, network).simulate(subscriber, days, out);
 }

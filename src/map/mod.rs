@@ -43,6 +43,10 @@ pub enum MapError {
         "{path}: the map has no places where people could live (no residential buildings, land use or roads)"
     )]
     NoHomes { path: PathBuf },
+    /// The scenario names the bundled map, but this build was made without
+    /// it (the `bundled-map` feature); give a map file.
+    #[error("this build carries no bundled map; give a map file (`map` or --map)")]
+    NotBundled,
 }
 
 /// An equirectangular projection centred on the map: x to the east and y to

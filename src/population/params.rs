@@ -2,7 +2,7 @@
 //! population, with defaults for a plausible European country. The sources of
 //! the defaults are listed in `docs/MODEL.md`.
 
-use crate::scenario::check::{Check, positive, share};
+use crate::check::{Check, positive, share};
 use serde::{Deserialize, Serialize};
 
 /// Shares that should sum to one may be off by this much, so that shares
@@ -160,7 +160,7 @@ pub(crate) fn sums_to_one(key: &str, shares: &[f64]) -> Check {
 
 impl PopulationParams {
     /// Checks values; the error is (key, what was expected).
-    pub fn validate(&self) -> Result<(), (String, String)> {
+    pub fn check(&self) -> Result<(), (String, String)> {
         if self.age_groups.is_empty() {
             return Err(("age_groups".into(), "needs at least one age band".into()));
         }
@@ -261,27 +261,27 @@ mod tests {
 
     #[test]
     fn defaults_are_valid() {
-        PopulationParams::default().validate().unwrap();
+        PopulationParams::default().check().unwrap();
     }
 
     #[test]
     fn impossible_values_name_their_key() {
         let mut p = PopulationParams::default();
         p.age_groups[0].share = 0.5;
-        assert_eq!(p.validate().unwrap_err().0, "age_groups");
+        assert_eq!(p.check().unwrap_err().0, "age_groups");
         let mut p = PopulationParams::default();
         p.age_groups[3].from = -4;
-        assert_eq!(p.validate().unwrap_err().0, "age_groups[3].from");
+        assert_eq!(p.check().unwrap_err().0, "age_groups[3].from");
         let mut p = PopulationParams::default();
         p.devices.iot = 0.2;
-        assert_eq!(p.validate().unwrap_err().0, "devices");
+        assert_eq!(p.check().unwrap_err().0, "devices");
         let p = PopulationParams {
             female_share: f64::NAN,
             ..Default::default()
         };
-        assert_eq!(p.validate().unwrap_err().0, "female_share");
+        assert_eq!(p.check().unwrap_err().0, "female_share");
         let mut p = PopulationParams::default();
         p.roamer_networks[1].mnc = 123;
-        assert_eq!(p.validate().unwrap_err().0, "roamer_networks[1].mnc");
+        assert_eq!(p.check().unwrap_err().0, "roamer_networks[1].mnc");
     }
 }

@@ -9,8 +9,9 @@ use super::ids;
 use super::spatial::{Gate, GravityPlaces, WeightedPlaces, find_gates};
 use super::{Contract, DeviceType, Occupation, Roaming, Sex, Subscriber, SubscriberId};
 use crate::map::{Map, PlaceClass, PlaceSource, distance};
+use crate::population::PopulationParams;
 use crate::rng::{Purpose, stream};
-use crate::scenario::Scenario;
+use crate::spec::RunSpec;
 
 /// Why a population cannot be made. Each names the scenario key to fix.
 #[derive(Debug, thiserror::Error)]
@@ -60,7 +61,8 @@ const MAX_ROAMER_STAY_DAYS: i64 = 21;
 
 /// Everything needed to draw any subscriber of a scenario, built once.
 pub struct Synthesizer<'a> {
-    scenario: &'a Scenario,
+    spec: RunSpec<'a>,
+    params: &'a PopulationParams,
     map: &'a Map,
     homes: WeightedPlaces,
     hotels: WeightedPlaces,
@@ -72,14 +74,18 @@ pub struct Synthesizer<'a> {
 
 impl<'a> Synthesizer<'a> {
     /// Indexes the map's places for the scenario.
-    pub fn new(scenario: &'a Scenario, map: &'a Map) -> Result<Self, PopulationError> {
-        if let Err((key, message)) = scenario.population.validate() {
+    pub fn new(
+        spec: RunSpec<'a>,
+        params: &'a PopulationParams,
+        map: &'a Map,
+    ) -> Result<Self, PopulationError> {
+        if let Err((key, message)) = params.check() {
             return Err(PopulationError::Invalid {
                 key: format!("population.{key}"),
                 message,
             });
         }
-        if scenario.subscribers == 0 {
+        if spec.subscribers == 0 {
             return Err(PopulationError::Invalid {
                 key: "subscribers".into(),
                 message: "must be at least 1".into(),
@@ -140,28 +146,29 @@ impl<'a> Synthesizer<'a> {
                 GRAVITY_CELL_M,
             )
         };
-        let p = &scenario.population;
-        let days = scenario.days as f64;
+        let p = params;
+        let days = spec.days() as f64;
         let stay = p.roamer_mean_stay_days;
         // A visit of mean length m, placed uniformly so that it overlaps the
         // run, is present on about m / (days + m - 1) of the run's days.
         let roamers =
-            (p.roamer_share * scenario.subscribers as f64 * (days + stay - 1.0) / stay).round();
+            (p.roamer_share * spec.subscribers as f64 * (days + stay - 1.0) / stay).round();
         Ok(Synthesizer {
-            scenario,
+            spec,
+            params,
             map,
             homes,
             hotels,
             workplaces,
             schools,
             gates: find_gates(&map.graph),
-            roamers: roamers.min((u32::MAX - scenario.subscribers) as f64) as u32,
+            roamers: roamers.min((u32::MAX - spec.subscribers) as f64) as u32,
         })
     }
 
     /// Number of residents.
     pub fn residents(&self) -> u32 {
-        self.scenario.subscribers
+        self.spec.subscribers
     }
 
     /// Number of inbound roamers over the whole run.
@@ -194,8 +201,8 @@ impl<'a> Synthesizer<'a> {
         let residents = self.residents();
         let roamer = index >= residents;
         let key = person_key(residents, SubscriberId(index));
-        let seed = self.scenario.seed;
-        let p = &self.scenario.population;
+        let seed = self.spec.seed;
+        let p = self.params;
         let mut rng = stream(seed, Purpose::Person, key, 0);
 
         let device = match pick(
@@ -287,14 +294,14 @@ impl<'a> Synthesizer<'a> {
     }
 
     fn draw_age(&self, rng: &mut impl rand::Rng) -> u8 {
-        let groups = &self.scenario.population.age_groups;
+        let groups = &self.params.age_groups;
         let weights: Vec<f64> = groups.iter().map(|g| g.share).collect();
         let g = &groups[pick(rng, &weights)];
         int_in(rng, g.from, g.to).clamp(0, 120) as u8
     }
 
     fn draw_occupation(&self, rng: &mut impl rand::Rng, age: u8) -> Occupation {
-        let p = &self.scenario.population;
+        let p = self.params;
         let age = age as i64;
         let employed = |rng: &mut _, rate: f64| {
             if chance(rng, rate) {
@@ -337,7 +344,7 @@ impl<'a> Synthesizer<'a> {
     }
 
     fn draw_visit(&self, rng: &mut impl rand::Rng) -> Roaming {
-        let p = &self.scenario.population;
+        let p = self.params;
         let weights: Vec<f64> = p.roamer_networks.iter().map(|n| n.share).collect();
         let (mcc, mnc) = p
             .roamer_networks
@@ -349,7 +356,7 @@ impl<'a> Synthesizer<'a> {
         while len < MAX_ROAMER_STAY_DAYS && !chance(rng, q) {
             len += 1;
         }
-        let days = self.scenario.days as i64;
+        let days = self.spec.days() as i64;
         let first = int_in(rng, 1 - len, days - 1);
         let last = first + len - 1;
         Roaming {
@@ -366,7 +373,7 @@ impl<'a> Synthesizer<'a> {
         occupation: Occupation,
         home: crate::map::PlaceId,
     ) -> (Option<crate::map::PlaceId>, Option<crate::map::NodeId>) {
-        let p = &self.scenario.population;
+        let p = self.params;
         let origin = self.map.place(home).pos;
         let mut scratch = Vec::new();
         match occupation {
@@ -423,7 +430,11 @@ pub(crate) fn draw_gate<R: rand::Rng + ?Sized>(
 }
 
 /// The whole population of a scenario: residents, then inbound roamers.
-pub fn synthesize(scenario: &Scenario, map: &Map) -> Result<Vec<Subscriber>, PopulationError> {
-    let s = Synthesizer::new(scenario, map)?;
+pub fn synthesize(
+    spec: &RunSpec,
+    params: &PopulationParams,
+    map: &Map,
+) -> Result<Vec<Subscriber>, PopulationError> {
+    let s = Synthesizer::new(*spec, params, map)?;
     Ok(s.range(0..s.total()))
 }

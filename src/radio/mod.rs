@@ -19,7 +19,6 @@ use geo::Coord;
 use serde::{Deserialize, Serialize};
 
 use crate::map::Map;
-use crate::scenario::Scenario;
 
 pub use coverage::{Coverage, SERVERS, Server, Servers};
 pub use signal::AntennaModel;
@@ -266,7 +265,7 @@ impl Default for RadioParams {
 
 impl RadioParams {
     /// Checks values; the error is (key, what was expected).
-    pub fn validate(&self) -> Result<(), (String, String)> {
+    pub fn check(&self) -> Result<(), (String, String)> {
         let err = |k: &str, m: String| Err((k.to_string(), m));
         if self.source != RadioSource::Generated && self.file.is_none() {
             return err(
@@ -437,24 +436,24 @@ fn bounds(points: impl IntoIterator<Item = Coord>) -> Option<(Coord, Coord)> {
 }
 
 impl Network {
-    /// Builds the network of a scenario on its map: reads or generates the
-    /// cells, assigns tracking areas, then precomputes coverage along every
-    /// road and at every place.
-    pub fn build(scenario: &Scenario, map: &Map) -> Result<Network, RadioError> {
-        let params = &scenario.radio;
+    /// Builds the network on a map: reads the cells from `file` (the
+    /// `[radio] file`, resolved to a path) or generates them, assigns
+    /// tracking areas, then precomputes coverage along every road and at
+    /// every place.
+    pub fn build(
+        params: &RadioParams,
+        file: Option<&Path>,
+        seed: u64,
+        map: &Map,
+    ) -> Result<Network, RadioError> {
+        let file = file.unwrap_or(Path::new(""));
         let cells = match params.source {
-            RadioSource::Generated => layout::generate(params, map, scenario.seed)?,
-            RadioSource::Opencellid => {
-                let path = scenario.resolve_path(params.file.as_deref().unwrap_or(Path::new("")));
-                import::read_opencellid(&path, params, map)?
-            }
-            RadioSource::CellPlan => {
-                let path = scenario.resolve_path(params.file.as_deref().unwrap_or(Path::new("")));
-                import::read_cell_plan(&path, params, map)?
-            }
+            RadioSource::Generated => layout::generate(params, map, seed)?,
+            RadioSource::Opencellid => import::read_opencellid(file, params, map)?,
+            RadioSource::CellPlan => import::read_cell_plan(file, params, map)?,
         };
         let points = coverage::points_to_cover(map);
-        Ok(Network::from_cells(cells, params, scenario.seed, &points))
+        Ok(Network::from_cells(cells, params, seed, &points))
     }
 
     /// A network from ready cells (TACs already set), with coverage

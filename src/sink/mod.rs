@@ -11,7 +11,6 @@
 //! run depends on) up to date, so an interrupted run can be resumed.
 
 pub mod files;
-pub mod partitions;
 pub mod radio_tables;
 pub mod spill;
 pub mod stream;
@@ -26,7 +25,6 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 pub use files::{Compression, FileSummary, Format, OpenFile, WrittenFile};
-pub use partitions::DayPartitions;
 pub use spill::SpillFile;
 
 /// Memory the Parquet files written directly (the whole-run tables, and any

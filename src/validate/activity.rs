@@ -22,6 +22,7 @@ use super::{
     Activity, Config, DayRange, EventRecord, EventType, Metric, Plot, Series, Spec, Trajectories,
     Visit, local_day, local_second_of_day, mean, merge_runs, sorted_finite, weekday,
 };
+use crate::calendar::Calendar;
 use rand::{RngExt, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 use std::collections::BTreeMap;
@@ -165,7 +166,7 @@ pub fn event_metrics(
     truth: Option<&Trajectories>,
     config: &Config,
 ) -> Vec<Metric> {
-    let offset = config.local_offset_s;
+    let calendar = &config.calendar;
     let by_sub = group_sorted(events);
     let traj = stays_from_events(&by_sub);
     let diameter_m = config.map_diameter_m.unwrap_or_else(|| traj.extent_m());
@@ -174,18 +175,18 @@ pub fn event_metrics(
             &by_sub,
             config
                 .period
-                .or_else(|| DayRange::from_events(events, offset)),
-            offset,
+                .or_else(|| DayRange::from_events(events, calendar)),
+            calendar,
         ),
         inter_event_times(&by_sub),
-        night_share(events, offset),
-        tau_periodic(&by_sub, offset),
+        night_share(events, calendar),
+        tau_periodic(&by_sub, calendar),
         ping_pong(&by_sub),
-        unicity(&by_sub, offset, config.unicity_sample, config.seed),
+        unicity(&by_sub, calendar, config.unicity_sample, config.seed),
         mobility::radius_of_gyration(&traj, &EVENT_RG),
         mobility::jump_lengths(&traj, diameter_m, &EVENT_JUMPS),
         mobility::stay_durations(&traj, &EVENT_STAYS),
-        motifs::daily_motifs_from_events(&by_sub, offset),
+        motifs::daily_motifs_from_events(&by_sub, calendar),
     ];
     if let Some(truth) = truth {
         metrics.push(jumps_against_truth(&traj, truth));
@@ -213,7 +214,7 @@ pub fn group_sorted(events: &[EventRecord]) -> Vec<(u64, Vec<EventRecord>)> {
 pub fn calls_per_day_counts(
     by_sub: &[(u64, Vec<EventRecord>)],
     days: DayRange,
-    offset: i64,
+    calendar: &Calendar,
 ) -> Vec<u32> {
     let mut out = Vec::new();
     for (_, list) in by_sub {
@@ -222,7 +223,7 @@ pub fn calls_per_day_counts(
         // how much someone calls.
         let mut per_day: Vec<Option<u32>> = vec![None; days.len().max(0) as usize];
         for e in list {
-            let d = local_day(e.time_s, offset) - days.first;
+            let d = local_day(e.time_s, calendar) - days.first;
             if let Some(c) = usize::try_from(d).ok().and_then(|d| per_day.get_mut(d)) {
                 *c = Some(c.unwrap_or(0) + u32::from(e.kind.is_voice()));
             }
@@ -236,13 +237,13 @@ pub fn calls_per_day_counts(
 pub fn calls_per_subscriber_day(
     by_sub: &[(u64, Vec<EventRecord>)],
     days: Option<DayRange>,
-    offset: i64,
+    calendar: &Calendar,
 ) -> Metric {
     let Some(days) = days else {
         return Metric::missing(&CALLS_PER_DAY, "no events");
     };
     let counts = sorted_finite(
-        calls_per_day_counts(by_sub, days, offset)
+        calls_per_day_counts(by_sub, days, calendar)
             .into_iter()
             .map(f64::from),
     );
@@ -339,12 +340,12 @@ pub fn inter_event_times(by_sub: &[(u64, Vec<EventRecord>)]) -> Metric {
 
 /// Share of activity events in each local hour of the week, Monday 00 h
 /// first.
-pub fn circadian_profile(events: &[EventRecord], offset: i64) -> Vec<f64> {
+pub fn circadian_profile(events: &[EventRecord], calendar: &Calendar) -> Vec<f64> {
     let mut counts = vec![0.0; 168];
     let mut total = 0.0;
     for e in events.iter().filter(|e| e.kind.is_activity()) {
-        let day = local_day(e.time_s, offset);
-        let hour = local_second_of_day(e.time_s, offset) / 3600;
+        let day = local_day(e.time_s, calendar);
+        let hour = local_second_of_day(e.time_s, calendar) / 3600;
         counts[weekday(day) as usize * 24 + hour as usize] += 1.0;
         total += 1.0;
     }
@@ -357,8 +358,8 @@ pub fn circadian_profile(events: &[EventRecord], offset: i64) -> Vec<f64> {
 }
 
 /// Share of activity events from 00:00 to 05:59 local time.
-pub fn night_share(events: &[EventRecord], offset: i64) -> Metric {
-    let profile = circadian_profile(events, offset);
+pub fn night_share(events: &[EventRecord], calendar: &Calendar) -> Metric {
+    let profile = circadian_profile(events, calendar);
     let total: f64 = profile.iter().sum();
     if total <= 0.0 {
         return Metric::missing(&NIGHT_SHARE, "no activity events");
@@ -382,12 +383,14 @@ pub fn night_share(events: &[EventRecord], offset: i64) -> Metric {
 
 /// TAU_PERIODIC count for each device-day whose events are all
 /// TAU_PERIODIC.
-pub fn idle_day_tau_counts(by_sub: &[(u64, Vec<EventRecord>)], offset: i64) -> Vec<u32> {
+pub fn idle_day_tau_counts(by_sub: &[(u64, Vec<EventRecord>)], calendar: &Calendar) -> Vec<u32> {
     let mut out = Vec::new();
     for (_, list) in by_sub {
         let mut days: BTreeMap<i64, (u32, bool)> = BTreeMap::new();
         for e in list {
-            let d = days.entry(local_day(e.time_s, offset)).or_insert((0, true));
+            let d = days
+                .entry(local_day(e.time_s, calendar))
+                .or_insert((0, true));
             if e.kind == EventType::TauPeriodic {
                 d.0 += 1;
             } else {
@@ -400,8 +403,8 @@ pub fn idle_day_tau_counts(by_sub: &[(u64, Vec<EventRecord>)], offset: i64) -> V
 }
 
 /// Periodic tracking-area updates per idle-all-day device-day: the maximum.
-pub fn tau_periodic(by_sub: &[(u64, Vec<EventRecord>)], offset: i64) -> Metric {
-    let counts = idle_day_tau_counts(by_sub, offset);
+pub fn tau_periodic(by_sub: &[(u64, Vec<EventRecord>)], calendar: &Calendar) -> Metric {
+    let counts = idle_day_tau_counts(by_sub, calendar);
     let Some(max) = counts.iter().max() else {
         return Metric::missing(&TAU_PERIODIC, "no device-day with only periodic updates");
     };
@@ -462,7 +465,7 @@ pub fn ping_pong(by_sub: &[(u64, Vec<EventRecord>)]) -> Metric {
 /// seeded by `seed`: the same seed and data give the same value.
 pub fn unicity_share(
     by_sub: &[(u64, Vec<EventRecord>)],
-    offset: i64,
+    calendar: &Calendar,
     sample: usize,
     seed: u64,
 ) -> Option<(f64, usize)> {
@@ -475,7 +478,7 @@ pub fn unicity_share(
             let mut points: Vec<(i64, u64)> = list
                 .iter()
                 .filter(|e| e.kind.is_call_or_text())
-                .map(|e| ((e.time_s + offset).div_euclid(3600), e.cell))
+                .map(|e| (calendar.local_seconds(e.time_s).div_euclid(3600), e.cell))
                 .collect();
             points.sort_unstable();
             points.dedup();
@@ -540,11 +543,11 @@ fn partial_shuffle<T>(v: &mut [T], k: usize, rng: &mut Pcg64Mcg) {
 /// Unicity metric on a deterministic sample.
 pub fn unicity(
     by_sub: &[(u64, Vec<EventRecord>)],
-    offset: i64,
+    calendar: &Calendar,
     sample: usize,
     seed: u64,
 ) -> Metric {
-    match unicity_share(by_sub, offset, sample, seed) {
+    match unicity_share(by_sub, calendar, sample, seed) {
         Some((share, n)) => Metric::judged(
             &UNICITY,
             share,
@@ -621,6 +624,10 @@ pub fn stays_from_events(by_sub: &[(u64, Vec<EventRecord>)]) -> Trajectories {
 
 #[cfg(test)]
 mod tests {
+    fn utc() -> Calendar {
+        Calendar::fixed_offset(0)
+    }
+
     use super::*;
 
     fn ev(sub: u64, t: i64, kind: EventType, cell: u64) -> EventRecord {
@@ -673,10 +680,10 @@ mod tests {
             // Signalling at night does not count.
             ev(1, 23 * h, EventType::TauPeriodic, 1),
         ];
-        let m = night_share(&events, 2 * h);
+        let m = night_share(&events, &Calendar::fixed_offset(2 * h));
         assert_eq!(m.value, 0.25);
         assert_eq!(m.passed, Some(false));
-        let profile = circadian_profile(&events, 2 * h);
+        let profile = circadian_profile(&events, &Calendar::fixed_offset(2 * h));
         assert!((profile.iter().sum::<f64>() - 1.0).abs() < 1e-12);
         // 1970-01-02 local is a Friday: the 01:30 event falls at Fri 01 h.
         assert_eq!(profile[4 * 24 + 1], 0.25);
@@ -694,8 +701,8 @@ mod tests {
         // Device 2, day 0: 28 updates, idle: over the limit.
         events.extend((0..28).map(|i| ev(2, i * 3000, EventType::TauPeriodic, 1)));
         let g = group_sorted(&events);
-        assert_eq!(idle_day_tau_counts(&g, 0), vec![27, 28]);
-        let m = tau_periodic(&g, 0);
+        assert_eq!(idle_day_tau_counts(&g, &utc()), vec![27, 28]);
+        let m = tau_periodic(&g, &utc());
         assert_eq!(m.value, 28.0);
         assert_eq!(m.passed, Some(false));
     }
@@ -711,10 +718,10 @@ mod tests {
             ev(2, 2 * day + 5, EventType::DataSession, 1),
         ];
         let g = group_sorted(&events);
-        let days = DayRange::from_events(&events, 0).expect("days");
+        let days = DayRange::from_events(&events, &utc()).expect("days");
         // Subscriber 1 is seen on day 0 only; subscriber 2 on days 1 and 2,
         // with a call on the first.
-        assert_eq!(calls_per_day_counts(&g, days, 0), vec![2, 1, 0]);
+        assert_eq!(calls_per_day_counts(&g, days, &utc()), vec![2, 1, 0]);
     }
 
     #[test]
@@ -730,10 +737,13 @@ mod tests {
         // Subscriber 4 has too few points to test.
         events.push(ev(4, 0, EventType::VoiceMo, 10));
         let g = group_sorted(&events);
-        let (share, n) = unicity_share(&g, 0, 100, 1).expect("sample");
+        let (share, n) = unicity_share(&g, &utc(), 100, 1).expect("sample");
         assert_eq!(n, 3);
         assert!((share - 1.0 / 3.0).abs() < 1e-12);
-        assert_eq!(unicity_share(&g, 0, 2, 9), unicity_share(&g, 0, 2, 9));
+        assert_eq!(
+            unicity_share(&g, &utc(), 2, 9),
+            unicity_share(&g, &utc(), 2, 9)
+        );
     }
 
     #[test]

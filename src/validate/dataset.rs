@@ -17,19 +17,18 @@ pub use crate::reader::DatasetError;
 use crate::reader::{
     DatasetReader, column_f64, column_i64, column_ms, column_opt_i64, column_str, err,
 };
-use crate::sink::Manifest;
 use crate::sink::radio_tables::{cells_schema, events_schema};
 use crate::sink::tables::{stays_schema, subscribers_schema, trips_schema};
 
 /// A dataset's records, ready for the metrics.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct LoadedDataset {
     pub persons: Vec<PersonRecord>,
     pub stays: Vec<StayRecord>,
     pub trips: Vec<TripRecord>,
     pub events: Vec<EventRecord>,
-    /// UTC offset of the region at the start of the period, seconds.
-    pub local_offset_s: i64,
+    /// The run's local days, as the generator partitioned them.
+    pub calendar: super::Calendar,
     /// The local days of the run, from the manifest.
     pub period: Option<super::DayRange>,
     /// Diagonal of the cells' bounding box, metres.
@@ -47,8 +46,12 @@ pub struct LoadedDataset {
 pub fn load(dir: &Path, sample: Option<usize>) -> Result<LoadedDataset, DatasetError> {
     let reader = DatasetReader::open(dir)?;
     let manifest = reader.manifest();
-    let manifest_path = dir.join("manifest.json");
-    let (local_offset_s, period) = period(manifest).map_err(|m| err(&manifest_path, m))?;
+    let calendar = reader.calendar()?;
+    let days = calendar.days();
+    let period = super::DayRange {
+        first: days[0].epoch_day(),
+        last: days[days.len() - 1].epoch_day(),
+    };
 
     let subscribers = reader.read("subscribers", subscribers_schema())?;
     let mut persons = Vec::new();
@@ -233,28 +236,12 @@ pub fn load(dir: &Path, sample: Option<usize>) -> Result<LoadedDataset, DatasetE
         stays,
         trips,
         events,
-        local_offset_s,
+        calendar,
         period: Some(period),
         diameter_m,
         seed: manifest.seed,
         scenario_name: manifest.scenario_name.clone(),
     })
-}
-
-/// The region's UTC offset at the start of the run, and the run's local
-/// days, from the manifest's period.
-fn period(m: &Manifest) -> Result<(i64, super::DayRange), String> {
-    let tz = jiff::tz::TimeZone::get(&m.timezone)
-        .map_err(|e| format!("time zone {:?}: {e}", m.timezone))?;
-    let parse = |key: &str, text: &str| {
-        text.parse::<jiff::Timestamp>()
-            .map_err(|e| format!("{key} {text:?}: {e}"))
-    };
-    let start = parse("period_start", &m.period_start)?;
-    let end = parse("period_end", &m.period_end)?;
-    let offset = tz.to_offset(start).seconds() as i64;
-    let days = super::DayRange::of_period(start.as_second(), end.as_second(), offset);
-    Ok((offset, days))
 }
 
 fn column_u64(b: &RecordBatch, name: &str, path: &Path) -> Result<Vec<u64>, DatasetError> {
@@ -292,7 +279,7 @@ pub fn counts(d: &LoadedDataset) -> BTreeMap<&'static str, usize> {
 /// [`load`] bounds them.
 pub fn evaluate(d: &LoadedDataset) -> Vec<super::Metric> {
     let config = super::Config {
-        local_offset_s: d.local_offset_s,
+        calendar: d.calendar.clone(),
         seed: d.seed,
         map_diameter_m: d.diameter_m,
         period: d.period,

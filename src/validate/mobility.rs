@@ -12,9 +12,10 @@ use super::fit::{self, TruncatedPowerLawFit};
 use super::motifs;
 use super::survey;
 use super::{
-    Activity, Config, DAY_S, DayRange, Metric, PersonRecord, Plot, Series, Spec, StayRecord,
-    Trajectories, TripRecord, Visit, local_day, mean, sorted_finite,
+    Activity, Config, DayRange, Metric, PersonRecord, Plot, Series, Spec, StayRecord, Trajectories,
+    TripRecord, Visit, local_day, mean, sorted_finite,
 };
+use crate::calendar::Calendar;
 use std::collections::{BTreeMap, BTreeSet};
 
 const SONG: &str = "Song, Koren, Wang, Barabási (2010), Nature Physics 6";
@@ -119,7 +120,7 @@ pub fn truth_metrics(
     trips: &[TripRecord],
     config: &Config,
 ) -> Vec<Metric> {
-    let offset = config.local_offset_s;
+    let calendar = &config.calendar;
     // Like the published studies, the mobility laws describe residents;
     // inbound roamers are present a few days only and are reported apart.
     let roamers: BTreeSet<u64> = persons
@@ -133,27 +134,27 @@ pub fn truth_metrics(
     let traj = Trajectories::from_stays(stays);
     let days = config
         .period
-        .or_else(|| DayRange::from_stays(stays, offset))
-        .or_else(|| survey::trip_days(trips, offset));
+        .or_else(|| DayRange::from_stays(stays, calendar))
+        .or_else(|| survey::trip_days(trips, calendar));
     let diameter_m = config.map_diameter_m.unwrap_or_else(|| traj.extent_m());
     let mut out = Vec::new();
-    out.extend(survey::leaving_home(persons, trips, days, offset));
-    out.extend(survey::trips_per_person_day(persons, trips, days, offset));
+    out.extend(survey::leaving_home(persons, trips, days, calendar));
+    out.extend(survey::trips_per_person_day(persons, trips, days, calendar));
     out.extend(survey::mode_shares(persons, trips));
     out.push(survey::commute_distance(trips));
-    out.push(survey::travel_minutes(persons, trips, days, offset));
+    out.push(survey::travel_minutes(persons, trips, days, calendar));
     out.push(stay_durations(&traj, &STAY_DURATION));
     out.push(jump_lengths(&traj, diameter_m, &JUMP_LENGTH));
     out.push(radius_of_gyration(&traj, &RADIUS_OF_GYRATION));
-    out.push(distinct_locations(&traj, days, offset));
+    out.push(distinct_locations(&traj, days, calendar));
     out.push(zipf_visitation(&traj));
     out.push(exploration(&traj));
     out.push(uncorrelated_entropy(&traj));
-    out.push(motifs::daily_motifs(&traj, offset));
+    out.push(motifs::daily_motifs(&traj, calendar));
     out.push(returners_explorers(&traj));
-    out.push(familiar_locations(&traj, days, offset));
+    out.push(familiar_locations(&traj, days, calendar));
     out.push(visitation_law(&traj, diameter_m));
-    out.extend(roamer_summary(&roamer_stays, offset));
+    out.extend(roamer_summary(&roamer_stays, calendar));
     out
 }
 
@@ -174,7 +175,7 @@ pub const ROAMER_RADIUS: Spec = Spec {
 
 /// What inbound roamers did, reported beside the residents' laws but not
 /// judged: no published law covers a few days of a visitor's stay.
-pub fn roamer_summary(stays: &[StayRecord], offset: i64) -> Vec<Metric> {
+pub fn roamer_summary(stays: &[StayRecord], calendar: &Calendar) -> Vec<Metric> {
     if stays.is_empty() {
         return Vec::new();
     }
@@ -185,7 +186,7 @@ pub fn roamer_summary(stays: &[StayRecord], offset: i64) -> Vec<Metric> {
         .map(|(_, vs)| {
             let d: BTreeSet<i64> = vs
                 .iter()
-                .flat_map(|v| local_day(v.start_s, offset)..=local_day(v.end_s - 1, offset))
+                .flat_map(|v| local_day(v.start_s, calendar)..=local_day(v.end_s - 1, calendar))
                 .collect();
             d.len() as f64
         })
@@ -361,7 +362,11 @@ pub fn radius_of_gyration(traj: &Trajectories, spec: &Spec) -> Metric {
 
 /// Mean number of distinct places seen by the end of each day of the run,
 /// over people with at least one visit.
-pub fn distinct_places_by_day(traj: &Trajectories, days: DayRange, offset: i64) -> Vec<f64> {
+pub fn distinct_places_by_day(
+    traj: &Trajectories,
+    days: DayRange,
+    calendar: &Calendar,
+) -> Vec<f64> {
     let n_days = days.len().max(0) as usize;
     let mut totals = vec![0.0; n_days];
     let mut people = 0usize;
@@ -373,7 +378,7 @@ pub fn distinct_places_by_day(traj: &Trajectories, days: DayRange, offset: i64) 
         let mut seen = BTreeSet::new();
         let mut i = 0;
         for (d, total) in totals.iter_mut().enumerate() {
-            let day_end = (days.first + d as i64 + 1) * DAY_S - offset;
+            let day_end = calendar.utc_of_local_midnight(days.first + d as i64 + 1);
             while i < vs.len() && vs[i].start_s < day_end {
                 seen.insert(vs[i].place);
                 i += 1;
@@ -390,11 +395,15 @@ pub fn distinct_places_by_day(traj: &Trajectories, days: DayRange, offset: i64) 
 }
 
 /// Log-log slope of the mean S(t) over days 1…D.
-pub fn distinct_locations(traj: &Trajectories, days: Option<DayRange>, offset: i64) -> Metric {
+pub fn distinct_locations(
+    traj: &Trajectories,
+    days: Option<DayRange>,
+    calendar: &Calendar,
+) -> Metric {
     let Some(days) = days.filter(|d| d.len() >= 2) else {
         return Metric::missing(&DISTINCT_LOCATIONS, "need at least 2 days");
     };
-    let s = distinct_places_by_day(traj, days, offset);
+    let s = distinct_places_by_day(traj, days, calendar);
     let pts: Vec<(f64, f64)> = s
         .iter()
         .enumerate()
@@ -739,10 +748,10 @@ pub fn bimodality_coefficient(values: &[f64]) -> Option<f64> {
 /// Number of places a person visited at least twice, each visit lasting at
 /// least [`FAMILIAR_MIN_VISIT_S`], among visits starting in local days
 /// `[from_day, to_day]`.
-pub fn familiar_count(visits: &[Visit], from_day: i64, to_day: i64, offset: i64) -> usize {
+pub fn familiar_count(visits: &[Visit], from_day: i64, to_day: i64, calendar: &Calendar) -> usize {
     let mut counts: BTreeMap<u64, u32> = BTreeMap::new();
     for v in visits {
-        let d = local_day(v.start_s, offset);
+        let d = local_day(v.start_s, calendar);
         if d >= from_day && d <= to_day && v.end_s - v.start_s >= FAMILIAR_MIN_VISIT_S {
             *counts.entry(v.place).or_insert(0) += 1;
         }
@@ -756,7 +765,11 @@ pub fn familiar_count(visits: &[Visit], from_day: i64, to_day: i64, offset: i64)
 /// the detail lists the mean for every window ending on a seventh day, to
 /// show whether the number is stable. Runs shorter than 4 weeks use the
 /// whole run and are not judged.
-pub fn familiar_locations(traj: &Trajectories, days: Option<DayRange>, offset: i64) -> Metric {
+pub fn familiar_locations(
+    traj: &Trajectories,
+    days: Option<DayRange>,
+    calendar: &Calendar,
+) -> Metric {
     let Some(days) = days else {
         return Metric::missing(&FAMILIAR, "no days");
     };
@@ -773,7 +786,7 @@ pub fn familiar_locations(traj: &Trajectories, days: Option<DayRange>, offset: i
         let from = (end - FAMILIAR_WINDOW_DAYS + 1).max(days.first);
         let counts: Vec<f64> = people
             .iter()
-            .map(|v| familiar_count(v, from, end, offset) as f64)
+            .map(|v| familiar_count(v, from, end, calendar) as f64)
             .collect();
         mean(&counts)
     };
@@ -878,7 +891,7 @@ pub fn visitation_law(traj: &Trajectories, diameter_m: f64) -> Metric {
 mod tests {
     use super::super::survey::*;
     use super::*;
-    use crate::validate::TripMode;
+    use crate::validate::{DAY_S, TripMode};
 
     const H: u64 = 1;
     const W: u64 = 2;
@@ -888,6 +901,11 @@ mod tests {
     const MONDAY: i64 = 20_514;
     /// Central European Time.
     const OFFSET: i64 = 3600;
+
+    /// Local time of these records: UTC+1 throughout.
+    fn local() -> Calendar {
+        Calendar::fixed_offset(OFFSET)
+    }
 
     fn position(place: u64) -> (f64, f64) {
         match place {
@@ -997,7 +1015,7 @@ mod tests {
         assert_eq!(places, vec![H, W, H, W, S, H, W, H, W, G, H, W, H, S, H]);
         // Person 2's seven home stays are one visit.
         assert_eq!(traj.people[1].1.len(), 1);
-        let days = DayRange::from_stays(&stays, OFFSET).expect("days");
+        let days = DayRange::from_stays(&stays, &local()).expect("days");
         assert_eq!(
             days,
             DayRange {
@@ -1044,13 +1062,13 @@ mod tests {
         let only_one = Trajectories {
             people: vec![traj.people[0].clone()],
         };
-        let s = distinct_places_by_day(&only_one, days, OFFSET);
+        let s = distinct_places_by_day(&only_one, days, &local());
         assert_eq!(s, vec![2.0, 3.0, 3.0, 4.0, 4.0, 4.0, 4.0]);
         // Person 2 adds one place on every day to the mean.
-        let both = distinct_places_by_day(&traj, days, OFFSET);
+        let both = distinct_places_by_day(&traj, days, &local());
         assert_eq!(both, vec![1.5, 2.0, 2.0, 2.5, 2.5, 2.5, 2.5]);
         // A week is too short to judge S(t).
-        let m = distinct_locations(&traj, Some(days), OFFSET);
+        let m = distinct_locations(&traj, Some(days), &local());
         assert_eq!(m.passed, None);
         assert!(m.value > 0.0);
 
@@ -1073,16 +1091,16 @@ mod tests {
     #[test]
     fn week_survey_figures() {
         let (persons, stays, trips) = week();
-        let days = DayRange::from_stays(&stays, OFFSET);
-        let [all, weekday, sunday] = leaving_home(&persons, &trips, days, OFFSET);
+        let days = DayRange::from_stays(&stays, &local());
+        let [all, weekday, sunday] = leaving_home(&persons, &trips, days, &local());
         assert_eq!(all.value, 6.0 / 14.0);
         assert_eq!(weekday.value, 5.0 / 10.0);
         assert_eq!(sunday.value, 0.0);
-        let [t_all, t_mid, t_old] = trips_per_person_day(&persons, &trips, days, OFFSET);
+        let [t_all, t_mid, t_old] = trips_per_person_day(&persons, &trips, days, &local());
         assert_eq!(t_all.value, 14.0 / 14.0);
         assert_eq!(t_mid.value, 2.0);
         assert_eq!(t_old.value, 0.0);
-        assert_eq!(travel_minutes(&persons, &trips, days, OFFSET).value, 30.0);
+        assert_eq!(travel_minutes(&persons, &trips, days, &local()).value, 30.0);
         let modes = mode_shares(&persons, &trips);
         // Odd-numbered legs drive (8 of 14 trips), even-numbered ones walk.
         assert_eq!(modes[2].value, 8.0 / 14.0);
@@ -1104,9 +1122,9 @@ mod tests {
             end_s: utc(7, 0) + 1800,
             ..stays[stays.len() - 1]
         });
-        let from_data = DayRange::from_stays(&stays, OFFSET).expect("days");
+        let from_data = DayRange::from_stays(&stays, &local()).expect("days");
         assert_eq!(from_data.len(), 8);
-        let period = DayRange::of_period(utc(0, 0), utc(7, 0), OFFSET);
+        let period = DayRange::of_period(utc(0, 0), utc(7, 0), &local());
         assert_eq!(
             period,
             DayRange {
@@ -1114,11 +1132,11 @@ mod tests {
                 last: MONDAY + 6
             }
         );
-        let [all, weekday, _] = leaving_home(&persons, &trips, Some(period), OFFSET);
+        let [all, weekday, _] = leaving_home(&persons, &trips, Some(period), &local());
         assert_eq!(all.value, 6.0 / 14.0);
         assert_eq!(weekday.value, 5.0 / 10.0);
         let config = Config {
-            local_offset_s: OFFSET,
+            calendar: local(),
             period: Some(period),
             ..Config::default()
         };
@@ -1136,10 +1154,10 @@ mod tests {
         let traj = Trajectories::from_stays(&stays);
         // Home, work and shop are visited twice or more; the gym once.
         assert_eq!(
-            familiar_count(person_one(&traj), MONDAY, MONDAY + 6, OFFSET),
+            familiar_count(person_one(&traj), MONDAY, MONDAY + 6, &local()),
             3
         );
-        let m = familiar_locations(&traj, DayRange::from_stays(&stays, OFFSET), OFFSET);
+        let m = familiar_locations(&traj, DayRange::from_stays(&stays, &local()), &local());
         assert_eq!(m.value, 1.5);
         assert_eq!(m.passed, None);
         assert_eq!(home_of(person_one(&traj)).map(|v| v.place), Some(H));
@@ -1151,7 +1169,7 @@ mod tests {
     #[test]
     fn week_motifs() {
         let (_, stays, _) = week();
-        let m = motifs::daily_motifs(&Trajectories::from_stays(&stays), OFFSET);
+        let m = motifs::daily_motifs(&Trajectories::from_stays(&stays), &local());
         assert_eq!(m.value, 1.0);
         // Person 1: four 2-cycles, two 3-cycles, one home day; person 2: 7 home days.
         assert!(
@@ -1169,7 +1187,7 @@ mod tests {
     fn all_truth_metrics_run_on_the_week_and_on_nothing() {
         let (persons, stays, trips) = week();
         let config = Config {
-            local_offset_s: OFFSET,
+            calendar: local(),
             ..Config::default()
         };
         let metrics = truth_metrics(&persons, &stays, &trips, &config);

@@ -10,11 +10,11 @@
 //! Every result is deterministic. Sampling uses a seeded `Pcg64Mcg`, and no
 //! result depends on hash-map iteration order.
 //!
-//! Local time: the simulated region is assumed to be in one zone with a fixed
-//! UTC offset for the whole run (`local_offset_s`, seconds east of UTC).
-//! Daylight-saving changes within a run shift the day boundary by an hour on
-//! the affected days, which these aggregate metrics tolerate. Public holidays
-//! are not known here, so only Sundays count as Sundays.
+//! Local time: days, hours and half-hour slots are those of the run's
+//! [`Calendar`], the one the generator partitions its output by, rebuilt
+//! from the dataset's manifest; across a daylight-saving change the days
+//! are 23 or 25 hours long, as the generator's are. Weekday metrics count
+//! Sundays by the date; holidays are not told apart from other weekdays.
 
 pub mod activity;
 mod charts;
@@ -28,6 +28,8 @@ pub mod simulated;
 pub mod survey;
 
 use serde::Serialize;
+
+pub use crate::calendar::Calendar;
 use std::collections::BTreeMap;
 
 pub use activity::event_metrics;
@@ -85,10 +87,10 @@ pub struct EventRecord {
 }
 
 /// Settings shared by all metrics.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Config {
-    /// Local time minus UTC, in seconds, fixed for the run.
-    pub local_offset_s: i64,
+    /// The run's local days and time zone.
+    pub calendar: Calendar,
     /// Seed for sampled metrics (unicity).
     pub seed: u64,
     /// Largest distance the map allows, in metres. `None` takes the diagonal
@@ -106,7 +108,7 @@ pub struct Config {
 impl Default for Config {
     fn default() -> Self {
         Config {
-            local_offset_s: 0,
+            calendar: Calendar::fixed_offset(0),
             seed: 0x6d6f_6273_796e_7468,
             map_diameter_m: None,
             unicity_sample: 2_000,
@@ -237,13 +239,13 @@ pub enum Plot {
 }
 
 /// Local calendar day number (days since 1970-01-01 local).
-pub fn local_day(time_s: i64, local_offset_s: i64) -> i64 {
-    (time_s + local_offset_s).div_euclid(DAY_S)
+pub fn local_day(time_s: i64, calendar: &Calendar) -> i64 {
+    calendar.local_day(time_s)
 }
 
-/// Local seconds since midnight.
-pub fn local_second_of_day(time_s: i64, local_offset_s: i64) -> i64 {
-    (time_s + local_offset_s).rem_euclid(DAY_S)
+/// Local wall-clock seconds since midnight.
+pub fn local_second_of_day(time_s: i64, calendar: &Calendar) -> i64 {
+    calendar.local_second_of_day(time_s)
 }
 
 /// Day of week of a local day number, 0 = Monday … 6 = Sunday.
@@ -273,28 +275,28 @@ impl DayRange {
     /// Days from the first stay start to the last stay end.
     ///
     /// A run ending exactly at midnight does not count the next day.
-    pub fn from_stays(stays: &[StayRecord], local_offset_s: i64) -> Option<DayRange> {
+    pub fn from_stays(stays: &[StayRecord], calendar: &Calendar) -> Option<DayRange> {
         let start = stays.iter().map(|s| s.start_s).min()?;
         let end = stays.iter().map(|s| s.end_s.max(s.start_s + 1)).max()?;
-        Some(DayRange::of_period(start, end, local_offset_s))
+        Some(DayRange::of_period(start, end, calendar))
     }
 
     /// The local days of a run from `start` to `end` (exclusive), UTC
     /// seconds.
-    pub fn of_period(start_s: i64, end_s: i64, local_offset_s: i64) -> DayRange {
+    pub fn of_period(start_s: i64, end_s: i64, calendar: &Calendar) -> DayRange {
         DayRange {
-            first: local_day(start_s, local_offset_s),
-            last: local_day(end_s.max(start_s + 1) - 1, local_offset_s),
+            first: local_day(start_s, calendar),
+            last: local_day(end_s.max(start_s + 1) - 1, calendar),
         }
     }
 
     /// Days from the first to the last event.
-    pub fn from_events(events: &[EventRecord], local_offset_s: i64) -> Option<DayRange> {
+    pub fn from_events(events: &[EventRecord], calendar: &Calendar) -> Option<DayRange> {
         let start = events.iter().map(|e| e.time_s).min()?;
         let end = events.iter().map(|e| e.time_s).max()?;
         Some(DayRange {
-            first: local_day(start, local_offset_s),
-            last: local_day(end, local_offset_s),
+            first: local_day(start, calendar),
+            last: local_day(end, calendar),
         })
     }
 }
@@ -442,13 +444,14 @@ mod tests {
     fn weekdays_and_local_days() {
         // 2026-03-01 is a Sunday; 2026-03-02 a Monday.
         let sunday_noon_utc = 1_772_366_400;
-        let day = local_day(sunday_noon_utc, 3600);
+        let cet = Calendar::fixed_offset(3600);
+        let day = local_day(sunday_noon_utc, &cet);
         assert_eq!(weekday(day), 6);
         assert_eq!(weekday(day + 1), 0);
         // 23:30 UTC on Sunday is 00:30 Monday at UTC+1.
         let late = sunday_noon_utc + 11 * 3600 + 1800;
-        assert_eq!(local_day(late, 3600), day + 1);
-        assert_eq!(local_second_of_day(late, 3600), 1800);
+        assert_eq!(local_day(late, &cet), day + 1);
+        assert_eq!(local_second_of_day(late, &cet), 1800);
     }
 
     #[test]

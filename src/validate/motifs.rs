@@ -11,6 +11,7 @@
 //! graphs are counted but never among the common motifs.
 
 use super::{DAY_S, EventRecord, Metric, Plot, Spec, Trajectories, Visit};
+use crate::calendar::Calendar;
 use std::collections::{BTreeMap, HashMap};
 
 /// Half-hour slots per day.
@@ -159,11 +160,17 @@ pub fn canonical(n: usize, edges: &[(usize, usize)]) -> Motif {
 /// Slot locations of one person for every local day they have a visit on,
 /// in day order, from ground-truth visits: the place with the longest
 /// presence in the slot, ties to the lower place id.
-pub fn slots_from_visits(visits: &[Visit], offset: i64) -> Vec<(i64, [Option<u64>; SLOTS])> {
+pub fn slots_from_visits(
+    visits: &[Visit],
+    calendar: &Calendar,
+) -> Vec<(i64, [Option<u64>; SLOTS])> {
     // (global slot, place, seconds present)
     let mut presence: Vec<(i64, u64, i64)> = Vec::new();
     for v in visits {
-        let (start, end) = (v.start_s + offset, v.end_s + offset);
+        let (start, end) = (
+            calendar.local_seconds(v.start_s),
+            calendar.local_seconds(v.end_s),
+        );
         let mut slot = start.div_euclid(SLOT_S);
         while slot * SLOT_S < end {
             let overlap = end.min((slot + 1) * SLOT_S) - start.max(slot * SLOT_S);
@@ -176,7 +183,10 @@ pub fn slots_from_visits(visits: &[Visit], offset: i64) -> Vec<(i64, [Option<u64
 
 /// Slot locations of one person's events, in day order: the most frequent
 /// cell site in each slot, ties to the site the person was seen at first.
-pub fn slots_from_events(events: &[EventRecord], offset: i64) -> Vec<(i64, [Option<u64>; SLOTS])> {
+pub fn slots_from_events(
+    events: &[EventRecord],
+    calendar: &Calendar,
+) -> Vec<(i64, [Option<u64>; SLOTS])> {
     // Co-sited sectors share a position and count as one location, as in
     // the stays detected from events: a phone that does not move is often
     // served by two sectors of its site.
@@ -188,7 +198,7 @@ pub fn slots_from_events(events: &[EventRecord], offset: i64) -> Vec<(i64, [Opti
             let site = *sites
                 .entry((e.cell_x_m.to_bits(), e.cell_y_m.to_bits()))
                 .or_insert(next);
-            ((e.time_s + offset).div_euclid(SLOT_S), site, 1)
+            (calendar.local_seconds(e.time_s).div_euclid(SLOT_S), site, 1)
         })
         .collect();
     pick_slots(presence)
@@ -276,11 +286,11 @@ impl Classifier {
 }
 
 /// Motif coverage from ground-truth visits.
-pub fn daily_motifs(traj: &Trajectories, offset: i64) -> Metric {
+pub fn daily_motifs(traj: &Trajectories, calendar: &Calendar) -> Metric {
     let mut classifier = Classifier::new();
     let mut motifs = Vec::new();
     for (_, visits) in &traj.people {
-        for (_, slots) in slots_from_visits(visits, offset) {
+        for (_, slots) in slots_from_visits(visits, calendar) {
             if let Some(m) = classifier.classify(&slots) {
                 motifs.push(m);
             }
@@ -291,12 +301,12 @@ pub fn daily_motifs(traj: &Trajectories, offset: i64) -> Metric {
 
 /// Motif coverage from events alone, given each subscriber's events. Days
 /// with fewer than [`MIN_EVENT_SLOTS`] observed slots are left out.
-pub fn daily_motifs_from_events(by_sub: &[(u64, Vec<EventRecord>)], offset: i64) -> Metric {
+pub fn daily_motifs_from_events(by_sub: &[(u64, Vec<EventRecord>)], calendar: &Calendar) -> Metric {
     let mut classifier = Classifier::new();
     let mut motifs = Vec::new();
     let mut skipped = 0usize;
     for (_, list) in by_sub {
-        for (_, slots) in slots_from_events(list, offset) {
+        for (_, slots) in slots_from_events(list, calendar) {
             if slots.iter().flatten().count() < MIN_EVENT_SLOTS {
                 skipped += 1;
                 continue;
@@ -422,7 +432,10 @@ mod tests {
             activity: Activity::Other,
         };
         // Slot 0 of day 0: place 1 for 20 min, place 2 for 10 min.
-        let days = slots_from_visits(&[v(1, 0, 1200), v(2, 1200, 1800), v(3, 1800, 3600)], 0);
+        let days = slots_from_visits(
+            &[v(1, 0, 1200), v(2, 1200, 1800), v(3, 1800, 3600)],
+            &Calendar::fixed_offset(0),
+        );
         assert_eq!(days.len(), 1);
         let d0 = &days[0].1;
         assert_eq!(d0[0], Some(1));
@@ -448,7 +461,10 @@ mod tests {
             s(1, 17 * h, 24 * h, 10),
             s(2, 0, 24 * h, 20),
         ];
-        let m = daily_motifs(&crate::validate::Trajectories::from_stays(&stays), 0);
+        let m = daily_motifs(
+            &crate::validate::Trajectories::from_stays(&stays),
+            &Calendar::fixed_offset(0),
+        );
         assert_eq!(m.value, 1.0);
         assert!(
             m.detail.starts_with("2 person-days, 2 distinct motifs"),

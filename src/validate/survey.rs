@@ -12,6 +12,7 @@ use super::{
     Activity, DayRange, Metric, PersonRecord, Plot, Spec, TripMode, TripRecord, local_day, mean,
     sorted_finite, weekday,
 };
+use crate::calendar::Calendar;
 use std::collections::BTreeMap;
 
 const MID: &str = "infas/BMVI (2018), Mobilität in Deutschland 2017";
@@ -111,12 +112,12 @@ pub const TRAVEL_MINUTES: Spec = Spec {
     published: "about 80-90 min",
     source: MID,
 };
-pub(crate) fn trip_days(trips: &[TripRecord], offset: i64) -> Option<DayRange> {
+pub(crate) fn trip_days(trips: &[TripRecord], calendar: &Calendar) -> Option<DayRange> {
     let first = trips.iter().map(|t| t.start_s).min()?;
     let last = trips.iter().map(|t| t.start_s).max()?;
     Some(DayRange {
-        first: local_day(first, offset),
-        last: local_day(last, offset),
+        first: local_day(first, calendar),
+        last: local_day(last, calendar),
     })
 }
 
@@ -132,7 +133,7 @@ fn residents(persons: &[PersonRecord]) -> BTreeMap<u64, u8> {
 fn trips_by_person_day(
     residents: &BTreeMap<u64, u8>,
     trips: &[TripRecord],
-    offset: i64,
+    calendar: &Calendar,
 ) -> BTreeMap<(u64, i64), u32> {
     let mut counts = BTreeMap::new();
     for t in trips
@@ -140,7 +141,7 @@ fn trips_by_person_day(
         .filter(|t| residents.contains_key(&t.subscriber))
     {
         *counts
-            .entry((t.subscriber, local_day(t.start_s, offset)))
+            .entry((t.subscriber, local_day(t.start_s, calendar)))
             .or_insert(0) += 1;
     }
     counts
@@ -152,14 +153,14 @@ pub fn leaving_home(
     persons: &[PersonRecord],
     trips: &[TripRecord],
     days: Option<DayRange>,
-    offset: i64,
+    calendar: &Calendar,
 ) -> [Metric; 3] {
     let specs = [&LEAVE_HOME, &LEAVE_HOME_WEEKDAY, &LEAVE_HOME_SUNDAY];
     let res = residents(persons);
     let Some(days) = days.filter(|_| !res.is_empty()) else {
         return specs.map(|s| Metric::missing(s, "no residents or no days"));
     };
-    let counts = trips_by_person_day(&res, trips, offset);
+    let counts = trips_by_person_day(&res, trips, calendar);
     // [all, weekday, sunday] × (person-days, person-days with a trip)
     let mut tally = [(0u64, 0u64); 3];
     for &sub in res.keys() {
@@ -193,7 +194,7 @@ pub fn trips_per_person_day(
     persons: &[PersonRecord],
     trips: &[TripRecord],
     days: Option<DayRange>,
-    offset: i64,
+    calendar: &Calendar,
 ) -> [Metric; 3] {
     let specs = [&TRIPS_PER_DAY, &TRIPS_PER_DAY_30_49, &TRIPS_PER_DAY_80];
     let res = residents(persons);
@@ -202,7 +203,7 @@ pub fn trips_per_person_day(
     };
     let mut per_person: BTreeMap<u64, u64> = BTreeMap::new();
     for t in trips.iter().filter(|t| res.contains_key(&t.subscriber)) {
-        let d = local_day(t.start_s, offset);
+        let d = local_day(t.start_s, calendar);
         if d >= days.first && d <= days.last {
             *per_person.entry(t.subscriber).or_insert(0) += 1;
         }
@@ -306,7 +307,7 @@ pub fn travel_minutes(
     persons: &[PersonRecord],
     trips: &[TripRecord],
     days: Option<DayRange>,
-    offset: i64,
+    calendar: &Calendar,
 ) -> Metric {
     let res = residents(persons);
     let Some(days) = days.filter(|_| !res.is_empty()) else {
@@ -316,7 +317,7 @@ pub fn travel_minutes(
         .iter()
         .filter(|t| res.contains_key(&t.subscriber))
         .filter(|t| {
-            let d = local_day(t.start_s, offset);
+            let d = local_day(t.start_s, calendar);
             d >= days.first && d <= days.last
         })
         .map(|t| (t.end_s - t.start_s).max(0))
