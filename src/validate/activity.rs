@@ -840,6 +840,14 @@ mod log_tests {
     }
 
     #[test]
+    fn event_metrics_speak_plain_words() {
+        let metrics = event_metrics(&log(), None, &Config::default());
+        let json = serde_json::to_string(&metrics).expect("serialise");
+        let leaked = super::super::report::leaked_rust_names(&json);
+        assert!(leaked.is_empty(), "Rust names in the report: {leaked:?}");
+    }
+
+    #[test]
     fn event_metrics_are_complete_and_independent_of_input_order() {
         let events = log();
         let config = Config::default();

@@ -1026,6 +1026,22 @@ mod tests {
     }
 
     #[test]
+    fn truth_metrics_speak_plain_words() {
+        let (persons, stays, trips) = week();
+        let config = Config {
+            local_offset_s: OFFSET,
+            ..Config::default()
+        };
+        let metrics = truth_metrics(&persons, &stays, &trips, &config);
+        assert!(metrics.iter().any(|m| m.id == MODE_SPECS[0].id));
+        // Names, details, chart labels and the JSON's own keys: everything
+        // the terminal, the report and the JSON show.
+        let json = serde_json::to_string(&metrics).expect("serialise");
+        let leaked = crate::validate::report::leaked_rust_names(&json);
+        assert!(leaked.is_empty(), "Rust names in the report: {leaked:?}");
+    }
+
+    #[test]
     fn week_radius_of_gyration_entropy_and_s2() {
         let (_, stays, _) = week();
         let traj = Trajectories::from_stays(&stays);

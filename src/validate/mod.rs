@@ -220,8 +220,10 @@ pub struct Series {
     pub line: bool,
 }
 
-/// The distribution behind a metric.
+/// The distribution behind a metric. In the JSON output its kind is a
+/// field, `"kind": "log_log"` or `"kind": "bars"`, beside the others.
 #[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Plot {
     /// Curves on log-log axes, typically an empirical CCDF with a law.
     LogLog {

@@ -445,6 +445,32 @@ fn truncate(s: &str, max: usize) -> String {
     }
 }
 
+/// Words of `text` that read like a Rust name leaking out of the code (a
+/// type or variant in CamelCase such as `TripMode` or `CarDriver`, an
+/// `Option` printed with `{:?}`, or an enum variant serialised as a JSON key
+/// such as `{"Bars": …}`), for the tests of every label a user reads.
+#[cfg(test)]
+pub(crate) fn leaked_rust_names(text: &str) -> Vec<&str> {
+    let keys = text.match_indices("\":").filter_map(|(end, _)| {
+        let start = text[..end].rfind('"')? + 1;
+        let key = &text[start..end];
+        key.starts_with(|c: char| c.is_ascii_uppercase())
+            .then_some(key)
+    });
+    let camel = |w: &str| {
+        let mut chars = w.chars();
+        chars.next().is_some_and(|c| c.is_ascii_uppercase())
+            && w.contains(|c: char| c.is_ascii_lowercase())
+            && w.char_indices().skip(1).any(|(i, c)| {
+                c.is_ascii_uppercase() && w[..i].ends_with(|p: char| p.is_ascii_lowercase())
+            })
+    };
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| camel(w) || *w == "Some" || *w == "None")
+        .chain(keys)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -457,6 +483,19 @@ mod tests {
         published: "1.5",
         source: "Nobody (2024)",
     };
+
+    #[test]
+    fn leaked_rust_names_are_found_and_plain_words_pass() {
+        assert_eq!(
+            leaked_rust_names("TripMode share: walk; mode CarDriver, place Some(3)"),
+            ["TripMode", "CarDriver", "Some"]
+        );
+        assert_eq!(
+            leaked_rust_names(r#"{"plot":{"Bars":{"y_label":"share"}}}"#),
+            ["Bars"]
+        );
+        assert!(leaked_rust_names("Mode share: car as driver, CCDF, TAU_PERIODIC").is_empty());
+    }
 
     #[test]
     fn table_lists_every_metric_with_its_verdict() {
