@@ -336,21 +336,28 @@ impl EventColumns {
     }
 }
 
+/// A UTC instant in milliseconds as the files' text encoders write it: CSV
+/// always with three digits of fraction, NDJSON (Arrow's JSON writer)
+/// without a fraction on whole seconds.
+fn rfc3339_ms(ms: i64, csv: bool) -> String {
+    let t = jiff::Timestamp::from_millisecond(ms).unwrap_or_default();
+    if !csv && ms.rem_euclid(1000) == 0 {
+        t.strftime("%Y-%m-%dT%H:%M:%SZ").to_string()
+    } else {
+        t.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
+    }
+}
+
 /// One event as a line of the stream: NDJSON, or CSV in the column order of
-/// [`events_schema`]. Appends to `out`, newline included.
+/// [`events_schema`], as the files' encoders write the same row (a test
+/// holds them equal field by field). Appends to `out`, newline included.
 pub fn event_line(out: &mut Vec<u8>, csv: bool, subscriber: &Subscriber, imsi: &str, e: &Event) {
-    let ts = jiff::Timestamp::from_millisecond(e.time_ms).unwrap_or_default();
-    let ts = ts.strftime("%Y-%m-%dT%H:%M:%S%.3fZ");
+    let ts = rfc3339_ms(e.time_ms, csv);
     let opt = |v: Option<u64>| v.map(|x| x.to_string());
-    let end_time = e.duration_ms.map(|d| {
-        jiff::Timestamp::from_millisecond(e.time_ms + d as i64)
-            .unwrap_or_default()
-            .strftime("%Y-%m-%dT%H:%M:%S%.3fZ")
-            .to_string()
-    });
+    let end_time = e.duration_ms.map(|d| rfc3339_ms(e.time_ms + d as i64, csv));
     let fields: [(&str, Option<String>, bool); 17] = [
         ("event_id", Some(e.id.to_string()), false),
-        ("timestamp", Some(ts.to_string()), true),
+        ("timestamp", Some(ts), true),
         ("subscriber_id", Some(subscriber.id.0.to_string()), false),
         ("imsi", Some(imsi.to_string()), true),
         ("event_type", Some(e.kind.name().to_string()), true),
@@ -373,7 +380,9 @@ pub fn event_line(out: &mut Vec<u8>, csv: bool, subscriber: &Subscriber, imsi: &
             opt(e.timing_advance.map(u64::from)),
             false,
         ),
-        ("rsrp_dbm", e.rsrp_dbm.map(|r| format!("{r:.1}")), false),
+        // As the files write it: the shortest text that reads back as the
+        // same 32-bit value.
+        ("rsrp_dbm", e.rsrp_dbm.map(|r| r.to_string()), false),
     ];
     if csv {
         for (i, (_, v, _)) in fields.iter().enumerate() {

@@ -1029,7 +1029,7 @@ mod tests {
     fn truth_metrics_speak_plain_words() {
         let (persons, stays, trips) = week();
         let config = Config {
-            local_offset_s: OFFSET,
+            calendar: local(),
             ..Config::default()
         };
         let metrics = truth_metrics(&persons, &stays, &trips, &config);
