@@ -1149,6 +1149,50 @@ fn resume_refuses_another_run_and_changes_nothing() {
     assert_eq!(files(&foreign), vec!["notes.txt".to_string()]);
 }
 
+/// A directory written with the layouts of an earlier mobsynth (version 1
+/// had unsigned integer columns) cannot be completed with today's: its files
+/// and the new ones would disagree on column types.
+#[test]
+fn resume_refuses_a_directory_of_an_older_schema_version_and_changes_nothing() {
+    use mobsynth::sink::SCHEMA_VERSION;
+    let out = fixture_dir("resume-schema");
+    let events = files(&out)
+        .into_iter()
+        .find(|f| f.starts_with("events/"))
+        .unwrap();
+    std::fs::remove_file(out.join(events)).unwrap();
+    let manifest = out.join("manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let now = format!("\"schema_version\": {SCHEMA_VERSION},");
+    assert!(text.contains(&now), "{text}");
+    let old = format!("\"schema_version\": {},", SCHEMA_VERSION - 1);
+    std::fs::write(&manifest, text.replacen(&now, &old, 1)).unwrap();
+    let before = contents(&out);
+    let o = mobsynth(&[
+        "run",
+        "ci-fixture",
+        "--quiet",
+        "--resume",
+        "-o",
+        path_str(&out),
+    ]);
+    let difference = format!(
+        "schema version is {} in the directory but {SCHEMA_VERSION} in this run",
+        SCHEMA_VERSION - 1
+    );
+    assert_error(
+        &o,
+        2,
+        &[
+            path_str(&manifest),
+            "cannot resume",
+            &difference,
+            "nothing was changed",
+        ],
+    );
+    assert!(contents(&out) == before, "the directory changed");
+}
+
 #[test]
 fn resume_is_refused_with_stdout_and_with_overwrite() {
     let out = scratch("resume-args");
