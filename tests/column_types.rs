@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
@@ -54,13 +54,16 @@ fn mobsynth(args: &[&str]) -> std::process::Output {
     o
 }
 
-/// The same small run in `format`, made once per test binary.
+/// The same small run in `format`, made once per test binary; the formats
+/// are made side by side by the tests that first ask for them.
 fn dataset(format: &'static str) -> &'static Path {
-    static RUNS: OnceLock<std::sync::Mutex<BTreeMap<&'static str, &'static Path>>> =
-        OnceLock::new();
-    let runs = RUNS.get_or_init(Default::default);
-    let mut runs = runs.lock().unwrap_or_else(|e| e.into_inner());
-    runs.entry(format).or_insert_with(|| {
+    static RUNS: [(&str, OnceLock<PathBuf>); 3] = [
+        ("parquet", OnceLock::new()),
+        ("csv", OnceLock::new()),
+        ("ndjson", OnceLock::new()),
+    ];
+    let (_, run) = RUNS.iter().find(|(f, _)| *f == format).unwrap();
+    run.get_or_init(|| {
         let dir = std::env::temp_dir().join(format!(
             "mobsynth-column-types-{}-{format}",
             std::process::id()
@@ -69,7 +72,7 @@ fn dataset(format: &'static str) -> &'static Path {
         let mut args = vec!["run", "--format", format, "-o", dir.to_str().unwrap()];
         args.extend_from_slice(&RUN);
         mobsynth(&args);
-        Box::leak(dir.into_boxed_path())
+        dir
     })
 }
 
