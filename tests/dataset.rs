@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
 use arrow::array::{Array, AsArray};
-use arrow::datatypes::UInt64Type;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 fn scratch(name: &str) -> PathBuf {
@@ -62,17 +61,15 @@ fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
     out
 }
 
-fn u64_column(path: &Path, column: &str) -> Vec<u64> {
+/// An integer column of a Parquet file, whatever its integer type.
+fn i64_column(path: &Path, column: &str) -> Vec<i64> {
     let reader = ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap())
         .unwrap()
         .build()
         .unwrap();
     let mut out = Vec::new();
     for batch in reader {
-        let batch = batch.unwrap();
-        let col = batch.column_by_name(column).unwrap();
-        let col = col.as_primitive::<UInt64Type>();
-        out.extend(col.values().iter().copied());
+        out.extend(mobsynth::reader::column_i64(&batch.unwrap(), column, path).unwrap());
     }
     out
 }
@@ -215,20 +212,20 @@ fn without_truth_the_operator_tables_are_the_same_bytes() {
 fn the_parts_together_hold_exactly_the_rows_of_one_run() {
     let whole = scratch("whole");
     small_run(&whole, &[]);
-    let mut from_parts: Vec<u64> = Vec::new();
+    let mut from_parts: Vec<i64> = Vec::new();
     for k in 0..3 {
         let dir = scratch(&format!("part{k}"));
         small_run(&dir, &["--parts", "3", "--part", &k.to_string()]);
         for (name, _) in files(&dir) {
             if name.starts_with("events/") {
-                from_parts.extend(u64_column(&dir.join(&name), "event_id"));
+                from_parts.extend(i64_column(&dir.join(&name), "event_id"));
             }
         }
     }
-    let mut from_whole: Vec<u64> = Vec::new();
+    let mut from_whole: Vec<i64> = Vec::new();
     for (name, _) in files(&whole) {
         if name.starts_with("events/") {
-            from_whole.extend(u64_column(&whole.join(&name), "event_id"));
+            from_whole.extend(i64_column(&whole.join(&name), "event_id"));
         }
     }
     assert!(!from_whole.is_empty());
@@ -497,15 +494,16 @@ fn texts(b: &arrow::record_batch::RecordBatch, name: &str) -> Vec<Option<String>
 
 #[test]
 fn sampled_positions_sit_at_the_stays_and_keep_their_rhythm() {
-    use arrow::datatypes::{Float64Type, TimestampMillisecondType as Ms, UInt32Type};
+    use arrow::datatypes::{Float64Type, TimestampMillisecondType as Ms};
+    use mobsynth::reader::column_i64;
     let dir = scratch("positions");
     small_run(&dir, &["--positions-every", "600"]);
     // Start ms, end ms, activity, lon, lat of every stay, by subscriber.
     type StayRow = (i64, i64, Option<String>, f64, f64);
-    let mut stays: BTreeMap<u32, Vec<StayRow>> = BTreeMap::new();
+    let mut stays: BTreeMap<i64, Vec<StayRow>> = BTreeMap::new();
     for b in batches(&dir, "truth/stays") {
         let (sub, start, end) = (
-            values::<UInt32Type>(&b, "subscriber_id"),
+            column_i64(&b, "subscriber_id", &dir).unwrap(),
             values::<Ms>(&b, "start"),
             values::<Ms>(&b, "end"),
         );
@@ -527,7 +525,7 @@ fn sampled_positions_sit_at_the_stays_and_keep_their_rhythm() {
     let (mut at_stays, mut travelling) = (0, 0);
     for b in batches(&dir, "truth/positions") {
         let (sub, t) = (
-            values::<UInt32Type>(&b, "subscriber_id"),
+            column_i64(&b, "subscriber_id", &dir).unwrap(),
             values::<Ms>(&b, "timestamp"),
         );
         let act = texts(&b, "activity");

@@ -408,6 +408,41 @@ fn zero_subscribers_on_the_command_line_name_the_key() {
     assert_error(&o, 2, &["`subscribers`", "command line", "at least 1"]);
 }
 
+/// Event ids are the subscriber id × 2³² + a sequence number in a signed
+/// 64-bit column, so subscriber ids stop below 2³¹.
+#[test]
+fn more_subscribers_than_event_ids_can_number_name_the_key() {
+    let (path, _) = default_scenario("too-many-cli");
+    let o = refused(&path, &["--subscribers", "2147483648", "--yes"]);
+    assert_error(
+        &o,
+        2,
+        &["`subscribers`", "at most 2147483647", "2147483648"],
+    );
+}
+
+/// `duration_ms` is a signed 32-bit column; a day of call fits it.
+#[test]
+fn a_call_cap_beyond_a_day_names_the_key() {
+    let (path, text) = edited_scenario(
+        "call-cap",
+        "call_duration_max_s = 7200.0",
+        "call_duration_max_s = 90000.0",
+    );
+    let line = format!("line {}", line_of(&text, "call_duration_max_s"));
+    let o = refused(&path, &[]);
+    assert_error(
+        &o,
+        2,
+        &[
+            path_str(&path),
+            &line,
+            "`phone.call_duration_max_s`",
+            "at most 86400",
+        ],
+    );
+}
+
 #[test]
 fn device_shares_that_do_not_sum_to_one_name_the_key() {
     let (path, _) = edited_scenario("devices", "smartphone = 0.88", "smartphone = 0.5");
@@ -552,6 +587,27 @@ fn an_opencellid_line_with_a_cell_identity_beyond_36_bits_names_the_field() {
         "LTE,1,1,2001,99999999999999,0,9.5230,47.1420,800,9,1,1459692074,1534343222,0",
     );
     assert_error(&o, 2, &[path_str(&cells), "line 3", "`cell`", "36 bits"]);
+}
+
+/// Area codes are at most 24 bits (5G TAC), so they fit the signed 32-bit
+/// `tac` columns.
+#[test]
+fn an_opencellid_line_with_an_area_code_beyond_24_bits_names_the_field() {
+    let (o, cells) = opencellid_with(
+        "ocid-area",
+        "LTE,1,1,16777216,25602,0,9.5230,47.1420,800,9,1,1459692074,1534343222,0",
+    );
+    assert_error(
+        &o,
+        2,
+        &[
+            path_str(&cells),
+            "line 3",
+            "`area`",
+            "0–16777215",
+            "16777216",
+        ],
+    );
 }
 
 #[test]
@@ -1091,6 +1147,50 @@ fn resume_refuses_another_run_and_changes_nothing() {
     let o = mobsynth(&["run", "ci-fixture", "--resume", "-o", path_str(&foreign)]);
     assert_error(&o, 2, &["manifest.json", "cannot resume"]);
     assert_eq!(files(&foreign), vec!["notes.txt".to_string()]);
+}
+
+/// A directory written with the layouts of an earlier mobsynth (version 1
+/// had unsigned integer columns) cannot be completed with today's: its files
+/// and the new ones would disagree on column types.
+#[test]
+fn resume_refuses_a_directory_of_an_older_schema_version_and_changes_nothing() {
+    use mobsynth::sink::SCHEMA_VERSION;
+    let out = fixture_dir("resume-schema");
+    let events = files(&out)
+        .into_iter()
+        .find(|f| f.starts_with("events/"))
+        .unwrap();
+    std::fs::remove_file(out.join(events)).unwrap();
+    let manifest = out.join("manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let now = format!("\"schema_version\": {SCHEMA_VERSION},");
+    assert!(text.contains(&now), "{text}");
+    let old = format!("\"schema_version\": {},", SCHEMA_VERSION - 1);
+    std::fs::write(&manifest, text.replacen(&now, &old, 1)).unwrap();
+    let before = contents(&out);
+    let o = mobsynth(&[
+        "run",
+        "ci-fixture",
+        "--quiet",
+        "--resume",
+        "-o",
+        path_str(&out),
+    ]);
+    let difference = format!(
+        "schema version is {} in the directory but {SCHEMA_VERSION} in this run",
+        SCHEMA_VERSION - 1
+    );
+    assert_error(
+        &o,
+        2,
+        &[
+            path_str(&manifest),
+            "cannot resume",
+            &difference,
+            "nothing was changed",
+        ],
+    );
+    assert!(contents(&out) == before, "the directory changed");
 }
 
 #[test]

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use mobsynth::map::Map;
-use mobsynth::radio::Cell;
+use mobsynth::radio::{Cell, import};
 use mobsynth::scenario::{BUNDLED_MAP, BUNDLED_MAP_NAME};
 
 pub fn map() -> &'static Map {
@@ -28,7 +28,7 @@ pub fn write_input(target: &str, data: &[u8]) -> PathBuf {
 }
 
 /// What an accepted file must give: finite positions and radio values that
-/// the signal model can use.
+/// the signal model can use, and area codes that the tables can hold.
 pub fn check_cells(cells: &[Cell]) {
     assert!(!cells.is_empty(), "an accepted file yields cells");
     for c in cells {
@@ -48,5 +48,7 @@ pub fn check_cells(cells: &[Cell]) {
             assert!(v.is_finite(), "cell {:?}: {what} = {v}", c.id);
         }
         assert!(c.h_beamwidth_deg > 0.0 && c.v_beamwidth_deg > 0.0);
+        // The `tac` columns are signed 32-bit integers.
+        assert!(c.tac <= import::MAX_AREA_CODE, "cell {:?}: tac {}", c.id, c.tac);
     }
 }

@@ -20,6 +20,9 @@ use crate::population::{Subscriber, SubscriberId};
 use crate::radio::{CellId, Network, Technology};
 use crate::spec::RunSpec;
 
+/// The longest call, data session or IoT report, seconds: a day.
+pub const MAX_SESSION_S: f64 = 86_400.0;
+
 /// Parameters of phone activity and device behaviour, from the scenario's
 /// `[phone]` section. Sources of the defaults are in `docs/MODEL.md`.
 #[derive(Clone, Debug, Deserialize, Serialize)]
@@ -46,7 +49,8 @@ pub struct PhoneParams {
     pub burst_gap_sigma: f64,
     /// Share of calls and texts the subscriber starts (0.5).
     pub mo_share: f64,
-    /// Median call duration, seconds (60), its σ (1.0) and cap (7200).
+    /// Median call duration, seconds (60), its σ (1.0) and cap (7200; at
+    /// most a day, as for the data-session cap and `iot_session_s`).
     pub call_duration_median_s: f64,
     pub call_duration_sigma: f64,
     pub call_duration_max_s: f64,
@@ -183,6 +187,20 @@ impl PhoneParams {
         for (k, v) in positive {
             if !(v.is_finite() && v > 0.0) {
                 return err(k, format!("must be a positive number, got {v}"));
+            }
+        }
+        // `duration_ms` is a signed 32-bit column: up to 24 days fit, and a
+        // day is more than any call or session lasts.
+        for (k, v) in [
+            ("call_duration_max_s", self.call_duration_max_s),
+            ("data_duration_max_s", self.data_duration_max_s),
+            ("iot_session_s", self.iot_session_s),
+        ] {
+            if v > MAX_SESSION_S {
+                return err(
+                    k,
+                    format!("must be at most {MAX_SESSION_S} seconds (a day), got {v}"),
+                );
             }
         }
         if self.iot_report_interval_min < 1.0 {

@@ -38,6 +38,10 @@ pub(crate) fn person_key(residents: u32, id: SubscriberId) -> u64 {
     }
 }
 
+/// Most subscribers, residents and roamers together: an event id is the
+/// subscriber id × 2³² + a sequence number, and must fit a signed 64-bit
+/// column without turning negative.
+const MAX_SUBSCRIBERS: u32 = i32::MAX as u32;
 /// IMEI keys of roamers start here, above any plausible resident count.
 const ROAMER_IMEI_BASE: u64 = 500_000_000;
 /// Grid cell of the gravity samplers, metres.
@@ -89,6 +93,15 @@ impl<'a> Synthesizer<'a> {
             return Err(PopulationError::Invalid {
                 key: "subscribers".into(),
                 message: "must be at least 1".into(),
+            });
+        }
+        if spec.subscribers > MAX_SUBSCRIBERS {
+            return Err(PopulationError::Invalid {
+                key: "subscribers".into(),
+                message: format!(
+                    "must be at most {MAX_SUBSCRIBERS} (event ids, subscriber id × 2³² + sequence number, are signed 64-bit integers), got {}",
+                    spec.subscribers
+                ),
             });
         }
         let places = &map.places;
@@ -162,7 +175,7 @@ impl<'a> Synthesizer<'a> {
             workplaces,
             schools,
             gates: find_gates(&map.graph),
-            roamers: roamers.min((u32::MAX - spec.subscribers) as f64) as u32,
+            roamers: roamers.min((MAX_SUBSCRIBERS - spec.subscribers) as f64) as u32,
         })
     }
 

@@ -56,6 +56,10 @@ pub const CELL_PLAN_COLUMNS: [&str; 17] = [
     "environment",
 ];
 
+/// The largest tracking-area code: 5G's are 24 bits, LTE's and the
+/// location-area codes of GSM and UMTS 16.
+pub const MAX_AREA_CODE: u32 = (1 << 24) - 1;
+
 fn read_text(path: &Path) -> Result<String, RadioError> {
     std::fs::read_to_string(path).map_err(|source| RadioError::Io {
         path: path.to_path_buf(),
@@ -88,6 +92,17 @@ impl LineCtx<'_> {
         raw.trim()
             .parse::<T>()
             .map_err(|_| self.err(field, format!("expected {what}, got {raw:?}")))
+    }
+
+    /// A tracking-area or location-area code: 16 bits (LAC, LTE TAC) or 24
+    /// (5G TAC), so that it fits the signed 32-bit `tac` columns.
+    fn area_code(&self, field: &str, raw: &str) -> Result<u32, RadioError> {
+        let what = format!("an area code (0–{MAX_AREA_CODE})");
+        let v: u32 = self.num(field, raw, &what)?;
+        if v > MAX_AREA_CODE {
+            return Err(self.err(field, format!("expected {what}, got {v}")));
+        }
+        Ok(v)
     }
 
     fn float(
@@ -189,7 +204,7 @@ pub fn read_opencellid(
                 format!("expected a mobile network code (0–999), got {mnc}"),
             ));
         }
-        let area: u32 = ctx.num("area", f[3], "an area code (unsigned integer)")?;
+        let area = ctx.area_code("area", f[3])?;
         let cell: u64 = ctx.num("cell", f[4], "a cell identity (unsigned integer)")?;
         if cell > CellId::MAX_LOCAL {
             return Err(ctx.err("cell", format!("cell identity {cell} exceeds 36 bits")));
@@ -434,7 +449,7 @@ pub fn read_cell_plan(
         let next = sites.len() as u32;
         let site = *sites.entry(site_key).or_insert(next);
         let tac = match get("tac") {
-            Some(v) => ctx.num("tac", v, "a tracking-area code (unsigned integer)")?,
+            Some(v) => ctx.area_code("tac", v)?,
             None if has("tac") => {
                 return Err(ctx.err(
                     "tac",

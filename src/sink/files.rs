@@ -164,7 +164,7 @@ pub fn plain_text_schema(schema: &Schema) -> SchemaRef {
 /// work through.
 fn rising_within_subscriber(field: &Field) -> bool {
     matches!(field.data_type(), DataType::Timestamp(..))
-        || (field.name() == "event_id" && field.data_type() == &DataType::UInt64)
+        || (field.name() == "event_id" && field.data_type() == &DataType::Int64)
 }
 
 impl OpenFile {

@@ -40,8 +40,10 @@ const ROW_GROUP_BUDGET_BYTES: usize = 64 << 20;
 /// positions.
 const HELD_BUDGET_BYTES: usize = 256 << 20;
 
-/// Version of the table layouts; bumped whenever a column changes.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Version of the table layouts; bumped whenever a column changes. Version
+/// 2 made every integer column signed (version 1 wrote ids and codes as
+/// unsigned integers).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Errors while writing output; each names the file or directory.
 #[derive(Debug, thiserror::Error)]

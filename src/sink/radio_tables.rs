@@ -8,13 +8,15 @@ use std::io::Write;
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, Float32Builder, Float64Builder, StringBuilder, StringDictionaryBuilder,
-    TimestampMillisecondBuilder, UInt16Builder, UInt32Builder, UInt64Builder,
+    ArrayRef, Float32Builder, Float64Builder, Int16Builder, Int32Builder, Int64Builder,
+    StringBuilder, StringDictionaryBuilder, TimestampMillisecondBuilder,
 };
 use arrow::datatypes::{DataType, Int8Type, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
 
-use super::tables::{NameDictionary, batch, dict_type, field, ts_column, ts_type};
+use super::tables::{
+    NameDictionary, batch, dict_type, field, i16_of, i32_of, i64_of, ts_column, ts_type,
+};
 use crate::events::{Event, EventType};
 use crate::map::Map;
 use crate::population::Subscriber;
@@ -33,12 +35,12 @@ pub fn technology_name(t: Technology) -> &'static str {
 /// Schema of `cells`.
 pub fn cells_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
-        field("cell_id", DataType::UInt64, false),
-        field("site_id", DataType::UInt32, false),
-        field("mcc", DataType::UInt16, false),
-        field("mnc", DataType::UInt16, false),
+        field("cell_id", DataType::Int64, false),
+        field("site_id", DataType::Int64, false),
+        field("mcc", DataType::Int16, false),
+        field("mnc", DataType::Int16, false),
         field("technology", dict_type(), false),
-        field("tac", DataType::UInt32, false),
+        field("tac", DataType::Int32, false),
         field("lon", DataType::Float64, false),
         field("lat", DataType::Float64, false),
         field("azimuth_deg", DataType::Float64, true),
@@ -56,12 +58,12 @@ pub fn cells_schema() -> SchemaRef {
 /// The `cells` table.
 pub fn cells_batch(network: &Network) -> RecordBatch {
     let cells: &[Cell] = network.cells();
-    let mut id = UInt64Builder::new();
-    let mut site = UInt32Builder::new();
-    let mut mcc = UInt16Builder::new();
-    let mut mnc = UInt16Builder::new();
+    let mut id = Int64Builder::new();
+    let mut site = Int64Builder::new();
+    let mut mcc = Int16Builder::new();
+    let mut mnc = Int16Builder::new();
     let mut tech = StringDictionaryBuilder::<Int8Type>::new();
-    let mut tac = UInt32Builder::new();
+    let mut tac = Int32Builder::new();
     let mut lon = Float64Builder::new();
     let mut lat = Float64Builder::new();
     let mut azimuth = Float64Builder::new();
@@ -74,12 +76,12 @@ pub fn cells_batch(network: &Network) -> RecordBatch {
     let mut ple = Float64Builder::new();
     let mut env = StringDictionaryBuilder::<Int8Type>::new();
     for c in cells {
-        id.append_value(c.id.0);
-        site.append_value(c.site);
-        mcc.append_value(c.id.mcc());
-        mnc.append_value(c.id.mnc());
+        id.append_value(i64_of(c.id.0));
+        site.append_value(i64::from(c.site));
+        mcc.append_value(i16_of(c.id.mcc()));
+        mnc.append_value(i16_of(c.id.mnc()));
         tech.append_value(technology_name(c.technology));
-        tac.append_value(c.tac);
+        tac.append_value(i32_of(c.tac));
         lon.append_value(c.lon);
         lat.append_value(c.lat);
         azimuth.append_option(c.azimuth_deg);
@@ -117,22 +119,22 @@ pub fn cells_batch(network: &Network) -> RecordBatch {
 /// Schema of `events`.
 pub fn events_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
-        field("event_id", DataType::UInt64, false),
+        field("event_id", DataType::Int64, false),
         field("timestamp", ts_type(), false),
-        field("subscriber_id", DataType::UInt32, false),
+        field("subscriber_id", DataType::Int64, false),
         field("imsi", DataType::Utf8, false),
         field("event_type", dict_type(), false),
-        field("cell_id", DataType::UInt64, false),
-        field("tac", DataType::UInt32, false),
+        field("cell_id", DataType::Int64, false),
+        field("tac", DataType::Int32, false),
         field("technology", dict_type(), false),
         field("end_time", ts_type(), true),
-        field("duration_ms", DataType::UInt32, true),
-        field("end_cell_id", DataType::UInt64, true),
-        field("source_cell_id", DataType::UInt64, true),
-        field("bytes_up", DataType::UInt64, true),
-        field("bytes_down", DataType::UInt64, true),
+        field("duration_ms", DataType::Int32, true),
+        field("end_cell_id", DataType::Int64, true),
+        field("source_cell_id", DataType::Int64, true),
+        field("bytes_up", DataType::Int64, true),
+        field("bytes_down", DataType::Int64, true),
         field("counterpart", DataType::Utf8, true),
-        field("timing_advance", DataType::UInt16, true),
+        field("timing_advance", DataType::Int16, true),
         field("rsrp_dbm", DataType::Float32, true),
     ]))
 }
@@ -140,9 +142,9 @@ pub fn events_schema() -> SchemaRef {
 /// Schema of `truth/event_positions`.
 pub fn event_positions_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
-        field("event_id", DataType::UInt64, false),
+        field("event_id", DataType::Int64, false),
         field("timestamp", ts_type(), false),
-        field("subscriber_id", DataType::UInt32, false),
+        field("subscriber_id", DataType::Int64, false),
         field("lon", DataType::Float64, false),
         field("lat", DataType::Float64, false),
     ]))
@@ -198,26 +200,26 @@ impl EventsBuilder {
 
 /// The column builders of a batch of events, sized exactly for it.
 struct EventColumns {
-    id: UInt64Builder,
+    id: Int64Builder,
     time: TimestampMillisecondBuilder,
-    subscriber: UInt32Builder,
+    subscriber: Int64Builder,
     imsi: StringBuilder,
     kind: NameDictionary,
-    cell: UInt64Builder,
-    tac: UInt32Builder,
+    cell: Int64Builder,
+    tac: Int32Builder,
     technology: NameDictionary,
     end_time: TimestampMillisecondBuilder,
-    duration: UInt32Builder,
-    end_cell: UInt64Builder,
-    source_cell: UInt64Builder,
-    bytes_up: UInt64Builder,
-    bytes_down: UInt64Builder,
+    duration: Int32Builder,
+    end_cell: Int64Builder,
+    source_cell: Int64Builder,
+    bytes_up: Int64Builder,
+    bytes_down: Int64Builder,
     counterpart: StringBuilder,
-    timing_advance: UInt16Builder,
+    timing_advance: Int16Builder,
     rsrp: Float32Builder,
-    pos_id: UInt64Builder,
+    pos_id: Int64Builder,
     pos_time: TimestampMillisecondBuilder,
-    pos_subscriber: UInt32Builder,
+    pos_subscriber: Int64Builder,
     pos_lon: Float64Builder,
     pos_lat: Float64Builder,
     /// Whether `truth/event_positions` is built too.
@@ -232,27 +234,27 @@ impl EventColumns {
     fn new(rows: usize, positions: bool) -> Self {
         let pos_rows = if positions { rows } else { 0 };
         EventColumns {
-            id: UInt64Builder::with_capacity(rows),
+            id: Int64Builder::with_capacity(rows),
             time: ts_column(rows),
-            subscriber: UInt32Builder::with_capacity(rows),
+            subscriber: Int64Builder::with_capacity(rows),
             imsi: StringBuilder::with_capacity(rows, rows * 15),
             kind: NameDictionary::new(EventType::ALL.len(), rows),
-            cell: UInt64Builder::with_capacity(rows),
-            tac: UInt32Builder::with_capacity(rows),
+            cell: Int64Builder::with_capacity(rows),
+            tac: Int32Builder::with_capacity(rows),
             technology: NameDictionary::new(Technology::ALL.len(), rows),
             end_time: ts_column(rows),
-            duration: UInt32Builder::with_capacity(rows),
-            end_cell: UInt64Builder::with_capacity(rows),
-            source_cell: UInt64Builder::with_capacity(rows),
-            bytes_up: UInt64Builder::with_capacity(rows),
-            bytes_down: UInt64Builder::with_capacity(rows),
+            duration: Int32Builder::with_capacity(rows),
+            end_cell: Int64Builder::with_capacity(rows),
+            source_cell: Int64Builder::with_capacity(rows),
+            bytes_up: Int64Builder::with_capacity(rows),
+            bytes_down: Int64Builder::with_capacity(rows),
             // Only calls and texts, a few in ten events, have a counterpart.
             counterpart: StringBuilder::with_capacity(rows, rows * 3),
-            timing_advance: UInt16Builder::with_capacity(rows),
+            timing_advance: Int16Builder::with_capacity(rows),
             rsrp: Float32Builder::with_capacity(rows),
-            pos_id: UInt64Builder::with_capacity(pos_rows),
+            pos_id: Int64Builder::with_capacity(pos_rows),
             pos_time: ts_column(pos_rows),
-            pos_subscriber: UInt32Builder::with_capacity(pos_rows),
+            pos_subscriber: Int64Builder::with_capacity(pos_rows),
             pos_lon: Float64Builder::with_capacity(pos_rows),
             pos_lat: Float64Builder::with_capacity(pos_rows),
             positions,
@@ -263,22 +265,23 @@ impl EventColumns {
     /// Appends one event; `imsi` is the subscriber's IMSI as written.
     fn append(&mut self, imsi: &str, e: &Event, map: &Map) {
         use std::fmt::Write as _;
-        self.id.append_value(e.id);
+        self.id.append_value(i64_of(e.id));
         self.time.append_value(e.time_ms);
-        self.subscriber.append_value(e.subscriber.0);
+        self.subscriber.append_value(i64::from(e.subscriber.0));
         self.imsi.append_value(imsi);
         self.kind.append(e.kind as usize, e.kind.name());
-        self.cell.append_value(e.cell.0);
-        self.tac.append_value(e.tac);
+        self.cell.append_value(i64_of(e.cell.0));
+        self.tac.append_value(i32_of(e.tac));
         self.technology
             .append(e.technology as usize, technology_name(e.technology));
         self.end_time
             .append_option(e.duration_ms.map(|d| e.time_ms + d as i64));
-        self.duration.append_option(e.duration_ms);
-        self.end_cell.append_option(e.end_cell.map(|c| c.0));
-        self.source_cell.append_option(e.source_cell.map(|c| c.0));
-        self.bytes_up.append_option(e.bytes_up);
-        self.bytes_down.append_option(e.bytes_down);
+        self.duration.append_option(e.duration_ms.map(i32_of));
+        self.end_cell.append_option(e.end_cell.map(|c| i64_of(c.0)));
+        self.source_cell
+            .append_option(e.source_cell.map(|c| i64_of(c.0)));
+        self.bytes_up.append_option(e.bytes_up.map(i64_of));
+        self.bytes_down.append_option(e.bytes_down.map(i64_of));
         match e.counterpart {
             Some(n) => {
                 self.text.clear();
@@ -287,15 +290,16 @@ impl EventColumns {
             }
             None => self.counterpart.append_null(),
         }
-        self.timing_advance.append_option(e.timing_advance);
+        self.timing_advance
+            .append_option(e.timing_advance.map(i16_of));
         self.rsrp.append_option(e.rsrp_dbm);
         if !self.positions {
             return;
         }
         let (lon, lat) = map.lon_lat(e.true_pos);
-        self.pos_id.append_value(e.id);
+        self.pos_id.append_value(i64_of(e.id));
         self.pos_time.append_value(e.time_ms);
-        self.pos_subscriber.append_value(e.subscriber.0);
+        self.pos_subscriber.append_value(i64::from(e.subscriber.0));
         self.pos_lon.append_value(lon);
         self.pos_lat.append_value(lat);
     }

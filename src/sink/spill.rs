@@ -246,16 +246,16 @@ impl SpillFile {
 mod tests {
     use std::sync::Arc;
 
-    use arrow::array::{Array, UInt64Array};
+    use arrow::array::{Array, Int64Array};
     use arrow::datatypes::{DataType, Field, Schema};
 
     use super::*;
 
-    fn ids(from: u64, n: u64) -> RecordBatch {
-        let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::UInt64, false)]));
+    fn ids(from: i64, n: i64) -> RecordBatch {
+        let schema = Arc::new(Schema::new(vec![Field::new("id", DataType::Int64, false)]));
         RecordBatch::try_new(
             schema,
-            vec![Arc::new(UInt64Array::from_iter_values(from..from + n))],
+            vec![Arc::new(Int64Array::from_iter_values(from..from + n))],
         )
         .unwrap()
     }
@@ -275,11 +275,11 @@ mod tests {
         // 9 x 2,000 reach 16,384 twice; two are left when the large one
         // comes, which closes their run; the last three wait.
         assert_eq!(sizes, [18_000, 18_000, 4_000, 10_000, 500, 500, 500]);
-        let all: Vec<u64> = file
+        let all: Vec<i64> = file
             .held
             .iter()
             .flat_map(|b| {
-                let a = b.column(0).as_any().downcast_ref::<UInt64Array>().unwrap();
+                let a = b.column(0).as_any().downcast_ref::<Int64Array>().unwrap();
                 a.values().to_vec()
             })
             .collect();

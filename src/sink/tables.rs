@@ -1,15 +1,19 @@
 //! The dataset's tables: Arrow schemas and builders that turn the pipeline's
 //! records into record batches.
 //!
-//! Conventions: times are `timestamp[ms, UTC]`; ids are unsigned integers;
-//! categorical strings are dictionary-encoded; coordinates are WGS84
-//! degrees. Identifiers that carry leading zeros (IMSI, IMEI) are strings.
+//! Conventions: times are `timestamp[ms, UTC]`; every integer column is
+//! signed, since Spark, Java, PostgreSQL and most warehouses have no unsigned
+//! integers: `int64` for ids and byte counts, `int32` for codes and
+//! durations, `int16` for small numbers (age, MCC, MNC, day numbers, timing
+//! advance). Values are never negative. Categorical strings are
+//! dictionary-encoded; coordinates are WGS84 degrees. Identifiers that carry
+//! leading zeros (IMSI, IMEI) are strings.
 
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayBuilder, ArrayRef, BooleanBuilder, Float64Builder, StringBuilder, StringDictionaryBuilder,
-    TimestampMillisecondBuilder, UInt8Builder, UInt16Builder, UInt32Builder,
+    ArrayBuilder, ArrayRef, BooleanBuilder, Float64Builder, Int16Builder, Int64Builder,
+    StringBuilder, StringDictionaryBuilder, TimestampMillisecondBuilder,
 };
 use arrow::datatypes::{DataType, Field, Int8Type, Schema, SchemaRef, TimeUnit};
 use arrow::record_batch::RecordBatch;
@@ -24,6 +28,25 @@ pub(super) fn ts_type() -> DataType {
 
 pub(super) fn dict_type() -> DataType {
     DataType::Dictionary(Box::new(DataType::Int8), Box::new(DataType::Utf8))
+}
+
+/// An unsigned value as an `int64` column value. Every value written fits
+/// (ids are at most 63 bits by construction); saturating keeps a column
+/// never negative should one not.
+pub(super) fn i64_of(v: impl Into<u64>) -> i64 {
+    i64::try_from(v.into()).unwrap_or(i64::MAX)
+}
+
+/// An unsigned value as an `int32` column value, saturating (see
+/// [`i64_of`]).
+pub(super) fn i32_of(v: u32) -> i32 {
+    i32::try_from(v).unwrap_or(i32::MAX)
+}
+
+/// An unsigned value as an `int16` column value, saturating (see
+/// [`i64_of`]).
+pub(super) fn i16_of(v: impl Into<u32>) -> i16 {
+    i16::try_from(v.into()).unwrap_or(i16::MAX)
 }
 
 pub(super) fn field(name: &str, data_type: DataType, nullable: bool) -> Field {
@@ -127,25 +150,25 @@ fn contract_name(c: Contract) -> &'static str {
 /// Schema of `subscribers`.
 pub fn subscribers_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
-        field("subscriber_id", DataType::UInt32, false),
+        field("subscriber_id", DataType::Int64, false),
         field("imsi", DataType::Utf8, false),
         field("msisdn", DataType::Utf8, false),
         field("imei", DataType::Utf8, false),
-        field("age", DataType::UInt8, false),
+        field("age", DataType::Int16, false),
         field("sex", dict_type(), false),
         field("occupation", dict_type(), false),
         field("has_car", DataType::Boolean, false),
         field("device", dict_type(), false),
         field("contract", dict_type(), false),
         field("roamer", DataType::Boolean, false),
-        field("home_mcc", DataType::UInt16, false),
-        field("home_mnc", DataType::UInt16, false),
-        field("first_day", DataType::UInt16, true),
-        field("last_day", DataType::UInt16, true),
-        field("home_place_id", DataType::UInt32, false),
+        field("home_mcc", DataType::Int16, false),
+        field("home_mnc", DataType::Int16, false),
+        field("first_day", DataType::Int16, true),
+        field("last_day", DataType::Int16, true),
+        field("home_place_id", DataType::Int64, false),
         field("home_lon", DataType::Float64, false),
         field("home_lat", DataType::Float64, false),
-        field("anchor_place_id", DataType::UInt32, true),
+        field("anchor_place_id", DataType::Int64, true),
         field("anchor_lon", DataType::Float64, true),
         field("anchor_lat", DataType::Float64, true),
     ]))
@@ -154,33 +177,33 @@ pub fn subscribers_schema() -> SchemaRef {
 /// The `subscribers` table for a slice of subscribers.
 pub fn subscribers_batch(subscribers: &[Subscriber], map: &Map) -> RecordBatch {
     let n = subscribers.len();
-    let mut id = UInt32Builder::with_capacity(n);
+    let mut id = Int64Builder::with_capacity(n);
     let mut imsi = StringBuilder::new();
     let mut msisdn = StringBuilder::new();
     let mut imei = StringBuilder::new();
-    let mut age = UInt8Builder::with_capacity(n);
+    let mut age = Int16Builder::with_capacity(n);
     let mut sex = StringDictionaryBuilder::<Int8Type>::new();
     let mut occupation = StringDictionaryBuilder::<Int8Type>::new();
     let mut has_car = BooleanBuilder::with_capacity(n);
     let mut device = StringDictionaryBuilder::<Int8Type>::new();
     let mut contract = StringDictionaryBuilder::<Int8Type>::new();
     let mut roamer = BooleanBuilder::with_capacity(n);
-    let mut mcc = UInt16Builder::with_capacity(n);
-    let mut mnc = UInt16Builder::with_capacity(n);
-    let mut first_day = UInt16Builder::with_capacity(n);
-    let mut last_day = UInt16Builder::with_capacity(n);
-    let mut home = UInt32Builder::with_capacity(n);
+    let mut mcc = Int16Builder::with_capacity(n);
+    let mut mnc = Int16Builder::with_capacity(n);
+    let mut first_day = Int16Builder::with_capacity(n);
+    let mut last_day = Int16Builder::with_capacity(n);
+    let mut home = Int64Builder::with_capacity(n);
     let mut home_lon = Float64Builder::with_capacity(n);
     let mut home_lat = Float64Builder::with_capacity(n);
-    let mut anchor = UInt32Builder::with_capacity(n);
+    let mut anchor = Int64Builder::with_capacity(n);
     let mut anchor_lon = Float64Builder::with_capacity(n);
     let mut anchor_lat = Float64Builder::with_capacity(n);
     for s in subscribers {
-        id.append_value(s.id.0);
+        id.append_value(i64::from(s.id.0));
         imsi.append_value(format!("{:015}", s.imsi));
         msisdn.append_value(s.msisdn.to_string());
         imei.append_value(format!("{:015}", s.imei));
-        age.append_value(s.age);
+        age.append_value(i16::from(s.age));
         sex.append_value(sex_name(s.sex));
         occupation.append_value(occupation_name(s.occupation));
         has_car.append_value(s.has_car);
@@ -188,19 +211,19 @@ pub fn subscribers_batch(subscribers: &[Subscriber], map: &Map) -> RecordBatch {
         contract.append_value(contract_name(s.contract));
         roamer.append_value(s.roaming.is_some());
         // The MCC is the IMSI's first three digits, the MNC the next two.
-        mcc.append_value((s.imsi / 1_000_000_000_000) as u16);
-        mnc.append_value((s.imsi / 10_000_000_000 % 100) as u16);
-        first_day.append_option(s.roaming.map(|r| r.first_day as u16));
-        last_day.append_option(s.roaming.map(|r| r.last_day as u16));
+        mcc.append_value((s.imsi / 1_000_000_000_000) as i16);
+        mnc.append_value((s.imsi / 10_000_000_000 % 100) as i16);
+        first_day.append_option(s.roaming.map(|r| i16_of(r.first_day)));
+        last_day.append_option(s.roaming.map(|r| i16_of(r.last_day)));
         let h = map.place(s.home);
         let (lon, lat) = map.lon_lat(h.pos);
-        home.append_value(s.home.0);
+        home.append_value(i64::from(s.home.0));
         home_lon.append_value(lon);
         home_lat.append_value(lat);
         match s.anchor {
             Some(a) => {
                 let (lon, lat) = map.lon_lat(map.place(a).pos);
-                anchor.append_value(a.0);
+                anchor.append_value(i64::from(a.0));
                 anchor_lon.append_value(lon);
                 anchor_lat.append_value(lat);
             }
@@ -242,11 +265,11 @@ pub fn subscribers_batch(subscribers: &[Subscriber], map: &Map) -> RecordBatch {
 /// Schema of `truth/stays`.
 pub fn stays_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
-        field("subscriber_id", DataType::UInt32, false),
+        field("subscriber_id", DataType::Int64, false),
         field("start", ts_type(), false),
         field("end", ts_type(), false),
         field("activity", dict_type(), false),
-        field("place_id", DataType::UInt32, true),
+        field("place_id", DataType::Int64, true),
         field("lon", DataType::Float64, false),
         field("lat", DataType::Float64, false),
     ]))
@@ -254,11 +277,11 @@ pub fn stays_schema() -> SchemaRef {
 
 /// Builds `truth/stays` batches row by row.
 pub struct StaysBuilder {
-    subscriber: UInt32Builder,
+    subscriber: Int64Builder,
     start: TimestampMillisecondBuilder,
     end: TimestampMillisecondBuilder,
     activity: StringDictionaryBuilder<Int8Type>,
-    place: UInt32Builder,
+    place: Int64Builder,
     lon: Float64Builder,
     lat: Float64Builder,
 }
@@ -268,11 +291,11 @@ impl StaysBuilder {
     /// room is only made for what is expected.
     pub fn new(rows: usize) -> Self {
         StaysBuilder {
-            subscriber: UInt32Builder::with_capacity(rows),
+            subscriber: Int64Builder::with_capacity(rows),
             start: ts_column(rows),
             end: ts_column(rows),
             activity: names_column(rows),
-            place: UInt32Builder::with_capacity(rows),
+            place: Int64Builder::with_capacity(rows),
             lon: Float64Builder::with_capacity(rows),
             lat: Float64Builder::with_capacity(rows),
         }
@@ -280,11 +303,11 @@ impl StaysBuilder {
 
     pub fn append(&mut self, subscriber: u32, stay: &Stay, map: &Map) {
         let (lon, lat) = map.lon_lat(stay.pos);
-        self.subscriber.append_value(subscriber);
+        self.subscriber.append_value(i64::from(subscriber));
         self.start.append_value(stay.start * 1000);
         self.end.append_value(stay.end * 1000);
         self.activity.append_value(stay.activity.name());
-        self.place.append_option(stay.place.map(|p| p.0));
+        self.place.append_option(stay.place.map(|p| i64::from(p.0)));
         self.lon.append_value(lon);
         self.lat.append_value(lat);
     }
@@ -316,7 +339,7 @@ impl StaysBuilder {
 /// Schema of `truth/positions`.
 pub fn positions_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
-        field("subscriber_id", DataType::UInt32, false),
+        field("subscriber_id", DataType::Int64, false),
         field("timestamp", ts_type(), false),
         field("lon", DataType::Float64, false),
         field("lat", DataType::Float64, false),
@@ -327,7 +350,7 @@ pub fn positions_schema() -> SchemaRef {
 
 /// Builds `truth/positions` batches row by row.
 pub struct PositionsBuilder {
-    subscriber: UInt32Builder,
+    subscriber: Int64Builder,
     timestamp: TimestampMillisecondBuilder,
     lon: Float64Builder,
     lat: Float64Builder,
@@ -339,7 +362,7 @@ impl PositionsBuilder {
     /// With room for `rows` positions.
     pub fn new(rows: usize) -> Self {
         PositionsBuilder {
-            subscriber: UInt32Builder::with_capacity(rows),
+            subscriber: Int64Builder::with_capacity(rows),
             timestamp: ts_column(rows),
             lon: Float64Builder::with_capacity(rows),
             lat: Float64Builder::with_capacity(rows),
@@ -350,7 +373,7 @@ impl PositionsBuilder {
 
     pub fn append(&mut self, subscriber: u32, sample: &PositionSample, map: &Map) {
         let (lon, lat) = map.lon_lat(sample.pos);
-        self.subscriber.append_value(subscriber);
+        self.subscriber.append_value(i64::from(subscriber));
         self.timestamp.append_value(sample.t * 1000);
         self.lon.append_value(lon);
         self.lat.append_value(lat);
@@ -381,13 +404,13 @@ impl PositionsBuilder {
 /// Schema of `truth/trips`.
 pub fn trips_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
-        field("subscriber_id", DataType::UInt32, false),
+        field("subscriber_id", DataType::Int64, false),
         field("start", ts_type(), false),
         field("end", ts_type(), false),
         field("mode", dict_type(), false),
         field("distance_m", DataType::Float64, false),
-        field("origin_place_id", DataType::UInt32, true),
-        field("destination_place_id", DataType::UInt32, true),
+        field("origin_place_id", DataType::Int64, true),
+        field("destination_place_id", DataType::Int64, true),
         field("origin_activity", dict_type(), false),
         field("destination_activity", dict_type(), false),
         field("origin_lon", DataType::Float64, false),
@@ -399,13 +422,13 @@ pub fn trips_schema() -> SchemaRef {
 
 /// Builds `truth/trips` batches row by row.
 pub struct TripsBuilder {
-    subscriber: UInt32Builder,
+    subscriber: Int64Builder,
     start: TimestampMillisecondBuilder,
     end: TimestampMillisecondBuilder,
     mode: StringDictionaryBuilder<Int8Type>,
     distance: Float64Builder,
-    origin: UInt32Builder,
-    destination: UInt32Builder,
+    origin: Int64Builder,
+    destination: Int64Builder,
     origin_activity: StringDictionaryBuilder<Int8Type>,
     destination_activity: StringDictionaryBuilder<Int8Type>,
     origin_lon: Float64Builder,
@@ -418,13 +441,13 @@ impl TripsBuilder {
     /// With room for `rows` trips.
     pub fn new(rows: usize) -> Self {
         TripsBuilder {
-            subscriber: UInt32Builder::with_capacity(rows),
+            subscriber: Int64Builder::with_capacity(rows),
             start: ts_column(rows),
             end: ts_column(rows),
             mode: names_column(rows),
             distance: Float64Builder::with_capacity(rows),
-            origin: UInt32Builder::with_capacity(rows),
-            destination: UInt32Builder::with_capacity(rows),
+            origin: Int64Builder::with_capacity(rows),
+            destination: Int64Builder::with_capacity(rows),
             origin_activity: names_column(rows),
             destination_activity: names_column(rows),
             origin_lon: Float64Builder::with_capacity(rows),
@@ -439,13 +462,15 @@ impl TripsBuilder {
         let to = &days.stays[trip.to_stay];
         let (olon, olat) = map.lon_lat(from.pos);
         let (dlon, dlat) = map.lon_lat(to.pos);
-        self.subscriber.append_value(subscriber);
+        self.subscriber.append_value(i64::from(subscriber));
         self.start.append_value(trip.start * 1000);
         self.end.append_value(trip.end * 1000);
         self.mode.append_value(trip.mode.name());
         self.distance.append_value(trip.distance_m);
-        self.origin.append_option(from.place.map(|p| p.0));
-        self.destination.append_option(to.place.map(|p| p.0));
+        self.origin
+            .append_option(from.place.map(|p| i64::from(p.0)));
+        self.destination
+            .append_option(to.place.map(|p| i64::from(p.0)));
         self.origin_activity.append_value(from.activity.name());
         self.destination_activity.append_value(to.activity.name());
         self.origin_lon.append_value(olon);
