@@ -6,11 +6,12 @@
 
 pub mod days;
 pub mod events;
+pub mod export;
 pub mod inspect;
 pub mod map;
 pub mod population;
-pub mod reader;
 pub mod radio;
+pub mod reader;
 pub mod rng;
 pub mod routing;
 pub mod run;
