@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Loads mobsynth's exports with the real Python libraries they are made for
+# and checks what they compute against mobsynth's own numbers:
+#   - scikit-mobility reads skmob/truth_stays.csv as a TrajDataFrame and
+#     computes each person's radius of gyration, compared with
+#     `mobsynth validate`'s truth.radius_of_gyration_km (median over people);
+#   - trackintel reads positionfixes.csv and staypoints.csv;
+#   - GeoPandas reads the GeoParquet layers, whose geometries must equal the
+#     lon/lat columns.
+# Needs network access once for `pip install` (a virtual environment under
+# target/); not part of CI. Usage: benches/python_libraries.sh [SUBSCRIBERS] [DAYS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+subscribers=${1:-300}
+days=${2:-7}
+work=target/python-libraries
+venv=$work/venv
+mkdir -p "$work"
+if [ ! -x "$venv/bin/python" ]; then
+    python3 -m venv "$venv"
+    "$venv/bin/pip" install -q scikit-mobility trackintel geopandas pyarrow
+fi
+cargo build --release -q
+bin=target/release/mobsynth
+rm -rf "$work/dataset" "$work/skmob" "$work/trackintel" "$work/geoparquet"
+"$bin" run --subscribers "$subscribers" --days "$days" --quiet -o "$work/dataset"
+"$bin" validate "$work/dataset" --only truth.radius_of_gyration_km --json "$work/validate.json" >/dev/null
+for kind in skmob trackintel geoparquet; do
+    "$bin" export "$kind" "$work/dataset" -o "$work/$kind" 2>/dev/null
+done
+"$venv/bin/python" - "$work" <<'PY'
+import json, sys
+import pandas as pd
+work = sys.argv[1]
+import skmob
+from skmob.measures.individual import radius_of_gyration
+tdf = skmob.TrajDataFrame(pd.read_csv(f"{work}/skmob/skmob/truth_stays.csv"),
+                          latitude="lat", longitude="lng", datetime="datetime", user_id="uid")
+rg = radius_of_gyration(tdf, show_progress=False)
+median_km = float(rg["radius_of_gyration"].median())
+ours = json.load(open(f"{work}/validate.json"))
+ours = [m for m in ours if m["id"] == "truth.radius_of_gyration_km"][0]["value"]
+print(f"scikit-mobility {skmob.__version__}: {len(tdf)} points, {len(rg)} people, "
+      f"median radius of gyration {median_km:.3f} km; mobsynth validate {ours:.3f} km")
+import trackintel as ti
+pfs = ti.read_positionfixes_csv(f"{work}/trackintel/trackintel/positionfixes.csv", sep=";", index_col=0)
+sp = ti.read_staypoints_csv(f"{work}/trackintel/trackintel/staypoints.csv", sep=";", index_col=0)
+print(f"trackintel {ti.__version__}: {len(pfs)} positionfixes, {len(sp)} staypoints, "
+      f"{sp['user_id'].nunique()} users")
+import geopandas as gpd
+for layer in ["cells", "homes", "stays", "event_positions"]:
+    g = gpd.read_parquet(f"{work}/geoparquet/{layer}.parquet")
+    lon, lat = ("home_lon", "home_lat") if layer == "homes" else ("lon", "lat")
+    same = bool(((g.geometry.x == g[lon]) & (g.geometry.y == g[lat])).all())
+    print(f"geopandas {gpd.__version__}: {layer}: {len(g)} rows, crs {g.crs.to_string()}, "
+          f"geometry equals lon/lat: {same}")
+PY
