@@ -272,7 +272,10 @@ fn geoparquet_layers_carry_valid_metadata_and_points_equal_to_lon_lat() {
             .collect();
         // serde_json's default parser may miss the last bit of a float.
         for (w, b) in written.iter().zip(bbox) {
-            assert!((w - b).abs() < 1e-12, "{file}: bbox {written:?} vs {bbox:?}");
+            assert!(
+                (w - b).abs() < 1e-12,
+                "{file}: bbox {written:?} vs {bbox:?}"
+            );
         }
     }
     // The checker itself refuses what the schema refuses.
@@ -348,6 +351,176 @@ fn bad_input_is_one_line_naming_what_is_missing() {
     let err = refused("essnet", &nothing, &scratch("bad-out2"), &["--tick", "0"]);
     assert!(err.contains("manifest.json"), "{err}");
     for d in [&nothing, &out, &operator] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+/// Reads a CSV written by an export: header and rows, split on `sep`.
+fn csv(path: &Path, sep: char) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header = lines
+        .next()
+        .unwrap()
+        .split(sep)
+        .map(str::to_string)
+        .collect();
+    let rows = lines
+        .map(|l| l.split(sep).map(str::to_string).collect())
+        .collect();
+    (header, rows)
+}
+
+#[test]
+fn essnet_files_place_each_event_where_the_truth_says_on_the_documented_grid() {
+    let dataset = scratch("es-dataset");
+    let out = scratch("es-out");
+    small_run(&dataset, &[]);
+    let o = export("essnet", &dataset, &out, &["--tick", "30"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+
+    // The projection, read back from the PROJ string the export documents.
+    let proj = std::fs::read_to_string(out.join("projection.txt")).unwrap();
+    let param = |k: &str| -> f64 {
+        proj.split_whitespace()
+            .find_map(|p| p.strip_prefix(&format!("+{k}=")))
+            .unwrap()
+            .parse()
+            .unwrap()
+    };
+    let (lat0, lon0, x0, y0, r) = (
+        param("lat_0"),
+        param("lon_0"),
+        param("x_0"),
+        param("y_0"),
+        param("R"),
+    );
+    let project = |lon: f64, lat: f64| {
+        (
+            x0 + r * (lon - lon0).to_radians() * lat0.to_radians().cos(),
+            y0 + r * (lat - lat0).to_radians(),
+        )
+    };
+    let (gh, grid) = csv(&out.join("grid.csv"), ',');
+    assert_eq!(
+        gh,
+        [
+            "Origin X",
+            "Origin Y",
+            "X Tile Dim",
+            "Y Tile Dim",
+            "No Tiles X",
+            "No Tiles Y"
+        ]
+    );
+    let tile_m: f64 = grid[0][2].parse().unwrap();
+    let nx: i64 = grid[0][4].parse().unwrap();
+    let ny: i64 = grid[0][5].parse().unwrap();
+
+    // The true position of every event, from the dataset's Parquet.
+    let data = mobsynth::reader::DatasetReader::open(&dataset).unwrap();
+    let mut truth: Vec<(f64, f64)> = Vec::new();
+    let mut detaches = 0;
+    let p = dataset.join("truth/event_positions");
+    for b in data
+        .read(
+            "truth/event_positions",
+            mobsynth::sink::radio_tables::event_positions_schema(),
+        )
+        .unwrap()
+    {
+        let lon = mobsynth::reader::column_f64(&b, "lon", &p).unwrap();
+        let lat = mobsynth::reader::column_f64(&b, "lat", &p).unwrap();
+        truth.extend(lon.into_iter().zip(lat));
+    }
+    for b in data
+        .read("events", mobsynth::sink::radio_tables::events_schema())
+        .unwrap()
+    {
+        let kind = mobsynth::reader::column_str(&b, "event_type", &p).unwrap();
+        detaches += kind.iter().filter(|k| *k == "DETACH").count();
+    }
+    let mut expected: Vec<(i64, i64)> = truth
+        .iter()
+        .map(|&(lon, lat)| {
+            let (x, y) = project(lon, lat);
+            ((x * 1000.0).round() as i64, (y * 1000.0).round() as i64)
+        })
+        .collect();
+    expected.sort_unstable();
+
+    let (header, rows) = csv(&out.join("AntennaInfo_MNO_MNO1.csv"), ',');
+    assert_eq!(
+        header,
+        [
+            "t",
+            "Antenna ID",
+            "Event Code",
+            "Device ID",
+            "x",
+            "y",
+            "Tile ID"
+        ]
+    );
+    assert_eq!(rows.len(), truth.len(), "one row per event");
+    let mut got: Vec<(i64, i64)> = Vec::new();
+    let mut last_t = 0;
+    let mut codes = BTreeMap::new();
+    for r in &rows {
+        let t: i64 = r[0].parse().unwrap();
+        assert_eq!(t % 30, 0, "whole ticks");
+        assert!(t >= last_t, "time order");
+        last_t = t;
+        *codes.entry(r[2].clone()).or_insert(0) += 1;
+        let (x, y): (f64, f64) = (r[4].parse().unwrap(), r[5].parse().unwrap());
+        assert!(x >= 0.0 && y >= 0.0 && x < nx as f64 * tile_m && y < ny as f64 * tile_m);
+        let tile = (y / tile_m).floor() as i64 * nx + (x / tile_m).floor() as i64;
+        assert_eq!(r[6].parse::<i64>().unwrap(), tile, "{r:?}");
+        got.push(((x * 1000.0).round() as i64, (y * 1000.0).round() as i64));
+    }
+    got.sort_unstable();
+    // Positions written with 6 decimals; the PROJ parameters are exact.
+    for (g, e) in got.iter().zip(&expected) {
+        assert!(
+            (g.0 - e.0).abs() <= 1 && (g.1 - e.1).abs() <= 1,
+            "{g:?} vs {e:?}"
+        );
+    }
+    assert_eq!(codes.get("1").copied().unwrap_or(0), detaches, "{codes:?}");
+    assert!(
+        codes.keys().all(|c| ["0", "1", "2"].contains(&c.as_str())),
+        "{codes:?}"
+    );
+    assert!(
+        codes["2"] > codes["0"],
+        "most events are at the cell already attached: {codes:?}"
+    );
+
+    // persons.csv: in tick order, on the grid, one phone each.
+    let (header, persons) = csv(&out.join("persons.csv"), ',');
+    assert_eq!(
+        header,
+        ["t", "Person ID", "x", "y", "Tile ID", "Mobile Phone(s) ID"]
+    );
+    let days = 2 * 86_400 / 30;
+    assert!(persons.len() > 100 * days, "{} rows", persons.len());
+    let mut last = (0i64, -1i64);
+    for r in &persons {
+        let key = (r[0].parse::<i64>().unwrap(), r[1].parse::<i64>().unwrap());
+        assert!(key > last, "order: {key:?} after {last:?}");
+        last = key;
+        assert_eq!(r[1], r[5]);
+    }
+    for f in [
+        "AntennaInfo_dict.xml",
+        "persons_dict.xml",
+        "antennas_dict.xml",
+        "grid_dict.xml",
+    ] {
+        let xml = std::fs::read_to_string(out.join(f)).unwrap();
+        assert!(xml.contains("<fileName>"), "{f}");
+    }
+    for d in [&dataset, &out] {
         let _ = std::fs::remove_dir_all(d);
     }
 }
