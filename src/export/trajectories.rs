@@ -37,6 +37,9 @@ pub const TRACKINTEL_TABLES: &[&str] = &["cells", "events", "truth/stays"];
 /// A stay: (user, start ms, end ms, lon, lat, activity).
 type StayRow = (i64, i64, i64, f64, f64, String);
 
+/// A fix: (user, time ms, lon, lat).
+type Fix = (i64, i64, f64, f64);
+
 pub fn export_skmob(
     data: &DatasetReader,
     out: &mut Output,
@@ -124,7 +127,7 @@ fn for_each_day_of_stays(
 /// at the serving cell, sorted by user and time.
 fn for_each_day_of_fixes(
     data: &DatasetReader,
-    each: &mut dyn FnMut(Vec<(i64, i64, f64, f64)>) -> Result<(), ExportError>,
+    each: &mut dyn FnMut(Vec<Fix>) -> Result<(), ExportError>,
 ) -> Result<(), ExportError> {
     let path = data.dir().join("cells");
     let mut cells: HashMap<i64, (f64, f64)> = HashMap::new();
