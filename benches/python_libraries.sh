@@ -18,7 +18,11 @@ venv=$work/venv
 mkdir -p "$work"
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q scikit-mobility trackintel geopandas pyarrow
+    "$venv/bin/pip" install -q trackintel geopandas pyarrow
+    # scikit-mobility's pinned dependencies (an old python-igraph, built
+    # from source) do not build here; radius_of_gyration needs only these.
+    "$venv/bin/pip" install -q --no-deps scikit-mobility
+    "$venv/bin/pip" install -q tqdm folium statsmodels scikit-learn geojson requests powerlaw h3 fiona
 fi
 cargo build --release -q
 bin=target/release/mobsynth
@@ -32,10 +36,23 @@ done
 import json, sys
 import pandas as pd
 work = sys.argv[1]
+# scikit-mobility 1.x still imports shapely's `cascaded_union`, which
+# shapely 2 (needed by current GeoPandas) renamed `unary_union`.
+import shapely.ops
+if not hasattr(shapely.ops, "cascaded_union"):
+    shapely.ops.cascaded_union = shapely.ops.unary_union
 import skmob
 from skmob.measures.individual import radius_of_gyration
-tdf = skmob.TrajDataFrame(pd.read_csv(f"{work}/skmob/skmob/truth_stays.csv"),
-                          latitude="lat", longitude="lng", datetime="datetime", user_id="uid")
+import geopandas as gpd
+stays = pd.read_csv(f"{work}/skmob/skmob/truth_stays.csv")
+# As validate measures it: people only (IoT devices left out), and a run of
+# consecutive stays at one place counted as one visit.
+homes = gpd.read_parquet(f"{work}/geoparquet/homes.parquet")
+machines = set(homes.loc[homes["device"] == "iot", "subscriber_id"])
+stays = stays[~stays["uid"].isin(machines)]
+same = (stays["uid"] == stays["uid"].shift()) & (stays["lat"] == stays["lat"].shift()) & (stays["lng"] == stays["lng"].shift())
+stays = stays[~same]
+tdf = skmob.TrajDataFrame(stays, latitude="lat", longitude="lng", datetime="datetime", user_id="uid")
 rg = radius_of_gyration(tdf, show_progress=False)
 median_km = float(rg["radius_of_gyration"].median())
 ours = json.load(open(f"{work}/validate.json"))
