@@ -524,3 +524,119 @@ fn essnet_files_place_each_event_where_the_truth_says_on_the_documented_grid() {
         let _ = std::fs::remove_dir_all(d);
     }
 }
+
+#[test]
+fn trajectory_files_hold_every_stay_and_every_event_at_its_cell() {
+    use mobsynth::reader::{DatasetReader, column_f64, column_i64, column_ms};
+    let dataset = scratch("tr-dataset");
+    let sk = scratch("tr-skmob");
+    let ti = scratch("tr-trackintel");
+    small_run(&dataset, &[]);
+    exported("skmob", &dataset, &sk);
+    exported("trackintel", &dataset, &ti);
+    let data = DatasetReader::open(&dataset).unwrap();
+
+    // Stays, by (user, start in ms) → (lon, lat), from the Parquet.
+    let mut stays: BTreeMap<(i64, i64), (f64, f64)> = BTreeMap::new();
+    let p = dataset.join("truth/stays");
+    for b in data
+        .read("truth/stays", mobsynth::sink::tables::stays_schema())
+        .unwrap()
+    {
+        let (sub, start) = (
+            column_i64(&b, "subscriber_id", &p).unwrap(),
+            column_ms(&b, "start", &p).unwrap(),
+        );
+        let (lon, lat) = (
+            column_f64(&b, "lon", &p).unwrap(),
+            column_f64(&b, "lat", &p).unwrap(),
+        );
+        for i in 0..b.num_rows() {
+            stays.insert((sub[i], start[i]), (lon[i], lat[i]));
+        }
+    }
+    let ms = |s: &str| -> i64 { s.parse::<jiff::Timestamp>().unwrap().as_millisecond() };
+    let (header, rows) = csv(&sk.join("skmob/truth_stays.csv"), ',');
+    assert_eq!(header, ["uid", "lat", "lng", "datetime"]);
+    assert_eq!(rows.len(), stays.len());
+    for r in &rows {
+        let key = (r[0].parse().unwrap(), ms(&r[3]));
+        let lon_lat = (r[2].parse().unwrap(), r[1].parse().unwrap());
+        assert_eq!(stays.get(&key), Some(&lon_lat), "{r:?}");
+    }
+    let (header, rows) = csv(&ti.join("trackintel/staypoints.csv"), ';');
+    assert_eq!(
+        header,
+        [
+            "",
+            "user_id",
+            "started_at",
+            "finished_at",
+            "purpose",
+            "geom"
+        ]
+    );
+    assert_eq!(rows.len(), stays.len());
+    for (i, r) in rows.iter().enumerate() {
+        assert_eq!(r[0], i.to_string());
+        let point = r[5]
+            .strip_prefix("POINT (")
+            .unwrap()
+            .strip_suffix(')')
+            .unwrap();
+        let (lon, lat) = point.split_once(' ').unwrap();
+        let key = (r[1].parse().unwrap(), ms(&r[2]));
+        assert_eq!(
+            stays.get(&key),
+            Some(&(lon.parse().unwrap(), lat.parse().unwrap())),
+            "{r:?}"
+        );
+        assert!(ms(&r[3]) >= ms(&r[2]));
+    }
+
+    // Events: one fix each, at a cell's mast; the counts per user agree.
+    let mut cells = std::collections::BTreeSet::new();
+    let p = dataset.join("cells");
+    for b in data
+        .read("cells", mobsynth::sink::radio_tables::cells_schema())
+        .unwrap()
+    {
+        let (lon, lat) = (
+            column_f64(&b, "lon", &p).unwrap(),
+            column_f64(&b, "lat", &p).unwrap(),
+        );
+        for i in 0..b.num_rows() {
+            cells.insert((lon[i].to_bits(), lat[i].to_bits()));
+        }
+    }
+    let mut per_user: BTreeMap<i64, usize> = BTreeMap::new();
+    let p = dataset.join("events");
+    for b in data
+        .read("events", mobsynth::sink::radio_tables::events_schema())
+        .unwrap()
+    {
+        for s in column_i64(&b, "subscriber_id", &p).unwrap() {
+            *per_user.entry(s).or_default() += 1;
+        }
+    }
+    let (_, rows) = csv(&sk.join("skmob/events.csv"), ',');
+    let mut got: BTreeMap<i64, usize> = BTreeMap::new();
+    for r in &rows {
+        *got.entry(r[0].parse().unwrap()).or_default() += 1;
+        let (lat, lon): (f64, f64) = (r[1].parse().unwrap(), r[2].parse().unwrap());
+        assert!(
+            cells.contains(&(lon.to_bits(), lat.to_bits())),
+            "{r:?} is not at a cell"
+        );
+    }
+    assert_eq!(got, per_user);
+    let (header, rows) = csv(&ti.join("trackintel/positionfixes.csv"), ';');
+    assert_eq!(
+        header,
+        ["", "user_id", "tracked_at", "latitude", "longitude"]
+    );
+    assert_eq!(rows.len(), per_user.values().sum::<usize>());
+    for d in [&dataset, &sk, &ti] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
