@@ -18,7 +18,7 @@ venv=$work/venv
 mkdir -p "$work"
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
-    "$venv/bin/pip" install -q trackintel geopandas pyarrow
+    "$venv/bin/pip" install -q trackintel geopandas pyarrow jsonschema
     # scikit-mobility's pinned dependencies (an old python-igraph, built
     # from source) do not build here; radius_of_gyration needs only these.
     "$venv/bin/pip" install -q --no-deps scikit-mobility
@@ -64,7 +64,25 @@ pfs = ti.read_positionfixes_csv(f"{work}/trackintel/trackintel/positionfixes.csv
 sp = ti.read_staypoints_csv(f"{work}/trackintel/trackintel/staypoints.csv", sep=";", index_col=0)
 print(f"trackintel {ti.__version__}: {len(pfs)} positionfixes, {len(sp)} staypoints, "
       f"{sp['user_id'].nunique()} users")
-import geopandas as gpd
+# The `geo` metadata against GeoParquet's JSON schema
+# (format-specs/schema.json, with `version` fixed to the release, 1.1.0).
+import jsonschema, pyarrow.parquet as pq
+schema = {
+    "type": "object", "required": ["version", "primary_column", "columns"],
+    "properties": {
+        "version": {"type": "string", "const": "1.1.0"},
+        "primary_column": {"type": "string", "minLength": 1},
+        "columns": {"type": "object", "minProperties": 1, "additionalProperties": False,
+            "patternProperties": {".+": {"type": "object", "required": ["encoding", "geometry_types"],
+                "properties": {
+                    "encoding": {"type": "string", "pattern": "^(WKB|point|linestring|polygon|multipoint|multilinestring|multipolygon)$"},
+                    "geometry_types": {"type": "array", "uniqueItems": True, "items": {"type": "string",
+                        "pattern": "^(GeometryCollection|(Multi)?(Point|LineString|Polygon))( Z)?$"}},
+                    "bbox": {"type": "array", "items": {"type": "number"},
+                        "oneOf": [{"minItems": 4, "maxItems": 4}, {"minItems": 6, "maxItems": 6}]}}}}}}}
+for layer in ["cells", "homes", "stays", "event_positions"]:
+    jsonschema.validate(json.loads(pq.read_metadata(f"{work}/geoparquet/{layer}.parquet").metadata[b"geo"]), schema)
+print("jsonschema: the geo metadata of every layer is valid GeoParquet 1.1.0")
 for layer in ["cells", "homes", "stays", "event_positions"]:
     g = gpd.read_parquet(f"{work}/geoparquet/{layer}.parquet")
     lon, lat = ("home_lon", "home_lat") if layer == "homes" else ("lon", "lat")
