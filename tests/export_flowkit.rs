@@ -168,7 +168,7 @@ impl Server {
         }
     }
 
-    /// psql on the server, in `cwd`, with the session's time zone `tz`.
+    /// psql on the server, in `cwd`, with the connection's time zone `tz`.
     fn psql(&self, cwd: &Path, tz: &str) -> Command {
         let mut c = Command::new(self.bin.join("psql"));
         c.current_dir(cwd)

@@ -25,7 +25,7 @@
 //!   `infrastructure.cells.id` resolves; `tac` is the device's type
 //!   allocation code (the IMEI's first 8 digits), not the tracking area.
 //! - `datetime` is local time with its UTC offset; files and partitions are
-//!   local days, as the dataset's are, so the scripts set the session's time
+//!   local days, as the dataset's are, so the scripts set the connection's time
 //!   zone to the dataset's.
 //! - Attach, detach, location updates and handovers have no table in FlowDB
 //!   and are left out (the report counts them).
