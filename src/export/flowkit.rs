@@ -134,12 +134,8 @@ pub fn export(
                 let table = match kind[i].as_str() {
                     k @ ("VOICE_MO" | "VOICE_MT" | "SMS_MO" | "SMS_MT") => {
                         let outgoing = k.ends_with("_MO");
-                        let (caller, callee) = if outgoing {
-                            (party.msisdn.as_str(), other)
-                        } else {
-                            (other, party.msisdn.as_str())
-                        };
-                        let _ = write!(line, "{caller}-{callee}-{},{outgoing},{when},", time[i]);
+                        let id = interaction_id(outgoing, &party.msisdn, other, time[i]);
+                        let _ = write!(line, "{id},{outgoing},{when},");
                         if k.starts_with("VOICE") {
                             let _ = write!(line, "{},", seconds(duration[i]));
                         }
@@ -193,6 +189,13 @@ pub fn export(
         ));
     }
     Ok(())
+}
+
+/// The `id` of a call or text: `CALLER-CALLEE-START_MS`, the same for the
+/// caller's outgoing record and the callee's incoming one.
+fn interaction_id(outgoing: bool, own: &str, other: &str, start_ms: i64) -> String {
+    let (caller, callee) = if outgoing { (own, other) } else { (other, own) };
+    format!("{caller}-{callee}-{start_ms}")
 }
 
 /// Milliseconds as seconds with three decimals; empty for none.
@@ -330,6 +333,18 @@ mod tests {
         assert_eq!(seconds(Some(61_005)), "61.005");
         assert_eq!(seconds(Some(999)), "0.999");
         assert_eq!(seconds(None), "");
+    }
+
+    #[test]
+    fn both_parties_records_of_a_call_share_its_id() {
+        let mo = interaction_id(true, "999100", "999200", 1_772_435_703_250);
+        let mt = interaction_id(false, "999200", "999100", 1_772_435_703_250);
+        assert_eq!(mo, mt);
+        assert_eq!(mo, "999100-999200-1772435703250");
+        assert_ne!(
+            mo,
+            interaction_id(true, "999200", "999100", 1_772_435_703_250)
+        );
     }
 
     #[test]
