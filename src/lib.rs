@@ -8,7 +8,8 @@
 //! stages' records into Arrow record batches per [`Table`]; [`run`] writes
 //! them through [`sink`] as files or a stream. Datasets are read back
 //! through [`reader`], which [`validate`] measures against the published
-//! laws of human mobility.
+//! laws of human mobility and [`export`] converts into the layouts of other
+//! tools.
 //!
 //! # Embedding
 //!
@@ -41,6 +42,7 @@ pub mod calendar;
 pub mod check;
 pub mod days;
 pub mod events;
+pub mod export;
 pub mod generate;
 pub mod inspect;
 pub mod map;

@@ -50,6 +50,9 @@ enum Command {
     /// Measure a dataset against the published laws of human mobility and
     /// phone activity.
     Validate(ValidateArgs),
+    /// Rewrite a dataset in the layout another tool reads (FlowKit/FlowDB,
+    /// GeoParquet, the ESSnet simulator, scikit-mobility, trackintel).
+    Export(ExportArgs),
     /// Bundled scenarios.
     Scenario {
         #[command(subcommand)]
@@ -172,6 +175,40 @@ struct ValidateArgs {
     only: Vec<String>,
 }
 
+#[derive(Clone, Copy, ValueEnum)]
+enum ExportKindArg {
+    /// FlowDB's events.calls/sms/mds as daily CSV files, the cells and sites
+    /// tables, and psql scripts that load them.
+    Flowkit,
+    /// GeoParquet 1.1 layers of cells, homes, stays and positions.
+    Geoparquet,
+    /// The ESSnet simulator's AntennaInfo, persons, antennas and grid files
+    /// with their *_dict.xml descriptions.
+    Essnet,
+    /// scikit-mobility TrajDataFrame CSVs (uid, lat, lng, datetime).
+    Skmob,
+    /// trackintel positionfixes and staypoints CSVs.
+    Trackintel,
+}
+
+#[derive(clap::Args)]
+struct ExportArgs {
+    /// What to export for.
+    #[arg(value_enum)]
+    kind: ExportKindArg,
+    /// A directory written by `mobsynth run`.
+    dataset: PathBuf,
+    /// Output directory.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// Replace the contents of a non-empty output directory.
+    #[arg(long)]
+    overwrite: bool,
+    /// essnet: length of one time tick in seconds.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    tick: u32,
+}
+
 #[derive(Subcommand)]
 enum ScenarioCommand {
     /// Print a bundled scenario with every default written out.
@@ -260,6 +297,7 @@ fn dispatch(cli: Cli, interrupted: &AtomicBool) -> Result<ExitCode, Failure> {
         }
         Command::Run(args) => run(*args, interrupted),
         Command::Validate(args) => validate(args),
+        Command::Export(args) => export(args),
     }
 }
 
@@ -442,6 +480,39 @@ fn summary(r: &RunReport, dir: &std::path::Path, streaming: bool) -> String {
         s += &format!(", peak memory {:.0} MiB", b as f64 / (1 << 20) as f64);
     }
     s + "\n"
+}
+
+fn export(args: ExportArgs) -> Result<ExitCode, Failure> {
+    use mobsynth::export::{ExportKind, ExportOptions};
+    let options = ExportOptions {
+        kind: match args.kind {
+            ExportKindArg::Flowkit => ExportKind::Flowkit,
+            ExportKindArg::Geoparquet => ExportKind::Geoparquet,
+            ExportKindArg::Essnet => ExportKind::Essnet,
+            ExportKindArg::Skmob => ExportKind::Skmob,
+            ExportKindArg::Trackintel => ExportKind::Trackintel,
+        },
+        dataset: args.dataset,
+        output: args.output,
+        overwrite: args.overwrite,
+        tick_s: args.tick,
+    };
+    let report = mobsynth::export::export(&options).map_err(|e| {
+        let code = if e.is_bad_input() {
+            EXIT_BAD_INPUT
+        } else {
+            EXIT_FAILURE
+        };
+        Failure(code, e.to_string())
+    })?;
+    eprintln!("wrote {}", options.output.display());
+    for f in &report.files {
+        eprintln!("  {:<40} {:>10} rows", f.path, f.rows);
+    }
+    for note in &report.notes {
+        eprintln!("note: {note}");
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn validate(args: ValidateArgs) -> Result<ExitCode, Failure> {

@@ -273,6 +273,27 @@ pub fn column_str(b: &RecordBatch, name: &str, path: &Path) -> Result<Vec<String
     Ok((0..s.len()).map(|i| s.value(i).to_string()).collect())
 }
 
+/// A text (or dictionary of text) column's values, `None` where null.
+pub fn column_opt_str(
+    b: &RecordBatch,
+    name: &str,
+    path: &Path,
+) -> Result<Vec<Option<String>>, DatasetError> {
+    let c = column(b, name, &DataType::Utf8, path)?;
+    let s = c.as_string::<i32>();
+    Ok(s.iter().map(|v| v.map(str::to_string)).collect())
+}
+
+/// A numeric column's values as `Option<f64>`, `None` where null.
+pub fn column_opt_f64(
+    b: &RecordBatch,
+    name: &str,
+    path: &Path,
+) -> Result<Vec<Option<f64>>, DatasetError> {
+    let c = column(b, name, &DataType::Float64, path)?;
+    Ok(c.as_primitive::<Float64Type>().iter().collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::partition_date;
