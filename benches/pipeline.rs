@@ -11,7 +11,7 @@ use mobsynth::population::{self, Subscriber};
 use mobsynth::radio::Network;
 use mobsynth::routing::Router;
 use mobsynth::scenario::Scenario;
-use mobsynth::sink::radio_tables::EventsBuilder;
+use mobsynth::sink::network_tables::EventsBuilder;
 use mobsynth::sink::{Compression, Format, OpenFile, Provenance};
 use mobsynth::spec::RunSpec;
 

@@ -26,7 +26,7 @@ use crate::population::{self, Subscriber};
 use crate::radio::Network;
 use crate::routing::{RouteQuery, Router};
 use crate::scenario::Scenario;
-use crate::sink::radio_tables::{
+use crate::sink::network_tables::{
     EventsBuilder, cells_batch, cells_schema, event_positions_schema, events_schema,
 };
 use crate::sink::tables::{

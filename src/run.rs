@@ -27,7 +27,7 @@ use crate::generate::{Chunk, GenerateError, Generator, Model, Options, Worker};
 use crate::radio::RadioSource;
 use crate::scenario::{BUNDLED_MAP_NAME, MapSource, Scenario, bundled_map_bytes};
 use crate::sink::files::checksum_of;
-use crate::sink::radio_tables::{event_csv_header, event_line};
+use crate::sink::network_tables::{event_csv_header, event_line};
 use crate::sink::stream::{Pace, Spill, StreamEnd, StreamRecord};
 use crate::sink::{Dataset, InputFile, ManifestInfo, OutputOptions, Provenance, SinkError, Unit};
 

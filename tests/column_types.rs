@@ -18,7 +18,7 @@ use parquet::file::reader::{FileReader, SerializedFileReader};
 
 use mobsynth::reader::{DatasetReader, column_opt_i64};
 use mobsynth::sink::files::plain_text_schema;
-use mobsynth::sink::radio_tables::{cells_schema, event_positions_schema, events_schema};
+use mobsynth::sink::network_tables::{cells_schema, event_positions_schema, events_schema};
 use mobsynth::sink::tables::{positions_schema, stays_schema, subscribers_schema, trips_schema};
 
 /// Every table a run with truth and sampled positions writes, with the

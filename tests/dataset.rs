@@ -382,7 +382,7 @@ fn sigterm_leaves_only_complete_files_and_an_incomplete_manifest() {
 /// schema (Parquet) or parses row by row (CSV with a header, NDJSON).
 #[test]
 fn every_table_reads_back_in_every_format() {
-    use mobsynth::sink::radio_tables::{cells_schema, event_positions_schema, events_schema};
+    use mobsynth::sink::network_tables::{cells_schema, event_positions_schema, events_schema};
     use mobsynth::sink::tables::{
         positions_schema, stays_schema, subscribers_schema, trips_schema,
     };

@@ -425,7 +425,7 @@ fn essnet_files_place_each_event_where_the_truth_says_on_the_documented_grid() {
     for b in data
         .read(
             "truth/event_positions",
-            mobsynth::sink::radio_tables::event_positions_schema(),
+            mobsynth::sink::network_tables::event_positions_schema(),
         )
         .unwrap()
     {
@@ -434,7 +434,7 @@ fn essnet_files_place_each_event_where_the_truth_says_on_the_documented_grid() {
         truth.extend(lon.into_iter().zip(lat));
     }
     for b in data
-        .read("events", mobsynth::sink::radio_tables::events_schema())
+        .read("events", mobsynth::sink::network_tables::events_schema())
         .unwrap()
     {
         let kind = mobsynth::reader::column_str(&b, "event_type", &p).unwrap();
@@ -598,7 +598,7 @@ fn trajectory_files_hold_every_stay_and_every_event_at_its_cell() {
     let mut cells = std::collections::BTreeSet::new();
     let p = dataset.join("cells");
     for b in data
-        .read("cells", mobsynth::sink::radio_tables::cells_schema())
+        .read("cells", mobsynth::sink::network_tables::cells_schema())
         .unwrap()
     {
         let (lon, lat) = (
@@ -612,7 +612,7 @@ fn trajectory_files_hold_every_stay_and_every_event_at_its_cell() {
     let mut per_user: BTreeMap<i64, usize> = BTreeMap::new();
     let p = dataset.join("events");
     for b in data
-        .read("events", mobsynth::sink::radio_tables::events_schema())
+        .read("events", mobsynth::sink::network_tables::events_schema())
         .unwrap()
     {
         for s in column_i64(&b, "subscriber_id", &p).unwrap() {

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use mobsynth::reader::{DatasetReader, column_i64, column_str};
-use mobsynth::sink::radio_tables::events_schema;
+use mobsynth::sink::network_tables::events_schema;
 use mobsynth::sink::tables::subscribers_schema;
 
 fn scratch(name: &str) -> PathBuf {

@@ -27,7 +27,7 @@ use crate::population::{DeviceType, Subscriber};
 use crate::radio::{CellIdx, LayerIdx, Network, Servers, Technology};
 use crate::rng::{Purpose, stream};
 
-use super::activity::{Act, ActKind, Habits};
+use super::usage::{Act, ActKind, Habits};
 use super::{Event, EventType, PhoneParams};
 
 /// Distance between position samples along a trip while connected, metres:

@@ -8,8 +8,8 @@
 //! subscriber is simulated alone from its own random streams, so the events
 //! do not depend on threads or parts.
 
-pub mod activity;
 pub mod device;
+pub mod usage;
 
 use crate::days::DayKind;
 use geo::Coord;
@@ -378,7 +378,7 @@ pub struct Simulator<'n> {
     weekend: Vec<bool>,
     cum_weekday: [f64; 24],
     cum_weekend: [f64; 24],
-    acts: Vec<activity::Act>,
+    acts: Vec<usage::Act>,
     absences: Vec<device::Absence>,
 }
 
@@ -405,11 +405,11 @@ impl<'n> Simulator<'n> {
 
     /// Appends the events of one subscriber to `out`, in time order.
     pub fn simulate(&mut self, subscriber: &Subscriber, days: &PersonDays, out: &mut Vec<Event>) {
-        let habits = activity::Habits::draw(&self.phone, self.seed, subscriber);
+        let habits = usage::Habits::draw(&self.phone, self.seed, subscriber);
         self.acts.clear();
         let n_days = self.day_starts.len() - 1;
         for d in 0..n_days {
-            activity::draw_day(
+            usage::draw_day(
                 &self.phone,
                 &self.cum_weekday,
                 &self.cum_weekend,

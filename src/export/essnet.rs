@@ -52,7 +52,7 @@ use crate::map::Projection;
 use crate::reader::{
     DatasetReader, column_f64, column_i64, column_ms, column_opt_f64, column_str, err,
 };
-use crate::sink::radio_tables::{cells_schema, event_positions_schema, events_schema};
+use crate::sink::network_tables::{cells_schema, event_positions_schema, events_schema};
 use crate::sink::tables::{stays_schema, subscribers_schema, trips_schema};
 
 /// Tables the export reads.

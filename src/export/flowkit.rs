@@ -38,7 +38,7 @@ use crate::reader::{
     DatasetReader, column_f64, column_i64, column_ms, column_opt_f64, column_opt_i64,
     column_opt_str, column_str,
 };
-use crate::sink::radio_tables::{cells_schema, events_schema};
+use crate::sink::network_tables::{cells_schema, events_schema};
 use crate::sink::tables::subscribers_schema;
 
 /// Tables the export reads.

@@ -37,7 +37,7 @@ use parquet::file::properties::WriterProperties;
 
 use super::{ExportError, Output};
 use crate::reader::{DatasetReader, err};
-use crate::sink::radio_tables::{cells_schema, event_positions_schema};
+use crate::sink::network_tables::{cells_schema, event_positions_schema};
 use crate::sink::tables::{positions_schema, stays_schema, subscribers_schema};
 
 /// Tables the export needs; the truth tables are written when present.

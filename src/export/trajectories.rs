@@ -26,7 +26,7 @@ use std::collections::HashMap;
 
 use super::{ExportError, Output, utc_time};
 use crate::reader::{DatasetReader, column_f64, column_i64, column_ms, column_str};
-use crate::sink::radio_tables::{cells_schema, events_schema};
+use crate::sink::network_tables::{cells_schema, events_schema};
 use crate::sink::tables::stays_schema;
 
 /// Tables the scikit-mobility export reads.

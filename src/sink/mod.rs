@@ -1,8 +1,10 @@
 //! Writing datasets: tables as Arrow record batches, encoded as Parquet, CSV
 //! or NDJSON, in Hive-style date partitions, with a manifest.
 //!
-//! This is the only module that knows about Arrow. [`tables`] turns the
-//! pipeline's plain records into record batches with the documented schemas;
+//! The pipeline's records become Arrow columns only here: [`tables`] and
+//! [`network_tables`] hold every table's schema and builder, which
+//! [`crate::generate`] fills; the readers and exporters read through the
+//! same schemas. Above the builders, the sink is about files:
 //! [`files`] encodes batches into files that appear under their final name
 //! only once complete; [`Dataset`] owns the output directory: it refuses to
 //! overwrite a user's data unless asked, keeps one open file per (table,
@@ -11,7 +13,7 @@
 //! run depends on) up to date, so an interrupted run can be resumed.
 
 pub mod files;
-pub mod radio_tables;
+pub mod network_tables;
 pub mod spill;
 pub mod stream;
 pub mod tables;

@@ -17,7 +17,7 @@ pub use crate::reader::DatasetError;
 use crate::reader::{
     DatasetReader, column_f64, column_i64, column_ms, column_opt_i64, column_str, err,
 };
-use crate::sink::radio_tables::{cells_schema, events_schema};
+use crate::sink::network_tables::{cells_schema, events_schema};
 use crate::sink::tables::{stays_schema, subscribers_schema, trips_schema};
 
 /// A dataset's records, ready for the metrics.

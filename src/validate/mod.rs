@@ -16,9 +16,9 @@
 //! are 23 or 25 hours long, as the generator's are. Weekday metrics count
 //! Sundays by the date; holidays are not told apart from other weekdays.
 
-pub mod activity;
 mod charts;
 pub mod dataset;
+pub mod event_log;
 pub mod fit;
 pub mod mapview;
 pub mod mobility;
@@ -32,7 +32,7 @@ use serde::Serialize;
 pub use crate::calendar::Calendar;
 use std::collections::BTreeMap;
 
-pub use activity::event_metrics;
+pub use event_log::event_metrics;
 pub use mobility::truth_metrics;
 
 /// Seconds in a day.

@@ -1,4 +1,4 @@
-//! The radio tables: `cells`, `events` (the observable log) and
+//! The network's tables: `cells`, `events` (the observable log) and
 //! `truth/event_positions` (where each event really happened).
 //!
 //! The true position never enters `events`: an analyst's pipeline reads the

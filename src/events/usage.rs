@@ -1,4 +1,4 @@
-//! Phone activity: when a subscriber calls, texts and uses data.
+//! Phone usage: when a subscriber calls, texts and uses data.
 //!
 //! Each subscriber has lasting habits, drawn once: a rate of calls, texts and
 //! data sessions (log-normal across subscribers, so a few are very active),
