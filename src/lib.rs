@@ -4,9 +4,11 @@
 //! [`scenario`] → [`map`] → [`routing`] → [`population`] → [`days`] →
 //! [`radio`] → [`events`] → [`sink`]; [`validate`] measures what was written.
 
+pub mod baseline;
 pub mod days;
 pub mod events;
 pub mod inspect;
+pub mod products;
 pub mod map;
 pub mod population;
 pub mod reader;
@@ -15,5 +17,7 @@ pub mod rng;
 pub mod routing;
 pub mod run;
 pub mod scenario;
+pub mod score;
 pub mod sink;
 pub mod validate;
+pub mod zones;
