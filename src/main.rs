@@ -378,7 +378,9 @@ fn product_request<'a>(
 
 fn products_failure(e: mobsynth::products::ProductsError) -> Failure {
     match e {
-        mobsynth::products::ProductsError::Write(e) => Failure(EXIT_FAILURE, e.to_string()),
+        mobsynth::products::ProductsError::Write(e) if !e.refused => {
+            Failure(EXIT_FAILURE, e.to_string())
+        }
         e => bad_input(e),
     }
 }

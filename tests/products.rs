@@ -283,7 +283,7 @@ fn footfall_and_od_of_a_run_equal_a_recomputation_over_the_rows() {
     // Local date (days since 1970) and hour of an instant, by jiff's own
     // zoned arithmetic.
     let local = |ms: i64| {
-        let z = jiff::Timestamp::from_millisecond(ms).unwrap().to_zoned(tz.clone());
+        let z = jiff::Timestamp::from_millisecond(ms).unwrap().to_zoned_datetime(tz.clone());
         let days = z.date().since((jiff::Unit::Day, jiff::civil::date(1970, 1, 1))).unwrap().get_days();
         (days, z.hour() as i64)
     };

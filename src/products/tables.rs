@@ -305,12 +305,23 @@ pub fn batch(name: &str, p: &Products, zoning: &Zoning, scale: f64) -> Option<Re
 pub struct WriteError {
     pub path: PathBuf,
     pub message: String,
+    /// The output directory was refused (not empty, or a dataset's): the
+    /// request is at fault, not the machine.
+    pub refused: bool,
 }
 
 fn werr(path: &Path, m: impl std::fmt::Display) -> WriteError {
     WriteError {
         path: path.to_path_buf(),
         message: m.to_string(),
+        refused: false,
+    }
+}
+
+fn refused(path: &Path, m: &str) -> WriteError {
+    WriteError {
+        refused: true,
+        ..werr(path, m)
     }
 }
 
@@ -321,10 +332,10 @@ pub fn prepare_dir(dir: &Path, overwrite: bool) -> Result<(), WriteError> {
         let mut entries = std::fs::read_dir(dir).map_err(|e| werr(dir, format!("cannot read: {e}")))?;
         if entries.next().is_some() {
             if !overwrite {
-                return Err(werr(dir, "not empty; pass --overwrite to replace its contents"));
+                return Err(refused(dir, "not empty; pass --overwrite to replace its contents"));
             }
             if dir.join("manifest.json").exists() {
-                return Err(werr(dir, "holds a dataset; products go to a directory of their own"));
+                return Err(refused(dir, "holds a dataset; products go to a directory of their own"));
             }
             std::fs::remove_dir_all(dir).map_err(|e| werr(dir, format!("cannot empty: {e}")))?;
         }
@@ -355,6 +366,16 @@ pub fn write_batch(
             w.close().map_err(|e| werr(&tmp, e))?;
         }
         ProductFormat::Csv => {
+            // The text encoder knows time zones written as offsets only.
+            let text = crate::sink::files::plain_text_schema(&batch.schema());
+            let columns = batch
+                .columns()
+                .iter()
+                .zip(text.fields())
+                .map(|(c, f)| arrow::compute::cast(c, f.data_type()))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| werr(&tmp, e))?;
+            let batch = &RecordBatch::try_new(text, columns).map_err(|e| werr(&tmp, e))?;
             let mut w = arrow::csv::WriterBuilder::new()
                 .with_header(true)
                 .with_timestamp_tz_format("%Y-%m-%dT%H:%M:%SZ".into())
