@@ -240,6 +240,10 @@ struct ScoreArgs {
     /// zone.
     #[arg(long)]
     report: Option<PathBuf>,
+    /// Read the truth from this directory written by `mobsynth products`
+    /// for the same dataset, zones and --min-dwell, instead of computing it.
+    #[arg(long)]
+    truth: Option<PathBuf>,
     /// Leave keys whose truth is below this out of MdAPE.
     #[arg(long, default_value_t = 10.0)]
     mape_floor: f64,
@@ -357,7 +361,10 @@ fn product_request<'a>(
 ) -> Result<mobsynth::products::Request<'a>, Failure> {
     use mobsynth::products::{ProductOptions, tables::ProductFormat};
     if !(z.scale.is_finite() && z.scale > 0.0) {
-        return Err(bad_input(format!("--scale {}: expected a positive number", z.scale)));
+        return Err(bad_input(format!(
+            "--scale {}: expected a positive number",
+            z.scale
+        )));
     }
     Ok(mobsynth::products::Request {
         dataset: &z.dataset,
@@ -414,7 +421,12 @@ fn score(args: ScoreArgs) -> Result<ExitCode, Failure> {
         }
         files.push((name.to_string(), PathBuf::from(path)));
     }
-    let request = product_request(&args.zones, std::path::Path::new(""), ProductFormatArg::Parquet, false)?;
+    let request = product_request(
+        &args.zones,
+        std::path::Path::new(""),
+        ProductFormatArg::Parquet,
+        false,
+    )?;
     let options = ScoreOptions {
         mape_floor: args.mape_floor,
     };
@@ -422,6 +434,7 @@ fn score(args: ScoreArgs) -> Result<ExitCode, Failure> {
         &request,
         &files,
         &options,
+        args.truth.as_deref(),
         args.json.as_deref(),
         args.report.as_deref(),
     )

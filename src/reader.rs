@@ -149,7 +149,8 @@ impl DatasetReader {
                     File::open(&path).map_err(|e| err(&path, format!("cannot open: {e}")))?;
                 let builder =
                     ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| err(&path, e))?;
-                let mask = ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
+                let mask =
+                    ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
                 let batches = builder
                     .with_projection(mask)
                     .with_batch_size(64 * 1024)

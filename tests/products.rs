@@ -94,15 +94,33 @@ fn crafted_dataset() -> PathBuf {
         stay(2, "25T04:00:00.000", "25T05:00:00.000", NOWHERE),
     ]
     .concat();
-    write_file(&dir, "truth/stays/date=2026-10-24/part-00000.csv", &format!("{header}{day24}"), "truth/stays", &mut files);
-    write_file(&dir, "truth/stays/date=2026-10-25/part-00000.csv", &format!("{header}{day25}"), "truth/stays", &mut files);
+    write_file(
+        &dir,
+        "truth/stays/date=2026-10-24/part-00000.csv",
+        &format!("{header}{day24}"),
+        "truth/stays",
+        &mut files,
+    );
+    write_file(
+        &dir,
+        "truth/stays/date=2026-10-25/part-00000.csv",
+        &format!("{header}{day25}"),
+        "truth/stays",
+        &mut files,
+    );
     let trips = "subscriber_id,start,end,mode,distance_m,origin_place_id,destination_place_id,origin_activity,destination_activity,origin_lon,origin_lat,destination_lon,destination_lat\n";
     let trips = format!(
         "{trips}1,2026-10-25T02:30:00.000Z,2026-10-25T02:35:00.000Z,walk,100,1,2,home,work,{},{},{},{}\n\
          1,2026-10-25T02:50:00.000Z,2026-10-25T02:55:00.000Z,walk,100,2,1,work,home,{},{},{},{}\n",
         A.0, A.1, B.0, B.1, B.0, B.1, A.0, A.1
     );
-    write_file(&dir, "truth/trips/date=2026-10-25/part-00000.csv", &trips, "truth/trips", &mut files);
+    write_file(
+        &dir,
+        "truth/trips/date=2026-10-25/part-00000.csv",
+        &trips,
+        "truth/trips",
+        &mut files,
+    );
     let manifest = serde_json::json!({
         "generator": "mobsynth", "version": "0.1.0", "schema_version": 1,
         "scenario_name": "crafted", "seed": 1, "part": 0, "parts": 1, "format": "csv",
@@ -118,7 +136,12 @@ fn crafted_dataset() -> PathBuf {
 fn crafted_products() -> (Products, Zoning, PathBuf) {
     let dir = crafted_dataset();
     let source = Source::open(&dir).unwrap();
-    let zoning = Zoning::parse(dir.join("zones.geojson").to_str().unwrap(), Some("name"), (0.0, 0.0)).unwrap();
+    let zoning = Zoning::parse(
+        dir.join("zones.geojson").to_str().unwrap(),
+        Some("name"),
+        (0.0, 0.0),
+    )
+    .unwrap();
     let p = truth(&source, &zoning, &ProductOptions::default()).unwrap();
     (p, zoning, dir)
 }
@@ -144,7 +167,15 @@ fn footfall_of_the_crafted_pair_matches_hand_counts_across_midnight_and_the_cloc
             (c.visitors, c.visits, c.dwell_ms / 60_000),
         );
     }
-    let f = |z: &str, day, hour, band: &str, sex: &str| (z.to_string(), october(day), hour, band.to_string(), sex.to_string());
+    let f = |z: &str, day, hour, band: &str, sex: &str| {
+        (
+            z.to_string(),
+            october(day),
+            hour,
+            band.to_string(),
+            sex.to_string(),
+        )
+    };
     let expected = BTreeMap::from([
         // Person 1 at A: 22 and 23 h of the 24th, then 00, 01 h (CEST), 02 h
         // twice (01:00 UTC is 02:00 CET): one visitor, one visit, 120
@@ -193,11 +224,19 @@ fn presence_and_the_rest_of_the_crafted_pair_match_hand_counts() {
     ]);
     assert_eq!(got, expected);
     // Trips leave at 03:30 and 03:50 CET on the 25th.
-    let od: Vec<(String, String, i32, u8, Option<String>, i64)> = p
-        .od
-        .iter()
-        .map(|(k, &n)| (zoning.key(k.origin), zoning.key(k.destination), k.when.day, k.when.hour, k.mode.clone(), n))
-        .collect();
+    let od: Vec<(String, String, i32, u8, Option<String>, i64)> =
+        p.od.iter()
+            .map(|(k, &n)| {
+                (
+                    zoning.key(k.origin),
+                    zoning.key(k.destination),
+                    k.when.day,
+                    k.when.hour,
+                    k.mode.clone(),
+                    n,
+                )
+            })
+            .collect();
     let walk = Some("walk".to_string());
     assert_eq!(
         od,
@@ -209,11 +248,20 @@ fn presence_and_the_rest_of_the_crafted_pair_match_hand_counts() {
     let hw: Vec<(i64, Option<String>, Option<String>)> = p
         .home_work
         .iter()
-        .map(|(&s, h)| (s, h.home.map(|z| zoning.key(z)), h.work.map(|z| zoning.key(z))))
+        .map(|(&s, h)| {
+            (
+                s,
+                h.home.map(|z| zoning.key(z)),
+                h.work.map(|z| zoning.key(z)),
+            )
+        })
         .collect();
     assert_eq!(
         hw,
-        vec![(1, Some("A".into()), Some("B".into())), (2, Some("A".into()), None)]
+        vec![
+            (1, Some("A".into()), Some("B".into())),
+            (2, Some("A".into()), None)
+        ]
     );
     assert_eq!(p.commute().len(), 1);
     // Visits by start date: person 1's 390 and person 2's 80 minutes on the
@@ -231,8 +279,21 @@ fn small_run() -> &'static PathBuf {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
     DIR.get_or_init(|| {
         let dir = temp("run");
-        let out = mobsynth(&["run", "--subscribers", "300", "--days", "2", "--quiet", "-o", dir.to_str().unwrap()]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = mobsynth(&[
+            "run",
+            "--subscribers",
+            "300",
+            "--days",
+            "2",
+            "--quiet",
+            "-o",
+            dir.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         dir
     })
 }
@@ -249,7 +310,10 @@ fn read_parquet(path: &Path) -> Vec<arrow::record_batch::RecordBatch> {
 
 fn strings(b: &arrow::record_batch::RecordBatch, name: &str) -> Vec<String> {
     let c = arrow::compute::cast(b.column_by_name(name).unwrap(), &DataType::Utf8).unwrap();
-    c.as_string::<i32>().iter().map(|v| v.unwrap_or("").to_string()).collect()
+    c.as_string::<i32>()
+        .iter()
+        .map(|v| v.unwrap_or("").to_string())
+        .collect()
 }
 
 fn ints(b: &arrow::record_batch::RecordBatch, name: &str) -> Vec<i64> {
@@ -264,17 +328,34 @@ fn floats(b: &arrow::record_batch::RecordBatch, name: &str) -> Vec<f64> {
 
 /// H3 cell of a point, by the crate directly.
 fn h3(lon: f64, lat: f64) -> String {
-    h3o::LatLng::new(lat, lon).unwrap().to_cell(h3o::Resolution::Eight).to_string()
+    h3o::LatLng::new(lat, lon)
+        .unwrap()
+        .to_cell(h3o::Resolution::Eight)
+        .to_string()
 }
 
 #[test]
 fn footfall_and_od_of_a_run_equal_a_recomputation_over_the_rows() {
     let data = small_run();
     let out = temp("truth-h3");
-    let o = mobsynth(&["products", data.to_str().unwrap(), "--zones", "h3:8", "-o", out.to_str().unwrap()]);
+    let o = mobsynth(&[
+        "products",
+        data.to_str().unwrap(),
+        "--zones",
+        "h3:8",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     // A second run into the same place is refused without --overwrite.
-    let again = mobsynth(&["products", data.to_str().unwrap(), "--zones", "h3:8", "-o", out.to_str().unwrap()]);
+    let again = mobsynth(&[
+        "products",
+        data.to_str().unwrap(),
+        "--zones",
+        "h3:8",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(again.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&again.stderr).contains("--overwrite"));
 
@@ -283,15 +364,27 @@ fn footfall_and_od_of_a_run_equal_a_recomputation_over_the_rows() {
     // Local date (days since 1970) and hour of an instant, by jiff's own
     // zoned arithmetic.
     let local = |ms: i64| {
-        let z = jiff::Timestamp::from_millisecond(ms).unwrap().to_zoned_datetime(tz.clone());
-        let days = z.date().since((jiff::Unit::Day, jiff::civil::date(1970, 1, 1))).unwrap().get_days();
+        let z = jiff::Timestamp::from_millisecond(ms)
+            .unwrap()
+            .to_zoned_datetime(tz.clone());
+        let days = z
+            .date()
+            .since((jiff::Unit::Day, jiff::civil::date(1970, 1, 1)))
+            .unwrap()
+            .get_days();
         (days, z.hour() as i64)
     };
     let sp = data.join("subscribers");
     let mut who: BTreeMap<i64, (String, String)> = BTreeMap::new();
     for b in reader.read("subscribers", subscribers_schema()).unwrap() {
-        let (id, age) = (column_i64(&b, "subscriber_id", &sp).unwrap(), column_i64(&b, "age", &sp).unwrap());
-        let (sex, device) = (column_str(&b, "sex", &sp).unwrap(), column_str(&b, "device", &sp).unwrap());
+        let (id, age) = (
+            column_i64(&b, "subscriber_id", &sp).unwrap(),
+            column_i64(&b, "age", &sp).unwrap(),
+        );
+        let (sex, device) = (
+            column_str(&b, "sex", &sp).unwrap(),
+            column_str(&b, "device", &sp).unwrap(),
+        );
         for i in 0..b.num_rows() {
             if device[i] == "iot" {
                 continue;
@@ -316,10 +409,18 @@ fn footfall_and_od_of_a_run_equal_a_recomputation_over_the_rows() {
     let stp = data.join("truth/stays");
     for b in reader.read("truth/stays", stays_schema()).unwrap() {
         let sub = column_i64(&b, "subscriber_id", &stp).unwrap();
-        let (start, end) = (column_ms(&b, "start", &stp).unwrap(), column_ms(&b, "end", &stp).unwrap());
-        let (lon, lat) = (column_f64(&b, "lon", &stp).unwrap(), column_f64(&b, "lat", &stp).unwrap());
+        let (start, end) = (
+            column_ms(&b, "start", &stp).unwrap(),
+            column_ms(&b, "end", &stp).unwrap(),
+        );
+        let (lon, lat) = (
+            column_f64(&b, "lon", &stp).unwrap(),
+            column_f64(&b, "lat", &stp).unwrap(),
+        );
         for i in 0..b.num_rows() {
-            let Some((band, sex)) = who.get(&sub[i]) else { continue };
+            let Some((band, sex)) = who.get(&sub[i]) else {
+                continue;
+            };
             if end[i] - start[i] < 15 * 60_000 {
                 continue;
             }
@@ -352,13 +453,29 @@ fn footfall_and_od_of_a_run_equal_a_recomputation_over_the_rows() {
     for b in read_parquet(&out.join("footfall.parquet")) {
         let (zone, date, hour) = (strings(&b, "zone"), ints(&b, "date"), ints(&b, "hour"));
         let (band, sex) = (strings(&b, "age_band"), strings(&b, "sex"));
-        let (v, n, d) = (ints(&b, "visitors"), ints(&b, "visits"), floats(&b, "dwell_minutes"));
+        let (v, n, d) = (
+            ints(&b, "visitors"),
+            ints(&b, "visits"),
+            floats(&b, "dwell_minutes"),
+        );
         for i in 0..b.num_rows() {
-            got.insert((zone[i].clone(), date[i], hour[i], band[i].clone(), sex[i].clone()), (v[i], n[i], d[i]));
+            got.insert(
+                (
+                    zone[i].clone(),
+                    date[i],
+                    hour[i],
+                    band[i].clone(),
+                    sex[i].clone(),
+                ),
+                (v[i], n[i], d[i]),
+            );
         }
     }
     assert!(expected.len() > 500, "{} footfall rows", expected.len());
-    assert_eq!(got.keys().collect::<Vec<_>>(), expected.keys().collect::<Vec<_>>());
+    assert_eq!(
+        got.keys().collect::<Vec<_>>(),
+        expected.keys().collect::<Vec<_>>()
+    );
     for (k, e) in &expected {
         let g = got[k];
         assert_eq!((g.0, g.1), (e.0, e.1), "{k:?}");
@@ -372,22 +489,49 @@ fn footfall_and_od_of_a_run_equal_a_recomputation_over_the_rows() {
         let sub = column_i64(&b, "subscriber_id", &tp).unwrap();
         let start = column_ms(&b, "start", &tp).unwrap();
         let mode = column_str(&b, "mode", &tp).unwrap();
-        let (ol, oa) = (column_f64(&b, "origin_lon", &tp).unwrap(), column_f64(&b, "origin_lat", &tp).unwrap());
-        let (dl, da) = (column_f64(&b, "destination_lon", &tp).unwrap(), column_f64(&b, "destination_lat", &tp).unwrap());
+        let (ol, oa) = (
+            column_f64(&b, "origin_lon", &tp).unwrap(),
+            column_f64(&b, "origin_lat", &tp).unwrap(),
+        );
+        let (dl, da) = (
+            column_f64(&b, "destination_lon", &tp).unwrap(),
+            column_f64(&b, "destination_lat", &tp).unwrap(),
+        );
         for i in 0..b.num_rows() {
             if !who.contains_key(&sub[i]) {
                 continue;
             }
             let (day, hour) = local(start[i]);
-            *od.entry((h3(ol[i], oa[i]), h3(dl[i], da[i]), day as i64, hour, mode[i].clone())).or_insert(0) += 1;
+            *od.entry((
+                h3(ol[i], oa[i]),
+                h3(dl[i], da[i]),
+                day as i64,
+                hour,
+                mode[i].clone(),
+            ))
+            .or_insert(0) += 1;
         }
     }
     let mut got = BTreeMap::new();
     for b in read_parquet(&out.join("od.parquet")) {
-        let (o, d, date, hour) = (strings(&b, "origin_zone"), strings(&b, "destination_zone"), ints(&b, "date"), ints(&b, "departure_hour"));
+        let (o, d, date, hour) = (
+            strings(&b, "origin_zone"),
+            strings(&b, "destination_zone"),
+            ints(&b, "date"),
+            ints(&b, "departure_hour"),
+        );
         let (mode, trips) = (strings(&b, "mode"), ints(&b, "trips"));
         for i in 0..b.num_rows() {
-            got.insert((o[i].clone(), d[i].clone(), date[i], hour[i], mode[i].clone()), trips[i]);
+            got.insert(
+                (
+                    o[i].clone(),
+                    d[i].clone(),
+                    date[i],
+                    hour[i],
+                    mode[i].clone(),
+                ),
+                trips[i],
+            );
         }
     }
     assert!(od.len() > 100, "{} od rows", od.len());
@@ -395,7 +539,9 @@ fn footfall_and_od_of_a_run_equal_a_recomputation_over_the_rows() {
 }
 
 fn score_json(args: &[&str]) -> (Output, serde_json::Value) {
-    let json = temp(&format!("score-{}.json", args.len()));
+    static CALLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = CALLS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let json = temp(&format!("score-{n}.json"));
     let mut all: Vec<&str> = vec!["score"];
     all.extend(args);
     all.extend(["--json", json.to_str().unwrap()]);
@@ -412,10 +558,29 @@ fn the_truth_scores_perfectly_and_the_baseline_is_gated() {
     let data = small_run();
     let truth_dir = temp("truth-grid");
     let d = data.to_str().unwrap();
-    let o = mobsynth(&["products", d, "--zones", "grid:1000", "-o", truth_dir.to_str().unwrap(), "--format", "csv"]);
+    let o = mobsynth(&[
+        "products",
+        d,
+        "--zones",
+        "grid:1000",
+        "-o",
+        truth_dir.to_str().unwrap(),
+        "--format",
+        "csv",
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let t = |name: &str| format!("{name}={}", truth_dir.join(format!("{name}.csv")).display());
-    let products: Vec<String> = ["presence", "footfall", "od", "commute", "home_work", "dwell"].iter().map(|n| t(n)).collect();
+    let products: Vec<String> = [
+        "presence",
+        "footfall",
+        "od",
+        "commute",
+        "home_work",
+        "dwell",
+    ]
+    .iter()
+    .map(|n| t(n))
+    .collect();
     let mut args: Vec<&str> = vec![d, "--zones", "grid:1000", "--max-wape", "0"];
     for p in &products {
         args.extend(["--product", p.as_str()]);
@@ -436,24 +601,68 @@ fn the_truth_scores_perfectly_and_the_baseline_is_gated() {
     assert_eq!(v["home_work"]["home_right_share"], 1.0);
     assert_eq!(v["home_work"]["work_right_share"], 1.0);
     assert_eq!(v["home_work"]["home_median_error_m"], 0.0);
+    // The truth read back from the products' files scores the same.
+    let truth_arg = truth_dir.to_str().unwrap();
+    let mut with_files = args.clone();
+    with_files.extend(["--truth", truth_arg]);
+    let (o, from_files) = score_json(&with_files);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(from_files["columns"], v["columns"]);
+    assert_eq!(from_files["home_work"], v["home_work"]);
+    // Truth made on other zones is refused.
+    let mut other = args.clone();
+    other[2] = "grid:500";
+    other.extend(["--truth", truth_arg]);
+    let (o, _) = score_json(&other);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("products.json: `zones`"));
 
     // The baseline is worse than the truth: gated at WAPE 1%, it fails with
     // code 3.
     let base = temp("baseline-grid");
-    let o = mobsynth(&["baseline", d, "--zones", "grid:1000", "-o", base.to_str().unwrap()]);
+    let o = mobsynth(&[
+        "baseline",
+        d,
+        "--zones",
+        "grid:1000",
+        "-o",
+        base.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let b = |name: &str| format!("{name}={}", base.join(format!("{name}.parquet")).display());
     let (ff, od, hw) = (b("footfall"), b("od"), b("home_work"));
     let report = temp("report.html");
     let o = mobsynth(&[
-        "score", d, "--zones", "grid:1000", "--product", &ff, "--product", &od, "--product", &hw,
-        "--max-wape", "0.01", "--report", report.to_str().unwrap(),
+        "score",
+        d,
+        "--zones",
+        "grid:1000",
+        "--product",
+        &ff,
+        "--product",
+        &od,
+        "--product",
+        &hw,
+        "--max-wape",
+        "0.01",
+        "--report",
+        report.to_str().unwrap(),
     ]);
-    assert_eq!(o.status.code(), Some(3), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        o.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let table = String::from_utf8_lossy(&o.stdout);
-    assert!(table.contains("footfall.visitors") && table.contains("no mode column"), "{table}");
+    assert!(
+        table.contains("footfall.visitors") && table.contains("no mode column"),
+        "{table}"
+    );
     let html = std::fs::read_to_string(&report).unwrap();
-    assert!(html.contains("<svg") && html.contains("Error per zone") && html.contains("Home and work"));
+    assert!(
+        html.contains("<svg") && html.contains("Error per zone") && html.contains("Home and work")
+    );
     // The reference pipeline finds most homes (a detected site's zone).
     let (_, v) = score_json(&[d, "--zones", "grid:1000", "--product", &hw]);
     let share = v["home_work"]["home_right_share"].as_f64().unwrap();
@@ -468,19 +677,64 @@ fn a_pipeline_file_with_duplicate_or_foreign_keys_is_reported() {
     std::fs::create_dir_all(&dir).unwrap();
     // Read one real key of the truth to make a pipeline of three rows.
     let truth_dir = temp("truth-for-bad");
-    assert!(mobsynth(&["products", d, "--zones", "h3:8", "-o", truth_dir.to_str().unwrap()]).status.success());
+    assert!(
+        mobsynth(&[
+            "products",
+            d,
+            "--zones",
+            "h3:8",
+            "-o",
+            truth_dir.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
     let b = &read_parquet(&truth_dir.join("commute.parquet"))[0];
-    let (h, w, n) = (strings(b, "home_zone"), strings(b, "work_zone"), ints(b, "people"));
+    let (h, w, n) = (
+        strings(b, "home_zone"),
+        strings(b, "work_zone"),
+        ints(b, "people"),
+    );
     let dup = dir.join("dup.csv");
-    std::fs::write(&dup, format!("home_zone,work_zone,people\n{},{},1\n{},{},2\n", h[0], w[0], h[0], w[0])).unwrap();
-    let o = mobsynth(&["score", d, "--zones", "h3:8", "--product", &format!("commute={}", dup.display())]);
+    std::fs::write(
+        &dup,
+        format!(
+            "home_zone,work_zone,people\n{},{},1\n{},{},2\n",
+            h[0], w[0], h[0], w[0]
+        ),
+    )
+    .unwrap();
+    let o = mobsynth(&[
+        "score",
+        d,
+        "--zones",
+        "h3:8",
+        "--product",
+        &format!("commute={}", dup.display()),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let e = String::from_utf8_lossy(&o.stderr);
-    assert!(e.contains("1 duplicate keys") && e.contains("dup.csv"), "{e}");
+    assert!(
+        e.contains("1 duplicate keys") && e.contains("dup.csv"),
+        "{e}"
+    );
     // A zone of another resolution is reported, and scored against 0.
     let foreign = dir.join("foreign.csv");
-    std::fs::write(&foreign, format!("home_zone,work_zone,people\n{},{},{}\n8a1f8d4b29a7fff,{},5\n", h[0], w[0], n[0], w[0])).unwrap();
-    let (o, v) = score_json(&[d, "--zones", "h3:8", "--product", &format!("commute={}", foreign.display())]);
+    std::fs::write(
+        &foreign,
+        format!(
+            "home_zone,work_zone,people\n{},{},{}\n8a1f8d4b29a7fff,{},5\n",
+            h[0], w[0], n[0], w[0]
+        ),
+    )
+    .unwrap();
+    let (o, v) = score_json(&[
+        d,
+        "--zones",
+        "h3:8",
+        "--product",
+        &format!("commute={}", foreign.display()),
+    ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(String::from_utf8_lossy(&o.stdout).contains("not in h3:8"));
     assert_eq!(v["files"][0]["keys_not_in_zoning"], 1);
@@ -489,7 +743,14 @@ fn a_pipeline_file_with_duplicate_or_foreign_keys_is_reported() {
     // A product that does not exist, and a bad zoning, are bad input.
     let o = mobsynth(&["score", d, "--zones", "h3:8", "--product", "nope=x.csv"]);
     assert_eq!(o.status.code(), Some(2));
-    let o = mobsynth(&["products", d, "--zones", "h3:99", "-o", dir.join("x").to_str().unwrap()]);
+    let o = mobsynth(&[
+        "products",
+        d,
+        "--zones",
+        "h3:99",
+        "-o",
+        dir.join("x").to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("0 to 15"));
 }
@@ -498,7 +759,12 @@ fn a_pipeline_file_with_duplicate_or_foreign_keys_is_reported() {
 fn the_html_report_renders_in_a_headless_browser() {
     let Some(browser) = ["chromium", "chromium-browser", "google-chrome"]
         .iter()
-        .find(|b| Command::new(b).arg("--version").output().is_ok_and(|o| o.status.success()))
+        .find(|b| {
+            Command::new(b)
+                .arg("--version")
+                .output()
+                .is_ok_and(|o| o.status.success())
+        })
     else {
         println!("skipped: no chromium on this machine to render the report with");
         return;
@@ -506,16 +772,40 @@ fn the_html_report_renders_in_a_headless_browser() {
     let data = small_run();
     let d = data.to_str().unwrap();
     let truth_dir = temp("truth-for-html");
-    assert!(mobsynth(&["products", d, "--zones", "h3:8", "-o", truth_dir.to_str().unwrap()]).status.success());
+    assert!(
+        mobsynth(&[
+            "products",
+            d,
+            "--zones",
+            "h3:8",
+            "-o",
+            truth_dir.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
     let report = temp("rendered.html");
     let ff = format!("footfall={}", truth_dir.join("footfall.parquet").display());
-    let o = mobsynth(&["score", d, "--zones", "h3:8", "--product", &ff, "--report", report.to_str().unwrap()]);
+    let o = mobsynth(&[
+        "score",
+        d,
+        "--zones",
+        "h3:8",
+        "--product",
+        &ff,
+        "--report",
+        report.to_str().unwrap(),
+    ]);
     assert!(o.status.success());
     let shot = temp("rendered.png");
     let o = Command::new(browser)
         .args([
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            &format!("--screenshot={}", shot.display()), "--window-size=1000,1400",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            &format!("--screenshot={}", shot.display()),
+            "--window-size=1000,1400",
             &format!("file://{}", report.display()),
         ])
         .output()

@@ -116,7 +116,10 @@ pub fn baseline(
     let mut sites: Vec<Site> = Vec::new();
     let mut cell_site: HashMap<i64, u32> = HashMap::new();
     for b in &cells {
-        let (id, site) = (column_i64(b, "cell_id", &path)?, column_i64(b, "site_id", &path)?);
+        let (id, site) = (
+            column_i64(b, "cell_id", &path)?,
+            column_i64(b, "site_id", &path)?,
+        );
         let (lon, lat) = (column_f64(b, "lon", &path)?, column_f64(b, "lat", &path)?);
         for i in 0..b.num_rows() {
             let next = sites.len() as u32;
@@ -186,8 +189,7 @@ pub fn baseline(
         let centre_at = window.len() - if next > k + 1 { 2 } else { 1 };
         let (day, ends_ms) = (window[centre_at].0, window[centre_at].1);
         let begins_ms = source.time.midnight_utc_ms(day);
-        let (mut stays, trips) =
-            detect_day(&window, begins_ms, ends_ms, &sites, &site_at, &people);
+        let (mut stays, trips) = detect_day(&window, begins_ms, ends_ms, &sites, &site_at, &people);
         let last = k + 1 == days.len();
         aggregator.add(
             &mut stays,
@@ -200,6 +202,7 @@ pub fn baseline(
             window.pop_front();
         }
     }
+    aggregator.finish(&mut out);
     out.home_work = home_and_work(&counts, &sites, &people, options.work_min_days);
     Ok(out)
 }
@@ -268,7 +271,12 @@ fn detect_day(
             continue;
         }
         let detected = stays_from_events(&[(sub as u64, std::mem::take(&mut events))]);
-        let visits = detected.people.into_iter().next().map(|p| p.1).unwrap_or_default();
+        let visits = detected
+            .people
+            .into_iter()
+            .next()
+            .map(|p| p.1)
+            .unwrap_or_default();
         let zone = |x: f64, y: f64| {
             site_at
                 .get(&(x.to_bits(), y.to_bits()))
@@ -330,9 +338,7 @@ fn home_and_work(
                     .map(|(s, _)| *s);
                 let work = list
                     .iter()
-                    .filter(|(s, c)| {
-                        Some(*s) != home && c.work > 0 && c.work_days >= work_min_days
-                    })
+                    .filter(|(s, c)| Some(*s) != home && c.work > 0 && c.work_days >= work_min_days)
                     .max_by(|a, b| a.1.work.cmp(&b.1.work).then(b.0.cmp(&a.0)))
                     .map(|(s, _)| *s);
                 (home, work)

@@ -14,8 +14,13 @@ pub const DAY_MS: i64 = 86_400_000;
 /// tz database knows today).
 pub struct LocalTime {
     tz: TimeZone,
-    offsets: std::cell::RefCell<std::collections::HashMap<i64, i64>>,
+    /// UTC offsets (ms) of consecutive UTC hours from the first one asked
+    /// for: (that hour, offsets).
+    offsets: std::cell::RefCell<(i64, Vec<i64>)>,
 }
+
+/// Hours of offsets kept: more than a year.
+const CACHED_HOURS: i64 = 24 * 400;
 
 /// A local date and hour: days since 1970-01-01 and the hour 0–23.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -52,12 +57,26 @@ impl LocalTime {
     pub fn local_ms(&self, utc_ms: i64) -> i64 {
         let hour = utc_ms.div_euclid(HOUR_MS);
         let mut cache = self.offsets.borrow_mut();
-        let offset_ms = *cache.entry(hour).or_insert_with(|| {
-            Timestamp::from_millisecond(hour * HOUR_MS)
-                .map(|t| i64::from(self.tz.to_offset(t).seconds()) * 1000)
-                .unwrap_or(0)
-        });
-        utc_ms + offset_ms
+        if cache.1.is_empty() {
+            // From two days before the first instant asked for.
+            cache.0 = hour - 48;
+        }
+        let at = hour - cache.0;
+        if !(0..CACHED_HOURS).contains(&at) {
+            return utc_ms + self.offset_ms(hour);
+        }
+        while cache.1.len() as i64 <= at {
+            let h = cache.0 + cache.1.len() as i64;
+            let o = self.offset_ms(h);
+            cache.1.push(o);
+        }
+        utc_ms + cache.1[at as usize]
+    }
+
+    fn offset_ms(&self, hour: i64) -> i64 {
+        Timestamp::from_millisecond(hour * HOUR_MS)
+            .map(|t| i64::from(self.tz.to_offset(t).seconds()) * 1000)
+            .unwrap_or(0)
     }
 
     /// The local date and hour of `utc_ms`.
@@ -108,7 +127,10 @@ mod tests {
         // Clocks go forward at 01:00 UTC: 00:30 UTC is 01:30 CET, 01:30
         // UTC is 03:30 CEST.
         let midnight = t.midnight_utc_ms(day);
-        assert_eq!(midnight, day_of("2026-03-28").unwrap() as i64 * DAY_MS + 23 * HOUR_MS);
+        assert_eq!(
+            midnight,
+            day_of("2026-03-28").unwrap() as i64 * DAY_MS + 23 * HOUR_MS
+        );
         let h = t.local_hour(midnight + 90 * 60_000);
         assert_eq!((h.day, h.hour), (day, 1));
         let h = t.local_hour(midnight + 150 * 60_000);

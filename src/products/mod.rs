@@ -17,11 +17,10 @@ pub mod tables;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use clock::{LocalHour, LocalTime, HOUR_MS};
+use clock::{HOUR_MS, LocalHour, LocalTime};
 
 use crate::reader::{
-    DatasetError, DatasetReader, column_f64, column_i64, column_ms, column_opt_i64, column_str,
-    err,
+    DatasetError, DatasetReader, column_f64, column_i64, column_ms, column_opt_i64, column_str, err,
 };
 use crate::sink::tables::{stays_schema, subscribers_schema, trips_schema};
 use crate::zones::{ZoneId, Zoning};
@@ -107,7 +106,7 @@ pub struct PresenceCell {
     pub person_ms: i64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct FootfallKey {
     pub when: LocalHour,
     pub zone: ZoneId,
@@ -177,7 +176,12 @@ impl Products {
         let mut z: Vec<ZoneId> = self.presence.keys().map(|k| k.1).collect();
         z.extend(self.footfall.keys().map(|k| k.zone));
         z.extend(self.od.keys().flat_map(|k| [k.origin, k.destination]));
-        z.extend(self.home_work.values().flat_map(|h| [h.home, h.work]).flatten());
+        z.extend(
+            self.home_work
+                .values()
+                .flat_map(|h| [h.home, h.work])
+                .flatten(),
+        );
         z.extend(self.dwell.keys().map(|k| k.0));
         z.sort_unstable();
         z.dedup();
@@ -198,6 +202,10 @@ pub struct StayAggregator<'a> {
     /// (local hour, zone) a subscriber was counted in, at or after the end
     /// of the last partition.
     carried: HashMap<i64, Vec<(LocalHour, ZoneId)>>,
+    /// Sums by key while stays come in: hashing is several times faster
+    /// than a search tree here; [`StayAggregator::finish`] sorts them.
+    presence: HashMap<(i64, ZoneId), PresenceCell>,
+    footfall: HashMap<FootfallKey, FootfallCell>,
 }
 
 impl<'a> StayAggregator<'a> {
@@ -206,7 +214,15 @@ impl<'a> StayAggregator<'a> {
             time,
             min_dwell_ms: i64::from(options.min_dwell_min) * 60_000,
             carried: HashMap::new(),
+            presence: HashMap::new(),
+            footfall: HashMap::new(),
         }
+    }
+
+    /// Moves the sums into `out`, in key order.
+    pub fn finish(self, out: &mut Products) {
+        out.presence.extend(self.presence);
+        out.footfall.extend(self.footfall);
     }
 
     /// Adds the stays of one partition (any order). `ends_ms` is the UTC
@@ -239,7 +255,7 @@ impl<'a> StayAggregator<'a> {
                 counted.extend(before);
             }
             for s in &stays[i..j] {
-                self.add_stay(s, person, &mut counted, out);
+                self.add_stay(s, person, &mut counted);
                 if s.end_ms - s.start_ms >= self.min_dwell_ms {
                     let day = self.time.local_hour(s.start_ms).day;
                     durations
@@ -252,8 +268,11 @@ impl<'a> StayAggregator<'a> {
                 // The local hour the partition's day ends in is the first
                 // one the next partition's stays can reach.
                 let ends = self.time.local_hour(ends_ms);
-                let mut reaching: Vec<(LocalHour, ZoneId)> =
-                    counted.iter().copied().filter(|(h, _)| *h >= ends).collect();
+                let mut reaching: Vec<(LocalHour, ZoneId)> = counted
+                    .iter()
+                    .copied()
+                    .filter(|(h, _)| *h >= ends)
+                    .collect();
                 reaching.sort_unstable();
                 reaching.dedup();
                 if !reaching.is_empty() {
@@ -273,13 +292,7 @@ impl<'a> StayAggregator<'a> {
         }
     }
 
-    fn add_stay(
-        &self,
-        s: &ZoneStay,
-        person: &Person,
-        counted: &mut Vec<(LocalHour, ZoneId)>,
-        out: &mut Products,
-    ) {
+    fn add_stay(&mut self, s: &ZoneStay, person: &Person, counted: &mut Vec<(LocalHour, ZoneId)>) {
         if s.end_ms <= s.start_ms {
             return;
         }
@@ -289,7 +302,7 @@ impl<'a> StayAggregator<'a> {
         while hour < s.end_ms {
             let overlap = s.end_ms.min(hour + HOUR_MS) - s.start_ms.max(hour);
             let half = hour + HOUR_MS / 2;
-            let cell = out.presence.entry((hour, s.zone)).or_default();
+            let cell = self.presence.entry((hour, s.zone)).or_default();
             cell.person_ms += overlap;
             if s.start_ms <= half && half < s.end_ms {
                 cell.people += 1;
@@ -302,7 +315,7 @@ impl<'a> StayAggregator<'a> {
                     band: person.band,
                     sex: person.sex,
                 };
-                let f = out.footfall.entry(key).or_default();
+                let f = self.footfall.entry(key).or_default();
                 f.dwell_ms += overlap;
                 // The hour the clocks go back is one local hour made of two
                 // UTC hours: a visit through both is one visit.
@@ -333,7 +346,12 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
 }
 
 /// Adds trips to `od`.
-pub fn add_trips(trips: &[ZoneTrip], time: &LocalTime, people: &BTreeMap<i64, Person>, out: &mut Products) {
+pub fn add_trips(
+    trips: &[ZoneTrip],
+    time: &LocalTime,
+    people: &BTreeMap<i64, Person>,
+    out: &mut Products,
+) {
     for t in trips {
         if people.get(&t.subscriber).is_none_or(|p| p.machine) {
             continue;
@@ -391,7 +409,10 @@ impl Source {
         let mut out = Vec::new();
         for date in self.reader.dates(table) {
             let day = clock::day_of(&date).ok_or_else(|| {
-                err(&self.reader.dir().join(table), format!("partition date={date} is not a date"))
+                err(
+                    &self.reader.dir().join(table),
+                    format!("partition date={date} is not a date"),
+                )
             })?;
             out.push((date, self.time.midnight_utc_ms(day + 1)));
         }
@@ -444,6 +465,7 @@ pub fn truth(
         let ends = if k + 1 == n { i64::MAX } else { ends_ms };
         stays_agg.add(&mut stays, ends, &people, &mut out);
     }
+    stays_agg.finish(&mut out);
     let path = dir.join("truth/trips");
     for (date, _) in source.days("truth/trips")? {
         let mut trips = Vec::new();
@@ -451,7 +473,10 @@ pub fn truth(
             let sub = column_i64(&b, "subscriber_id", &path)?;
             let start = column_ms(&b, "start", &path)?;
             let mode = column_str(&b, "mode", &path)?;
-            let (olon, olat) = (column_f64(&b, "origin_lon", &path)?, column_f64(&b, "origin_lat", &path)?);
+            let (olon, olat) = (
+                column_f64(&b, "origin_lon", &path)?,
+                column_f64(&b, "origin_lat", &path)?,
+            );
             let (dlon, dlat) = (
                 column_f64(&b, "destination_lon", &path)?,
                 column_f64(&b, "destination_lat", &path)?,
@@ -472,9 +497,15 @@ pub fn truth(
     let path = dir.join("subscribers");
     for b in reader.read("subscribers", subscribers_schema())? {
         let id = column_i64(&b, "subscriber_id", &path)?;
-        let (hlon, hlat) = (column_f64(&b, "home_lon", &path)?, column_f64(&b, "home_lat", &path)?);
+        let (hlon, hlat) = (
+            column_f64(&b, "home_lon", &path)?,
+            column_f64(&b, "home_lat", &path)?,
+        );
         let anchor = column_opt_i64(&b, "anchor_place_id", &path)?;
-        let (alon, alat) = (column_f64(&b, "anchor_lon", &path)?, column_f64(&b, "anchor_lat", &path)?);
+        let (alon, alat) = (
+            column_f64(&b, "anchor_lon", &path)?,
+            column_f64(&b, "anchor_lat", &path)?,
+        );
         for i in 0..b.num_rows() {
             if people.get(&id[i]).is_none_or(|p| p.machine) {
                 continue;

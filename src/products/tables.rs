@@ -24,7 +24,13 @@ use crate::zones::Zoning;
 
 /// The products, by the name their file takes.
 pub const PRODUCT_NAMES: [&str; 7] = [
-    "presence", "footfall", "od", "commute", "home_work", "dwell", "zones",
+    "presence",
+    "footfall",
+    "od",
+    "commute",
+    "home_work",
+    "dwell",
+    "zones",
 ];
 
 /// Output format of product files.
@@ -44,7 +50,11 @@ impl ProductFormat {
 }
 
 fn count_type(scaled: bool) -> DataType {
-    if scaled { DataType::Float64 } else { DataType::Int64 }
+    if scaled {
+        DataType::Float64
+    } else {
+        DataType::Int64
+    }
 }
 
 fn ts_type() -> DataType {
@@ -176,7 +186,12 @@ pub fn batch(name: &str, p: &Products, zoning: &Zoning, scale: f64) -> Option<Re
                 people.push(c.people);
                 pm.append_value(minutes(c.person_ms, scale));
             }
-            vec![Arc::new(zone.finish()), Arc::new(hour.finish()), people.finish(), Arc::new(pm.finish())]
+            vec![
+                Arc::new(zone.finish()),
+                Arc::new(hour.finish()),
+                people.finish(),
+                Arc::new(pm.finish()),
+            ]
         }
         "footfall" => {
             let mut zone = StringBuilder::new();
@@ -255,13 +270,20 @@ pub fn batch(name: &str, p: &Products, zoning: &Zoning, scale: f64) -> Option<Re
                 h.append_option(hw.home.map(key));
                 w.append_option(hw.work.map(key));
             }
-            vec![Arc::new(id.finish()), Arc::new(h.finish()), Arc::new(w.finish())]
+            vec![
+                Arc::new(id.finish()),
+                Arc::new(h.finish()),
+                Arc::new(w.finish()),
+            ]
         }
         "dwell" => {
             let mut zone = StringBuilder::new();
             let mut date = Date32Builder::new();
             let mut stays = Counts::new(scale);
-            let mut qs: Vec<Float64Builder> = DWELL_QUANTILES.iter().map(|_| Float64Builder::new()).collect();
+            let mut qs: Vec<Float64Builder> = DWELL_QUANTILES
+                .iter()
+                .map(|_| Float64Builder::new())
+                .collect();
             for (&(z, day), row) in &p.dwell {
                 zone.append_value(key(z));
                 date.append_value(day);
@@ -270,7 +292,11 @@ pub fn batch(name: &str, p: &Products, zoning: &Zoning, scale: f64) -> Option<Re
                     b.append_value(v);
                 }
             }
-            let mut v: Vec<ArrayRef> = vec![Arc::new(zone.finish()), Arc::new(date.finish()), stays.finish()];
+            let mut v: Vec<ArrayRef> = vec![
+                Arc::new(zone.finish()),
+                Arc::new(date.finish()),
+                stays.finish(),
+            ];
             v.extend(qs.into_iter().map(|mut b| Arc::new(b.finish()) as ArrayRef));
             v
         }
@@ -329,13 +355,20 @@ fn refused(path: &Path, m: &str) -> WriteError {
 /// directory is refused unless `overwrite`, when its product files go.
 pub fn prepare_dir(dir: &Path, overwrite: bool) -> Result<(), WriteError> {
     if dir.exists() {
-        let mut entries = std::fs::read_dir(dir).map_err(|e| werr(dir, format!("cannot read: {e}")))?;
+        let mut entries =
+            std::fs::read_dir(dir).map_err(|e| werr(dir, format!("cannot read: {e}")))?;
         if entries.next().is_some() {
             if !overwrite {
-                return Err(refused(dir, "not empty; pass --overwrite to replace its contents"));
+                return Err(refused(
+                    dir,
+                    "not empty; pass --overwrite to replace its contents",
+                ));
             }
             if dir.join("manifest.json").exists() {
-                return Err(refused(dir, "holds a dataset; products go to a directory of their own"));
+                return Err(refused(
+                    dir,
+                    "holds a dataset; products go to a directory of their own",
+                ));
             }
             std::fs::remove_dir_all(dir).map_err(|e| werr(dir, format!("cannot empty: {e}")))?;
         }
@@ -352,7 +385,8 @@ pub fn write_batch(
 ) -> Result<PathBuf, WriteError> {
     let path = dir.join(format!("{name}.{}", format.extension()));
     let tmp = dir.join(format!("{name}.{}.tmp", format.extension()));
-    let file = std::fs::File::create(&tmp).map_err(|e| werr(&tmp, format!("cannot create: {e}")))?;
+    let file =
+        std::fs::File::create(&tmp).map_err(|e| werr(&tmp, format!("cannot create: {e}")))?;
     let out = std::io::BufWriter::new(file);
     match format {
         ProductFormat::Parquet => {
@@ -402,7 +436,9 @@ pub fn write_all(
     let mut written = Vec::new();
     for name in PRODUCT_NAMES {
         // Every name in the list has a batch.
-        let Some(b) = batch(name, products, zoning, options.scale) else { continue };
+        let Some(b) = batch(name, products, zoning, options.scale) else {
+            continue;
+        };
         write_batch(dir, name, &b, format)?;
         written.push((name.to_string(), b.num_rows()));
     }

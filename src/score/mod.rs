@@ -23,7 +23,7 @@
 
 pub mod report;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -114,7 +114,14 @@ const SPECS: [ProductSpec; 5] = [
 ];
 
 /// Products `score` takes, by name.
-pub const SCORED: [&str; 6] = ["presence", "footfall", "od", "commute", "home_work", "dwell"];
+pub const SCORED: [&str; 6] = [
+    "presence",
+    "footfall",
+    "od",
+    "commute",
+    "home_work",
+    "dwell",
+];
 
 /// A pipeline's file that cannot be scored; the message names the file.
 #[derive(Debug, thiserror::Error)]
@@ -230,9 +237,7 @@ pub fn read_table(path: &Path) -> Result<Vec<RecordBatch>, ScoreError> {
         let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
             .and_then(|b| b.build())
             .map_err(|e| serr(path, format!("not a Parquet file: {e}")))?;
-        reader
-            .map(|b| b.map_err(|e| serr(path, e)))
-            .collect()
+        reader.map(|b| b.map_err(|e| serr(path, e))).collect()
     } else if name.ends_with(".csv") {
         use std::io::BufRead;
         let mut header = String::new();
@@ -262,7 +267,7 @@ pub fn read_table(path: &Path) -> Result<Vec<RecordBatch>, ScoreError> {
 /// Rows of a product keyed by their key columns (as text), with their
 /// values.
 struct Keyed {
-    rows: BTreeMap<Vec<String>, Vec<f64>>,
+    rows: HashMap<Vec<String>, Vec<f64>>,
     duplicates: usize,
     first_duplicate: Option<Vec<String>>,
     not_in_zoning: usize,
@@ -283,7 +288,8 @@ fn column_text(
         KeyKind::Timestamp => {
             let ms: ArrayRef = match c.data_type() {
                 DataType::Timestamp(..) | DataType::Utf8 | DataType::LargeUtf8 => {
-                    let t = cast(c, &DataType::Timestamp(TimeUnit::Millisecond, None)).map_err(bad)?;
+                    let t =
+                        cast(c, &DataType::Timestamp(TimeUnit::Millisecond, None)).map_err(bad)?;
                     cast(&t, &DataType::Int64).map_err(bad)?
                 }
                 _ => cast(c, &DataType::Int64).map_err(bad)?,
@@ -337,7 +343,7 @@ fn key_rows(
     sum_duplicates: bool,
 ) -> Result<Keyed, ScoreError> {
     let mut out = Keyed {
-        rows: BTreeMap::new(),
+        rows: HashMap::new(),
         duplicates: 0,
         first_duplicate: None,
         not_in_zoning: 0,
@@ -372,10 +378,10 @@ fn key_rows(
             }
             let vals: Vec<f64> = value_cols.iter().map(|c| c[i]).collect();
             match out.rows.entry(key) {
-                std::collections::btree_map::Entry::Vacant(e) => {
+                std::collections::hash_map::Entry::Vacant(e) => {
                     e.insert(vals);
                 }
-                std::collections::btree_map::Entry::Occupied(mut e) => {
+                std::collections::hash_map::Entry::Occupied(mut e) => {
                     if sum_duplicates {
                         for (a, v) in e.get_mut().iter_mut().zip(vals) {
                             *a += v;
@@ -446,7 +452,7 @@ fn median(mut v: Vec<f64>) -> f64 {
 pub fn column_score(
     product: &str,
     column: &str,
-    pairs: &[(String, f64, f64)],
+    pairs: &[(&str, f64, f64)],
     floor: f64,
     od_metrics: bool,
     truth_keys: usize,
@@ -466,7 +472,7 @@ pub fn column_score(
     // Zones in thirds by their truth total, smallest first.
     let mut zone_total: BTreeMap<&str, f64> = BTreeMap::new();
     for (z, t, _) in pairs {
-        *zone_total.entry(z.as_str()).or_insert(0.0) += t;
+        *zone_total.entry(z).or_insert(0.0) += t;
     }
     let mut order: Vec<(&str, f64)> = zone_total.into_iter().collect();
     order.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.0.cmp(b.0)));
@@ -479,7 +485,7 @@ pub fn column_score(
     let mut class_err = [0.0f64; 3];
     let mut class_truth = [0.0f64; 3];
     for (z, t, p) in pairs {
-        let c = class_of[z.as_str()];
+        let c = class_of[z];
         class_err[c] += (p - t).abs();
         class_truth[c] += t;
     }
@@ -491,7 +497,12 @@ pub fn column_score(
     let (cpc, nrmse) = if od_metrics {
         let common: f64 = t.iter().zip(&p).map(|(t, p)| t.min(*p)).sum();
         let nk = t.len().max(1) as f64;
-        let mse: f64 = t.iter().zip(&p).map(|(t, p)| (p - t) * (p - t)).sum::<f64>() / nk;
+        let mse: f64 = t
+            .iter()
+            .zip(&p)
+            .map(|(t, p)| (p - t) * (p - t))
+            .sum::<f64>()
+            / nk;
         (Some(2.0 * common / (st + sp)), Some(mse.sqrt() / (st / nk)))
     } else {
         (None, None)
@@ -518,7 +529,7 @@ pub fn column_score(
 /// Scores the pipeline files `files` (product name → path) against the
 /// `truth` of the dataset on `zoning`.
 pub fn score(
-    truth: &Products,
+    truth: &Truth,
     zoning: &Zoning,
     files: &[(String, PathBuf)],
     options: &ScoreOptions,
@@ -538,10 +549,17 @@ pub fn score(
         let batches = read_table(path)?;
         let columns: BTreeSet<String> = batches
             .first()
-            .map(|b| b.schema().fields().iter().map(|f| f.name().clone()).collect())
+            .map(|b| {
+                b.schema()
+                    .fields()
+                    .iter()
+                    .map(|f| f.name().clone())
+                    .collect()
+            })
             .unwrap_or_default();
         if product == "home_work" {
-            let (s, notes) = score_home_work(truth, zoning, &batches, path)?;
+            let (s, notes) =
+                score_home_work(&truth.batches("home_work", zoning)?, zoning, &batches, path)?;
             scores.home_work = Some(s);
             scores.files.push(notes);
             continue;
@@ -549,7 +567,10 @@ pub fn score(
         let Some(spec) = SPECS.iter().find(|s| s.name == product) else {
             return Err(serr(
                 path,
-                format!("no product {product:?} to score (expected one of {})", SCORED.join(", ")),
+                format!(
+                    "no product {product:?} to score (expected one of {})",
+                    SCORED.join(", ")
+                ),
             ));
         };
         // A file with no rows has no columns to read: all its values are 0.
@@ -575,7 +596,10 @@ pub fn score(
         if values.is_empty() {
             return Err(serr(
                 path,
-                format!("no value column of {product} (expected {})", spec.values.join(", ")),
+                format!(
+                    "no value column of {product} (expected {})",
+                    spec.values.join(", ")
+                ),
             ));
         }
         let pipeline = key_rows(&batches, &keys, &values, zoning, path, false)?;
@@ -590,19 +614,25 @@ pub fn score(
                 ),
             ));
         }
-        let truth_batch = tables::batch(product, truth, zoning, 1.0)
-            .ok_or_else(|| serr(path, format!("no truth for {product}")))?;
+        let truth_batches = truth.batches(product, zoning)?;
         let truth_path = Path::new("truth");
-        let truth_rows = key_rows(&[truth_batch], &keys, &values, zoning, truth_path, true)?;
+        let truth_rows = key_rows(&truth_batches, &keys, &values, zoning, truth_path, true)?;
         let zone_at = keys.iter().position(|k| k.0 == spec.zone).unwrap_or(0);
-        let mut union: BTreeSet<&Vec<String>> = truth_rows.rows.keys().collect();
-        union.extend(pipeline.rows.keys());
+        // In key order, so that sums are added in the same order every time.
+        let mut union: Vec<&Vec<String>> = truth_rows.rows.keys().collect();
+        union.extend(
+            pipeline
+                .rows
+                .keys()
+                .filter(|k| !truth_rows.rows.contains_key(*k)),
+        );
+        union.sort_unstable();
         for (vi, v) in values.iter().enumerate() {
-            let pairs: Vec<(String, f64, f64)> = union
+            let pairs: Vec<(&str, f64, f64)> = union
                 .iter()
                 .map(|k| {
                     (
-                        k[zone_at].clone(),
+                        k[zone_at].as_str(),
                         truth_rows.rows.get(*k).map_or(0.0, |r| r[vi]),
                         pipeline.rows.get(*k).map_or(0.0, |r| r[vi]),
                     )
@@ -610,7 +640,10 @@ pub fn score(
                 .collect();
             if vi == 0 && scores.zone_errors_of.is_empty() {
                 for (z, t, p) in &pairs {
-                    let e = scores.zone_errors.entry(z.clone()).or_insert((0.0, 0.0));
+                    let e = scores
+                        .zone_errors
+                        .entry(z.to_string())
+                        .or_insert((0.0, 0.0));
                     e.0 += t;
                     e.1 += (p - t).abs();
                 }
@@ -638,34 +671,50 @@ pub fn score(
     Ok(scores)
 }
 
-fn score_home_work(
-    truth: &Products,
-    zoning: &Zoning,
+/// Each subscriber's home and work zone keys in a `home_work` table, with
+/// the rows naming zones outside the zoning.
+struct HomeWorkRows {
+    zones: BTreeMap<i64, (Option<String>, Option<String>)>,
+    not_in_zoning: usize,
+    examples: BTreeSet<String>,
+}
+
+fn read_home_work(
     batches: &[RecordBatch],
+    zoning: &Zoning,
     path: &Path,
-) -> Result<(HomeWorkScore, FileNotes), ScoreError> {
-    let mut found: BTreeMap<i64, (Option<String>, Option<String>)> = BTreeMap::new();
+) -> Result<HomeWorkRows, ScoreError> {
+    let mut out = HomeWorkRows {
+        zones: BTreeMap::new(),
+        not_in_zoning: 0,
+        examples: BTreeSet::new(),
+    };
     let mut duplicates = 0;
-    let mut not_in_zoning = 0;
-    let mut examples = BTreeSet::new();
     for b in batches {
         let id = column_text(b, "subscriber_id", KeyKind::Int, path)?;
         let home = column_text(b, "home_zone", KeyKind::Zone, path)?;
         let work = column_text(b, "work_zone", KeyKind::Zone, path)?;
         for i in 0..b.num_rows() {
             let Some(id) = id[i].as_ref().and_then(|s| s.parse::<i64>().ok()) else {
-                return Err(serr(path, format!("row {}: `subscriber_id` is empty", i + 1)));
+                return Err(serr(
+                    path,
+                    format!("row {}: `subscriber_id` is empty", i + 1),
+                ));
             };
             for z in [&home[i], &work[i]].into_iter().flatten() {
                 if !z.is_empty() && zoning.parse_key(z).is_none() {
-                    not_in_zoning += 1;
-                    if examples.len() < 5 {
-                        examples.insert(z.clone());
+                    out.not_in_zoning += 1;
+                    if out.examples.len() < 5 {
+                        out.examples.insert(z.clone());
                     }
                 }
             }
             let clean = |z: &Option<String>| z.clone().filter(|s| !s.is_empty());
-            if found.insert(id, (clean(&home[i]), clean(&work[i]))).is_some() {
+            if out
+                .zones
+                .insert(id, (clean(&home[i]), clean(&work[i])))
+                .is_some()
+            {
                 duplicates += 1;
             }
         }
@@ -676,28 +725,38 @@ fn score_home_work(
             format!("{duplicates} duplicate keys; each subscriber_id must appear once"),
         ));
     }
-    let distance = |a: &str, b: crate::zones::ZoneId| -> Option<f64> {
-        let za = zoning.parse_key(a)?;
-        let (alon, alat) = zoning.centroid(za)?;
-        let (blon, blat) = zoning.centroid(b)?;
+    Ok(out)
+}
+
+fn score_home_work(
+    truth: &[RecordBatch],
+    zoning: &Zoning,
+    batches: &[RecordBatch],
+    path: &Path,
+) -> Result<(HomeWorkScore, FileNotes), ScoreError> {
+    let truth = read_home_work(truth, zoning, Path::new("truth home_work"))?;
+    let found = read_home_work(batches, zoning, path)?;
+    let distance = |a: &str, b: &str| -> Option<f64> {
+        let (alon, alat) = zoning.centroid(zoning.parse_key(a)?)?;
+        let (blon, blat) = zoning.centroid(zoning.parse_key(b)?)?;
         Some(haversine_m(alon, alat, blon, blat))
     };
     let (mut n, mut home_right, mut with_work, mut work_right) = (0usize, 0usize, 0usize, 0usize);
     let (mut home_d, mut work_d) = (Vec::new(), Vec::new());
-    for (id, hw) in &truth.home_work {
-        let (h, w) = found.get(id).cloned().unwrap_or((None, None));
-        if let Some(th) = hw.home {
+    for (id, (th, tw)) in &truth.zones {
+        let (h, w) = found.zones.get(id).cloned().unwrap_or((None, None));
+        if let Some(th) = th {
             n += 1;
-            if h.as_deref() == Some(zoning.key(th).as_str()) {
+            if h.as_ref() == Some(th) {
                 home_right += 1;
             }
             if let Some(d) = h.as_deref().and_then(|h| distance(h, th)) {
                 home_d.push(d);
             }
         }
-        if let Some(tw) = hw.work {
+        if let Some(tw) = tw {
             with_work += 1;
-            if w.as_deref() == Some(zoning.key(tw).as_str()) {
+            if w.as_ref() == Some(tw) {
                 work_right += 1;
             }
             if let Some(d) = w.as_deref().and_then(|w| distance(w, tw)) {
@@ -717,12 +776,63 @@ fn score_home_work(
         FileNotes {
             product: "home_work".into(),
             path: path.display().to_string(),
-            rows: found.len(),
+            rows: found.zones.len(),
             summed_over: Vec::new(),
-            keys_not_in_zoning: not_in_zoning,
-            examples_not_in_zoning: examples.into_iter().collect(),
+            keys_not_in_zoning: found.not_in_zoning,
+            examples_not_in_zoning: found.examples.into_iter().collect(),
         },
     ))
+}
+
+/// Where the truth comes from: computed now, or the files `mobsynth
+/// products` wrote for the same dataset, zoning and `--min-dwell`.
+pub enum Truth<'a> {
+    Computed(&'a Products),
+    Files(PathBuf),
+}
+
+impl Truth<'_> {
+    fn batches(&self, product: &str, zoning: &Zoning) -> Result<Vec<RecordBatch>, ScoreError> {
+        match self {
+            Truth::Computed(p) => Ok(tables::batch(product, p, zoning, 1.0).into_iter().collect()),
+            Truth::Files(dir) => {
+                let parquet = dir.join(format!("{product}.parquet"));
+                let path = if parquet.exists() {
+                    parquet
+                } else {
+                    dir.join(format!("{product}.csv"))
+                };
+                read_table(&path)
+            }
+        }
+    }
+}
+
+/// Checks that `dir` holds truth products made on `zones` with
+/// `min_dwell_min`, unscaled.
+pub fn check_truth_dir(dir: &Path, zones: &str, min_dwell_min: u32) -> Result<(), ScoreError> {
+    let path = dir.join("products.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        serr(
+            &path,
+            format!("cannot read (expected the output of `mobsynth products`): {e}"),
+        )
+    })?;
+    let v: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| serr(&path, format!("not JSON: {e}")))?;
+    let expect = |key: &str, want: serde_json::Value| -> Result<(), ScoreError> {
+        if v[key] != want {
+            return Err(serr(
+                &path,
+                format!("`{key}` is {}, expected {want}", v[key]),
+            ));
+        }
+        Ok(())
+    };
+    expect("made_by", "truth".into())?;
+    expect("zones", zones.into())?;
+    expect("min_dwell_minutes", min_dwell_min.into())?;
+    expect("scale", 1.0.into())
 }
 
 /// Why a scoring could not be done: bad input (dataset, zoning, a
@@ -737,18 +847,30 @@ pub enum RunError {
     Write(String),
 }
 
-/// `mobsynth score`: the truth of `request`'s dataset and zoning against
-/// the pipeline's `files`; writes `json` and `html` when given.
+/// `mobsynth score`: the truth of `request`'s dataset and zoning (computed,
+/// or read from `truth_dir`) against the pipeline's `files`; writes `json`
+/// and `html` when given.
 pub fn run(
     request: &crate::products::Request,
     files: &[(String, PathBuf)],
     options: &ScoreOptions,
+    truth_dir: Option<&Path>,
     json: Option<&Path>,
     html: Option<&Path>,
 ) -> Result<Scores, RunError> {
     let (source, zoning) = crate::products::open(request)?;
-    let truth = crate::products::truth(&source, &zoning, &request.options)
-        .map_err(crate::products::ProductsError::from)?;
+    let computed;
+    let truth = match truth_dir {
+        Some(dir) => {
+            check_truth_dir(dir, request.zones, request.options.min_dwell_min)?;
+            Truth::Files(dir.to_path_buf())
+        }
+        None => {
+            computed = crate::products::truth(&source, &zoning, &request.options)
+                .map_err(crate::products::ProductsError::from)?;
+            Truth::Computed(&computed)
+        }
+    };
     let scores = score(
         &truth,
         &zoning,
@@ -799,10 +921,12 @@ mod tests {
     fn a_hand_made_perturbation_scores_as_computed_by_hand() {
         // Zones a, b, c with truth 10, 20, 30 and a pipeline saying 12, 20,
         // 24, plus a key the truth lacks (d: 0 vs 4).
-        let pairs: Vec<(String, f64, f64)> = [("a", 10.0, 12.0), ("b", 20.0, 20.0), ("c", 30.0, 24.0), ("d", 0.0, 4.0)]
-            .iter()
-            .map(|(z, t, p)| (z.to_string(), *t, *p))
-            .collect();
+        let pairs = [
+            ("a", 10.0, 12.0),
+            ("b", 20.0, 20.0),
+            ("c", 30.0, 24.0),
+            ("d", 0.0, 4.0),
+        ];
         let s = column_score("od", "trips", &pairs, 15.0, true, 3, 4);
         // |2| + 0 + |6| + |4| = 12 over 60.
         assert!((s.wape - 0.2).abs() < 1e-12, "{}", s.wape);

@@ -17,11 +17,25 @@ fn pct(v: f64) -> String {
 }
 
 fn num(v: Option<f64>) -> String {
-    v.map_or("-".into(), |v| if v.is_finite() { format!("{v:.3}") } else { "n/a".into() })
+    v.map_or("-".into(), |v| {
+        if v.is_finite() {
+            format!("{v:.3}")
+        } else {
+            "n/a".into()
+        }
+    })
 }
 
 const HEADER: [&str; 9] = [
-    "product.column", "keys", "WAPE", "MdAPE", "Spearman", "bias", "WAPE s/m/l", "CPC", "NRMSE",
+    "product.column",
+    "keys",
+    "WAPE",
+    "MdAPE",
+    "Spearman",
+    "bias",
+    "WAPE s/m/l",
+    "CPC",
+    "NRMSE",
 ];
 
 fn rows(s: &Scores) -> Vec<[String; 9]> {
@@ -111,7 +125,11 @@ pub fn terminal_table(s: &Scores) -> String {
 
 /// A colour from light (no error) to dark red (WAPE of 100% or more).
 fn error_colour(wape: f64) -> String {
-    let t = if wape.is_finite() { wape.clamp(0.0, 1.0) } else { 1.0 };
+    let t = if wape.is_finite() {
+        wape.clamp(0.0, 1.0)
+    } else {
+        1.0
+    };
     let (r, g, b) = (
         255.0 - t * (255.0 - 165.0),
         245.0 - t * 245.0,
@@ -125,7 +143,9 @@ pub fn zone_map_svg(s: &Scores, zoning: &Zoning) -> String {
     let mut shapes: Vec<(String, f64, Vec<Vec<(f64, f64)>>)> = Vec::new();
     let (mut min_x, mut max_x, mut min_y, mut max_y) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for (key, &(truth, err)) in &s.zone_errors {
-        let Some(zone) = zoning.parse_key(key) else { continue };
+        let Some(zone) = zoning.parse_key(key) else {
+            continue;
+        };
         let rings = zoning.outline(zone);
         for r in &rings {
             for &(lon, lat) in r {
@@ -135,7 +155,11 @@ pub fn zone_map_svg(s: &Scores, zoning: &Zoning) -> String {
                 max_y = max_y.max(lat);
             }
         }
-        let wape = if truth > 0.0 { err / truth } else { f64::INFINITY };
+        let wape = if truth > 0.0 {
+            err / truth
+        } else {
+            f64::INFINITY
+        };
         shapes.push((key.clone(), wape, rings));
     }
     if shapes.is_empty() || min_x >= max_x || min_y >= max_y {
@@ -144,7 +168,8 @@ pub fn zone_map_svg(s: &Scores, zoning: &Zoning) -> String {
     // Equirectangular at the map's mean latitude, fitted to the width.
     let k = ((min_y + max_y) / 2.0).to_radians().cos();
     let (w, pad) = (640.0, 10.0);
-    let scale = (w - 2.0 * pad) / ((max_x - min_x) * k);
+    // Fitted to the width, or to a height of 560 for maps taller than wide.
+    let scale = ((w - 2.0 * pad) / ((max_x - min_x) * k)).min(560.0 / (max_y - min_y));
     let h = (max_y - min_y) * scale + 2.0 * pad;
     let mut svg = String::new();
     let _ = writeln!(

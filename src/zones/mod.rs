@@ -24,7 +24,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::str::FromStr;
 
-use geo::{Area, BoundingRect, Centroid, Coord, Intersects, LineString, MultiPolygon, Point, Polygon};
+use geo::{
+    Area, BoundingRect, Centroid, Coord, Intersects, LineString, MultiPolygon, Point, Polygon,
+};
 use h3o::{CellIndex, LatLng, Resolution};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
@@ -89,9 +91,7 @@ impl Zoning {
                 ))
             })?;
             let r = Resolution::try_from(r).map_err(|_| {
-                ZoneError(format!(
-                    "--zones {spec}: H3 resolutions run from 0 to 15"
-                ))
+                ZoneError(format!("--zones {spec}: H3 resolutions run from 0 to 15"))
             })?;
             Kind::H3(r)
         } else if let Some(size) = spec.strip_prefix("grid:") {
@@ -232,7 +232,12 @@ impl Zoning {
             Kind::Polygons(p) => match p.shapes.get(zone.0 as usize) {
                 Some(shape) => shape
                     .iter()
-                    .map(|poly| poly.exterior().points().map(|pt| (pt.x(), pt.y())).collect())
+                    .map(|poly| {
+                        poly.exterior()
+                            .points()
+                            .map(|pt| (pt.x(), pt.y()))
+                            .collect()
+                    })
                     .collect(),
                 None => Vec::new(),
             },
@@ -278,7 +283,8 @@ impl Zoning {
                 // Planar area in a projection centred on the zone: exact
                 // enough for zones of a city or a country.
                 let proj = Projection::new(c.x(), c.y());
-                let metres: MultiPolygon<f64> = shape.map_coords_xy(|lon, lat| proj.to_xy(lon, lat));
+                let metres: MultiPolygon<f64> =
+                    shape.map_coords_xy(|lon, lat| proj.to_xy(lon, lat));
                 Some(metres.unsigned_area() / 1e6)
             }
         }
@@ -307,7 +313,10 @@ trait MapCoordsXy {
 impl MapCoordsXy for MultiPolygon<f64> {
     fn map_coords_xy(&self, f: impl Fn(f64, f64) -> Coord) -> Self {
         let ring = |l: &LineString<f64>| -> LineString<f64> {
-            l.coords().map(|c| f(c.x, c.y)).collect::<Vec<Coord>>().into()
+            l.coords()
+                .map(|c| f(c.x, c.y))
+                .collect::<Vec<Coord>>()
+                .into()
         };
         MultiPolygon(
             self.iter()
@@ -320,8 +329,8 @@ impl MapCoordsXy for MultiPolygon<f64> {
 impl Polygons {
     fn parse(path: &Path, text: &str, id_property: Option<&str>) -> Result<Polygons, ZoneError> {
         let fail = |m: String| ZoneError(format!("{}: {m}", path.display()));
-        let json = geojson::GeoJson::from_str(text)
-            .map_err(|e| fail(format!("not GeoJSON: {e}")))?;
+        let json =
+            geojson::GeoJson::from_str(text).map_err(|e| fail(format!("not GeoJSON: {e}")))?;
         let geojson::GeoJson::FeatureCollection(fc) = json else {
             return Err(fail("expected a GeoJSON FeatureCollection".into()));
         };
@@ -365,8 +374,7 @@ impl Polygons {
                     "duplicate zone id {id:?} (also feature {first})"
                 )));
             }
-            let polygons: Vec<&geojson::PolygonType> = match f.geometry.as_ref().map(|g| &g.value)
-            {
+            let polygons: Vec<&geojson::PolygonType> = match f.geometry.as_ref().map(|g| &g.value) {
                 Some(geojson::GeometryValue::Polygon { coordinates }) => vec![coordinates],
                 Some(geojson::GeometryValue::MultiPolygon { coordinates }) => {
                     coordinates.iter().collect()
@@ -442,7 +450,9 @@ fn ring_of(ring: &[geojson::Position]) -> Result<LineString<f64>, String> {
     for p in ring {
         let s = p.as_slice();
         if s.len() < 2 || !s[0].is_finite() || !s[1].is_finite() {
-            return Err("an invalid ring: a position without a finite longitude and latitude".into());
+            return Err(
+                "an invalid ring: a position without a finite longitude and latitude".into(),
+            );
         }
         if !(-180.0..=180.0).contains(&s[0]) || !(-90.0..=90.0).contains(&s[1]) {
             return Err(format!(
@@ -461,7 +471,9 @@ fn ring_of(ring: &[geojson::Position]) -> Result<LineString<f64>, String> {
 /// The centre (lon, lat) of the bounding box of a dataset's cells, which
 /// cover its map: the origin of grid zonings, as of `validate`'s
 /// projection.
-pub fn dataset_centre(reader: &crate::reader::DatasetReader) -> Result<(f64, f64), crate::reader::DatasetError> {
+pub fn dataset_centre(
+    reader: &crate::reader::DatasetReader,
+) -> Result<(f64, f64), crate::reader::DatasetError> {
     use crate::reader::column_f64;
     let path = reader.dir().join("cells");
     let (mut min_lon, mut max_lon, mut min_lat, mut max_lat) =
