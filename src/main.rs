@@ -448,7 +448,8 @@ fn score(args: ScoreArgs) -> Result<ExitCode, Failure> {
         let over: Vec<String> = scores
             .main_wapes()
             .into_iter()
-            .filter(|(_, w)| !(*w <= max))
+            // A WAPE that cannot be computed (no truth at all) does not pass.
+            .filter(|(_, w)| w.is_nan() || *w > max)
             .map(|(p, w)| format!("{p} {:.1}%", w * 100.0))
             .collect();
         if !over.is_empty() {

@@ -15,6 +15,13 @@ use mobsynth::reader::{DatasetReader, column_f64, column_i64, column_ms, column_
 use mobsynth::sink::tables::{stays_schema, subscribers_schema, trips_schema};
 use mobsynth::zones::Zoning;
 
+/// zone, local day, hour, age band, sex.
+type FootfallKey = (String, i32, u8, String, String);
+/// origin, destination, local day, hour, mode, trips.
+type OdRow = (String, String, i32, u8, Option<String>, i64);
+/// origin, destination, local day, hour, mode.
+type OdKey = (String, String, i64, i64, String);
+
 fn mobsynth(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_mobsynth"))
         .args(args)
@@ -154,7 +161,7 @@ fn october(day: i32) -> i32 {
 #[test]
 fn footfall_of_the_crafted_pair_matches_hand_counts_across_midnight_and_the_clock_change() {
     let (p, zoning, _) = crafted_products();
-    let mut got: BTreeMap<(String, i32, u8, String, String), (i64, i64, i64)> = BTreeMap::new();
+    let mut got: BTreeMap<FootfallKey, (i64, i64, i64)> = BTreeMap::new();
     for (k, c) in &p.footfall {
         got.insert(
             (
@@ -224,7 +231,7 @@ fn presence_and_the_rest_of_the_crafted_pair_match_hand_counts() {
     ]);
     assert_eq!(got, expected);
     // Trips leave at 03:30 and 03:50 CET on the 25th.
-    let od: Vec<(String, String, i32, u8, Option<String>, i64)> =
+    let od: Vec<OdRow> =
         p.od.iter()
             .map(|(k, &n)| {
                 (
@@ -483,7 +490,7 @@ fn footfall_and_od_of_a_run_equal_a_recomputation_over_the_rows() {
     }
 
     // od from the trips' rows.
-    let mut od: BTreeMap<(String, String, i64, i64, String), i64> = BTreeMap::new();
+    let mut od: BTreeMap<OdKey, i64> = BTreeMap::new();
     let tp = data.join("truth/trips");
     for b in reader.read("truth/trips", trips_schema()).unwrap() {
         let sub = column_i64(&b, "subscriber_id", &tp).unwrap();

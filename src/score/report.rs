@@ -140,7 +140,9 @@ fn error_colour(wape: f64) -> String {
 
 /// An SVG map of `zone_errors`: each zone shaded by its WAPE.
 pub fn zone_map_svg(s: &Scores, zoning: &Zoning) -> String {
-    let mut shapes: Vec<(String, f64, Vec<Vec<(f64, f64)>>)> = Vec::new();
+    // (key, WAPE, rings of (lon, lat)) of each zone.
+    type Shape = (String, f64, Vec<Vec<(f64, f64)>>);
+    let mut shapes: Vec<Shape> = Vec::new();
     let (mut min_x, mut max_x, mut min_y, mut max_y) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for (key, &(truth, err)) in &s.zone_errors {
         let Some(zone) = zoning.parse_key(key) else {
