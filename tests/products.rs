@@ -60,6 +60,11 @@ fn write_file(dir: &Path, rel: &str, text: &str, table: &str, files: &mut Vec<se
 /// Two people around the night of 25 October 2026, when Europe/Vaduz goes
 /// from UTC+2 to UTC+1 at 01:00 UTC, and a meter that must not count.
 fn crafted_dataset() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(write_crafted_dataset).clone()
+}
+
+fn write_crafted_dataset() -> PathBuf {
     let dir = temp("crafted");
     std::fs::create_dir_all(&dir).unwrap();
     let mut files = Vec::new();
@@ -623,6 +628,18 @@ fn the_truth_scores_perfectly_and_the_baseline_is_gated() {
     let (o, _) = score_json(&other);
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("products.json: `zones`"));
+    // Truth of another dataset is refused.
+    let mut other = args.clone();
+    let crafted = crafted_dataset();
+    other[0] = crafted.to_str().unwrap();
+    other.extend(["--truth", truth_arg]);
+    let (o, _) = score_json(&other);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("another dataset"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
 
     // The baseline is worse than the truth: gated at WAPE 1%, it fails with
     // code 3.

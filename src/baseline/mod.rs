@@ -376,6 +376,7 @@ pub fn write_baseline(
         &request.options,
         request.format,
         "baseline",
+        source.reader.manifest(),
     )?)
 }
 

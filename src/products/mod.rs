@@ -428,14 +428,7 @@ pub fn truth(
 ) -> Result<Products, DatasetError> {
     let reader = &source.reader;
     let dir = reader.dir();
-    for table in ["truth/stays", "truth/trips"] {
-        if !reader.has_table(table) {
-            return Err(err(
-                &dir.join(table),
-                "missing: the truth products need a dataset written with its truth (without --no-truth)",
-            ));
-        }
-    }
+    require_truth(reader)?;
     let people = read_people(reader)?;
     let mut out = Products {
         od_has_mode: true,
@@ -556,6 +549,7 @@ pub fn open(request: &Request) -> Result<(Source, Zoning), ProductsError> {
 /// directory. Returns each product's rows.
 pub fn write_truth(request: &Request) -> Result<Vec<(String, usize)>, ProductsError> {
     let (source, zoning) = open(request)?;
+    require_truth(&source.reader)?;
     tables::prepare_dir(request.output, request.overwrite)?;
     let products = truth(&source, &zoning, &request.options)?;
     Ok(tables::write_all(
@@ -565,5 +559,19 @@ pub fn write_truth(request: &Request) -> Result<Vec<(String, usize)>, ProductsEr
         &request.options,
         request.format,
         "truth",
+        source.reader.manifest(),
     )?)
+}
+
+/// Refuses a dataset written without its truth.
+fn require_truth(reader: &DatasetReader) -> Result<(), DatasetError> {
+    for table in ["truth/stays", "truth/trips"] {
+        if !reader.has_table(table) {
+            return Err(err(
+                &reader.dir().join(table),
+                "missing: the truth products need a dataset written with its truth (without --no-truth)",
+            ));
+        }
+    }
+    Ok(())
 }

@@ -432,6 +432,7 @@ pub fn write_all(
     options: &super::ProductOptions,
     format: ProductFormat,
     made_by: &str,
+    dataset: &crate::sink::Manifest,
 ) -> Result<Vec<(String, usize)>, WriteError> {
     let mut written = Vec::new();
     for name in PRODUCT_NAMES {
@@ -450,6 +451,7 @@ pub fn write_all(
         "generator": "mobsynth",
         "version": env!("CARGO_PKG_VERSION"),
         "made_by": made_by,
+        "dataset": dataset_identity(dataset),
         "zones": zoning.spec(),
         "grid_centre_lon_lat": zoning.grid_centre().map(|c| vec![c.0, c.1]),
         "min_dwell_minutes": options.min_dwell_min,
@@ -463,4 +465,17 @@ pub fn write_all(
     std::fs::write(&tmp, text).map_err(|e| werr(&tmp, format!("cannot write: {e}")))?;
     std::fs::rename(&tmp, &path).map_err(|e| werr(&path, format!("cannot rename: {e}")))?;
     Ok(written)
+}
+
+/// What ties products to the dataset they were made from.
+pub fn dataset_identity(m: &crate::sink::Manifest) -> serde_json::Value {
+    serde_json::json!({
+        "scenario_name": m.scenario_name,
+        "seed": m.seed,
+        "part": m.part,
+        "parts": m.parts,
+        "period_start": m.period_start,
+        "period_end": m.period_end,
+        "rows": m.tables,
+    })
 }

@@ -810,7 +810,12 @@ impl Truth<'_> {
 
 /// Checks that `dir` holds truth products made on `zones` with
 /// `min_dwell_min`, unscaled.
-pub fn check_truth_dir(dir: &Path, zones: &str, min_dwell_min: u32) -> Result<(), ScoreError> {
+pub fn check_truth_dir(
+    dir: &Path,
+    zones: &str,
+    min_dwell_min: u32,
+    dataset: &crate::sink::Manifest,
+) -> Result<(), ScoreError> {
     let path = dir.join("products.json");
     let text = std::fs::read_to_string(&path).map_err(|e| {
         serr(
@@ -830,6 +835,12 @@ pub fn check_truth_dir(dir: &Path, zones: &str, min_dwell_min: u32) -> Result<()
         Ok(())
     };
     expect("made_by", "truth".into())?;
+    if v["dataset"] != tables::dataset_identity(dataset) {
+        return Err(serr(
+            &path,
+            "made from another dataset (`dataset` differs from its manifest)",
+        ));
+    }
     expect("zones", zones.into())?;
     expect("min_dwell_minutes", min_dwell_min.into())?;
     expect("scale", 1.0.into())
@@ -862,7 +873,12 @@ pub fn run(
     let computed;
     let truth = match truth_dir {
         Some(dir) => {
-            check_truth_dir(dir, request.zones, request.options.min_dwell_min)?;
+            check_truth_dir(
+                dir,
+                request.zones,
+                request.options.min_dwell_min,
+                source.reader.manifest(),
+            )?;
             Truth::Files(dir.to_path_buf())
         }
         None => {
