@@ -77,7 +77,9 @@ fn is_work_time(weekday: u8, hour: u8) -> bool {
 /// One event, as the pipeline keeps it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Seen {
-    subscriber: i64,
+    /// Subscriber ids fit 32 bits; three days of events at 100,000
+    /// subscribers are held, so a row is kept to 16 bytes.
+    subscriber: u32,
     time_ms: i64,
     site: u32,
 }
@@ -171,8 +173,14 @@ pub fn baseline(
                         let site = *cell_site.get(&cell[i]).ok_or_else(|| {
                             err(&path, format!("cell {} is not in `cells`", cell[i]))
                         })?;
+                        let subscriber = u32::try_from(sub[i]).map_err(|_| {
+                            err(
+                                &path,
+                                format!("subscriber_id {} is not a 32-bit id", sub[i]),
+                            )
+                        })?;
                         seen.push(Seen {
-                            subscriber: sub[i],
+                            subscriber,
                             time_ms: t[i],
                             site,
                         });
@@ -181,6 +189,8 @@ pub fn baseline(
                 },
             )?;
             seen.sort_unstable();
+            // Room left by the growth of the vector would stay for three days.
+            seen.shrink_to_fit();
             count_sites(&seen, &source.time, &mut counts);
             window.push_back((day, *ends_ms, seen));
             next += 1;
@@ -216,7 +226,7 @@ fn count_sites(seen: &[Seen], time: &LocalTime, counts: &mut HashMap<(i64, u32),
         if !night && !work {
             continue;
         }
-        let c = counts.entry((e.subscriber, e.site)).or_default();
+        let c = counts.entry((i64::from(e.subscriber), e.site)).or_default();
         if night {
             c.night += 1;
         }
@@ -252,12 +262,13 @@ fn detect_day(
             .filter_map(|((_, _, seen), &c)| seen.get(c).map(|e| e.subscriber))
             .min();
         let Some(sub) = sub else { break };
+        let id = i64::from(sub);
         events.clear();
         for ((_, _, seen), c) in window.iter().zip(cursors.iter_mut()) {
             while let Some(e) = seen.get(*c).filter(|e| e.subscriber == sub) {
                 let s = &sites[e.site as usize];
                 events.push(EventRecord {
-                    subscriber: sub as u64,
+                    subscriber: u64::from(sub),
                     time_s: e.time_ms.div_euclid(1000),
                     kind: EventType::TauPeriodic,
                     cell: u64::from(e.site),
@@ -267,10 +278,10 @@ fn detect_day(
                 *c += 1;
             }
         }
-        if people.get(&sub).is_none_or(|p| p.machine) {
+        if people.get(&id).is_none_or(|p| p.machine) {
             continue;
         }
-        let detected = stays_from_events(&[(sub as u64, std::mem::take(&mut events))]);
+        let detected = stays_from_events(&[(u64::from(sub), std::mem::take(&mut events))]);
         let visits = detected
             .people
             .into_iter()
@@ -289,14 +300,14 @@ fn detect_day(
             }
             let here = zone(v.x_m, v.y_m);
             stays.push(ZoneStay {
-                subscriber: sub,
+                subscriber: id,
                 start_ms,
                 end_ms: v.end_s * 1000,
                 zone: here,
             });
             if let Some(prev) = i.checked_sub(1).map(|j| &visits[j]) {
                 trips.push(ZoneTrip {
-                    subscriber: sub,
+                    subscriber: id,
                     start_ms: prev.end_s * 1000,
                     origin: zone(prev.x_m, prev.y_m),
                     destination: here,
