@@ -3,6 +3,9 @@
 //! The pipeline, one module per stage, with types flowing one way:
 //! [`scenario`] → [`map`] → [`routing`] → [`population`] → [`days`] →
 //! [`radio`] → [`events`] → [`sink`]; [`validate`] measures what was written.
+//! [`products`] counts the truth in the zones of a [`zones`] zoning, [`baseline`]
+//! computes the same products from the events, and [`score`] compares a
+//! pipeline's products with the truth.
 
 pub mod baseline;
 pub mod days;
