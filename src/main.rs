@@ -216,6 +216,8 @@ struct ExportArgs {
     /// essnet: length of one time tick in seconds.
     #[arg(long, default_value_t = 60, value_name = "SECONDS")]
     tick: u32,
+}
+
 #[derive(clap::Args)]
 struct ZoneArgs {
     /// A directory written by `mobsynth run`.
