@@ -9,7 +9,9 @@
 //! them through [`sink`] as files or a stream. Datasets are read back
 //! through [`reader`], which [`validate`] measures against the published
 //! laws of human mobility and [`export`] converts into the layouts of other
-//! tools.
+//! tools. [`products`] counts the truth in the zones of a [`zones`]
+//! zoning, [`baseline`] computes the same products from the events alone,
+//! and [`score`] compares a pipeline's products with the truth.
 //!
 //! # Embedding
 //!
@@ -38,6 +40,8 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#[cfg(feature = "validate")]
+pub mod baseline;
 pub mod calendar;
 pub mod check;
 pub mod days;
@@ -47,16 +51,21 @@ pub mod generate;
 pub mod inspect;
 pub mod map;
 pub mod population;
+pub mod products;
 pub mod radio;
 pub mod reader;
 pub mod rng;
 pub mod routing;
 pub mod run;
 pub mod scenario;
+#[cfg(feature = "validate")]
+pub mod score;
 pub mod sink;
 pub mod spec;
 #[cfg(feature = "validate")]
 pub mod validate;
+
+pub mod zones;
 
 pub use generate::{Chunk, GenerateError, Generator, Model, Options, Table, Worker};
 pub use scenario::Scenario;

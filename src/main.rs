@@ -2,7 +2,8 @@
 //!
 //! Exit codes: 0 success (also when a stream's reader closes the pipe);
 //! 1 a failure while running (I/O, full disk); 2 bad input or usage;
-//! 3 `validate --strict` found a metric outside its band;
+//! 3 `validate --strict` found a metric outside its band, or `score
+//! --max-wape` a product above it;
 //! 130 interrupted (SIGINT or SIGTERM), with a manifest saying so.
 
 use std::path::PathBuf;
@@ -53,6 +54,14 @@ enum Command {
     /// Rewrite a dataset in the layout another tool reads (FlowKit/FlowDB,
     /// GeoParquet, the ESSnet simulator, scikit-mobility, trackintel).
     Export(ExportArgs),
+    /// Write the truth's zone products (presence, footfall, od, commute,
+    /// home_work, dwell) of a dataset on a zoning.
+    Products(ProductsArgs),
+    /// Write the same products from the events alone, by a documented
+    /// reference pipeline: a floor every real pipeline should beat.
+    Baseline(BaselineArgs),
+    /// Score a pipeline's zone products against the truth.
+    Score(ScoreArgs),
     /// Bundled scenarios.
     Scenario {
         #[command(subcommand)]
@@ -209,6 +218,86 @@ struct ExportArgs {
     tick: u32,
 }
 
+#[derive(clap::Args)]
+struct ZoneArgs {
+    /// A directory written by `mobsynth run`.
+    dataset: PathBuf,
+    /// The zoning: `h3:RES` (H3 cells), `grid:METRES` (squares in a
+    /// projection centred on the dataset) or a GeoJSON file of polygons.
+    #[arg(long)]
+    zones: String,
+    /// The GeoJSON property that holds each zone's id (the feature's `id`
+    /// when omitted).
+    #[arg(long)]
+    zone_id: Option<String>,
+    /// Shortest stay that counts as a visit, minutes.
+    #[arg(long, default_value_t = mobsynth::products::DEFAULT_MIN_DWELL_MIN)]
+    min_dwell: u32,
+    /// Multiply counts by this (subscribers to population); counts are then
+    /// written as floating point.
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+}
+
+#[derive(clap::Args)]
+struct ProductsArgs {
+    #[command(flatten)]
+    zones: ZoneArgs,
+    /// Output directory.
+    #[arg(short, long)]
+    output: PathBuf,
+    /// File format of every product.
+    #[arg(long, value_enum, default_value = "parquet")]
+    format: ProductFormatArg,
+    /// Replace the contents of a non-empty output directory.
+    #[arg(long)]
+    overwrite: bool,
+}
+
+#[derive(clap::Args)]
+struct BaselineArgs {
+    #[command(flatten)]
+    products: ProductsArgs,
+    /// Distinct weekdays a site must be seen in working hours to be taken
+    /// for a work place.
+    #[arg(long, default_value_t = 2)]
+    work_min_days: u32,
+}
+
+#[derive(clap::Args)]
+struct ScoreArgs {
+    #[command(flatten)]
+    zones: ZoneArgs,
+    /// A pipeline's product as NAME=PATH (Parquet or CSV), e.g.
+    /// `footfall=out/footfall.parquet`; repeat for several.
+    #[arg(long = "product", value_name = "NAME=PATH", required = true)]
+    products: Vec<String>,
+    /// Also write the scores as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Also write a self-contained HTML report with a map of the error per
+    /// zone.
+    #[arg(long)]
+    report: Option<PathBuf>,
+    /// Read the truth from this directory written by `mobsynth products`
+    /// for the same dataset, zones and --min-dwell, instead of computing it.
+    #[arg(long)]
+    truth: Option<PathBuf>,
+    /// Leave keys whose truth is below this out of MdAPE.
+    #[arg(long, default_value_t = 10.0)]
+    mape_floor: f64,
+    /// Exit with code 3 when any product's WAPE (of its first value column)
+    /// is above this, e.g. 0.3.
+    #[arg(long)]
+    max_wape: Option<f64>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ProductFormatArg {
+    Parquet,
+    Csv,
+}
+
 #[derive(Subcommand)]
 enum ScenarioCommand {
     /// Print a bundled scenario with every default written out.
@@ -298,7 +387,119 @@ fn dispatch(cli: Cli, interrupted: &AtomicBool) -> Result<ExitCode, Failure> {
         Command::Run(args) => run(*args, interrupted),
         Command::Validate(args) => validate(args),
         Command::Export(args) => export(args),
+        Command::Products(args) => zone_products(&args, None),
+        Command::Baseline(args) => zone_products(&args.products, Some(args.work_min_days)),
+        Command::Score(args) => score(args),
     }
+}
+
+fn product_request<'a>(
+    z: &'a ZoneArgs,
+    output: &'a std::path::Path,
+    format: ProductFormatArg,
+    overwrite: bool,
+) -> Result<mobsynth::products::Request<'a>, Failure> {
+    use mobsynth::products::{ProductOptions, tables::ProductFormat};
+    if !(z.scale.is_finite() && z.scale > 0.0) {
+        return Err(bad_input(format!(
+            "--scale {}: expected a positive number",
+            z.scale
+        )));
+    }
+    Ok(mobsynth::products::Request {
+        dataset: &z.dataset,
+        zones: &z.zones,
+        zone_id: z.zone_id.as_deref(),
+        options: ProductOptions {
+            min_dwell_min: z.min_dwell,
+            scale: z.scale,
+        },
+        format: match format {
+            ProductFormatArg::Parquet => ProductFormat::Parquet,
+            ProductFormatArg::Csv => ProductFormat::Csv,
+        },
+        output,
+        overwrite,
+    })
+}
+
+fn products_failure(e: mobsynth::products::ProductsError) -> Failure {
+    match e {
+        mobsynth::products::ProductsError::Write(e) if !e.refused => {
+            Failure(EXIT_FAILURE, e.to_string())
+        }
+        e => bad_input(e),
+    }
+}
+
+/// `products`, or `baseline` with its work-day threshold.
+fn zone_products(args: &ProductsArgs, baseline: Option<u32>) -> Result<ExitCode, Failure> {
+    let request = product_request(&args.zones, &args.output, args.format, args.overwrite)?;
+    let written = match baseline {
+        None => mobsynth::products::write_truth(&request),
+        Some(days) => mobsynth::baseline::write_baseline(&request, days),
+    }
+    .map_err(products_failure)?;
+    for (name, rows) in written {
+        println!("{name:<10} {rows:>9} rows");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn score(args: ScoreArgs) -> Result<ExitCode, Failure> {
+    use mobsynth::score::{RunError, SCORED, ScoreOptions};
+    let mut files = Vec::new();
+    for p in &args.products {
+        let Some((name, path)) = p.split_once('=') else {
+            return Err(bad_input(format!("--product {p}: expected NAME=PATH")));
+        };
+        if !SCORED.contains(&name) {
+            return Err(bad_input(format!(
+                "--product {p}: no product {name:?} (expected one of {})",
+                SCORED.join(", ")
+            )));
+        }
+        files.push((name.to_string(), PathBuf::from(path)));
+    }
+    let request = product_request(
+        &args.zones,
+        std::path::Path::new(""),
+        ProductFormatArg::Parquet,
+        false,
+    )?;
+    let options = ScoreOptions {
+        mape_floor: args.mape_floor,
+    };
+    let scores = mobsynth::score::run(
+        &request,
+        &files,
+        &options,
+        args.truth.as_deref(),
+        args.json.as_deref(),
+        args.report.as_deref(),
+    )
+    .map_err(|e| match e {
+        RunError::Products(e) => products_failure(e),
+        RunError::Score(e) => bad_input(e),
+        RunError::Write(m) => Failure(EXIT_FAILURE, m),
+    })?;
+    print!("{}", mobsynth::score::report::terminal_table(&scores));
+    if let Some(max) = args.max_wape {
+        let over: Vec<String> = scores
+            .main_wapes()
+            .into_iter()
+            // A WAPE that cannot be computed (no truth at all) does not pass.
+            .filter(|(_, w)| w.is_nan() || *w > max)
+            .map(|(p, w)| format!("{p} {:.1}%", w * 100.0))
+            .collect();
+        if !over.is_empty() {
+            return Err(Failure(
+                EXIT_UNREALISTIC,
+                format!("WAPE above --max-wape {max}: {}", over.join(", ")),
+            ));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run(args: RunArgs, interrupted: &AtomicBool) -> Result<ExitCode, Failure> {

@@ -15,6 +15,7 @@ use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type, Int64Type, SchemaRef, TimeUnit};
 use arrow::record_batch::RecordBatch;
+use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::calendar::Calendar;
@@ -155,6 +156,51 @@ impl DatasetReader {
             })?;
         }
         Ok(out)
+    }
+
+    /// Hands the batches of `table` in the partition of `date` to `each`,
+    /// with only the columns named in `columns`: Parquet files decode no
+    /// other column, which makes a scan of a few columns of `events` several
+    /// times faster.
+    pub fn for_each_batch_of_date(
+        &self,
+        table: &str,
+        date: &str,
+        schema: SchemaRef,
+        columns: &[&str],
+        each: &mut dyn FnMut(RecordBatch) -> Result<(), DatasetError>,
+    ) -> Result<(), DatasetError> {
+        for f in self
+            .files(table)
+            .filter(|f| partition_date(&f.path) == Some(date))
+        {
+            let path = self.dir.join(&f.path);
+            if self.manifest.format == "parquet" {
+                let file =
+                    File::open(&path).map_err(|e| err(&path, format!("cannot open: {e}")))?;
+                let builder =
+                    ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| err(&path, e))?;
+                let mask =
+                    ProjectionMask::columns(builder.parquet_schema(), columns.iter().copied());
+                let batches = builder
+                    .with_projection(mask)
+                    .with_batch_size(64 * 1024)
+                    .build()
+                    .map_err(|e| err(&path, e))?;
+                for b in batches {
+                    each(b.map_err(|e| err(&path, e))?)?;
+                }
+            } else {
+                self.read_file(f, &schema, &mut |b| {
+                    let indices: Vec<usize> = columns
+                        .iter()
+                        .filter_map(|c| b.schema().index_of(c).ok())
+                        .collect();
+                    each(b.project(&indices).map_err(|e| err(&path, e))?)
+                })?;
+            }
+        }
+        Ok(())
     }
 
     /// Hands every batch of `table` to `each`, file by file, without holding
