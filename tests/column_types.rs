@@ -16,23 +16,15 @@ use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::{ConvertedType, IntType, LogicalType, Type as PhysicalType};
 use parquet::file::reader::{FileReader, SerializedFileReader};
 
+use mobsynth::Table;
 use mobsynth::reader::{DatasetReader, column_opt_i64};
 use mobsynth::sink::files::plain_text_schema;
-use mobsynth::sink::network_tables::{cells_schema, event_positions_schema, events_schema};
-use mobsynth::sink::tables::{positions_schema, stays_schema, subscribers_schema, trips_schema};
+use mobsynth::sink::network_tables::events_schema;
 
 /// Every table a run with truth and sampled positions writes, with the
-/// schema that documents it.
+/// schema that documents it: the generator's own [`Table`] list.
 fn documented() -> BTreeMap<&'static str, SchemaRef> {
-    BTreeMap::from([
-        ("subscribers", subscribers_schema()),
-        ("cells", cells_schema()),
-        ("events", events_schema()),
-        ("truth/stays", stays_schema()),
-        ("truth/trips", trips_schema()),
-        ("truth/event_positions", event_positions_schema()),
-        ("truth/positions", positions_schema()),
-    ])
+    Table::ALL.iter().map(|t| (t.name(), t.schema())).collect()
 }
 
 const RUN: [&str; 7] = [

@@ -382,19 +382,11 @@ fn sigterm_leaves_only_complete_files_and_an_incomplete_manifest() {
 /// schema (Parquet) or parses row by row (CSV with a header, NDJSON).
 #[test]
 fn every_table_reads_back_in_every_format() {
-    use mobsynth::sink::network_tables::{cells_schema, event_positions_schema, events_schema};
-    use mobsynth::sink::tables::{
-        positions_schema, stays_schema, subscribers_schema, trips_schema,
-    };
-    let schemas = [
-        ("subscribers", subscribers_schema()),
-        ("cells", cells_schema()),
-        ("events", events_schema()),
-        ("truth/stays", stays_schema()),
-        ("truth/trips", trips_schema()),
-        ("truth/event_positions", event_positions_schema()),
-        ("truth/positions", positions_schema()),
-    ];
+    // The generator's own list of tables and schemas.
+    let schemas: Vec<(&str, _)> = mobsynth::Table::ALL
+        .iter()
+        .map(|t| (t.name(), t.schema()))
+        .collect();
     let parquet = scratch("formats-parquet");
     small_run(&parquet, &["--positions-every", "900"]);
     for (name, _) in files(&parquet) {
