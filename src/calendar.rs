@@ -95,6 +95,36 @@ pub struct Calendar {
     midnights: Vec<i64>,
     dates: Vec<String>,
     holidays: Vec<Date>,
+    /// The zone's UTC offsets around the run: (UTC second from which it
+    /// holds, offset in seconds), in order, from two days before the first
+    /// midnight to two days after the last. Reading a local time is then a
+    /// search in a few entries instead of evaluating the zone's rules,
+    /// which dominates when a reader converts millions of instants.
+    offsets: Vec<(i64, i64)>,
+}
+
+/// Margin around the run within which offsets are tabulated, seconds.
+const OFFSET_MARGIN_S: i64 = 2 * DAY_S;
+
+/// The offsets of `tz` in force from `from` to `to` (UTC seconds): the one
+/// at `from`, then each transition up to `to`.
+fn offsets_between(tz: &TimeZone, from: i64, to: i64) -> Vec<(i64, i64)> {
+    let offset_at = |t: i64| {
+        Timestamp::from_second(t)
+            .map(|ts| tz.to_offset(ts).seconds() as i64)
+            .unwrap_or(0)
+    };
+    let mut out = vec![(from, offset_at(from))];
+    if let Ok(start) = Timestamp::from_second(from) {
+        for transition in tz.following(start) {
+            let at = transition.timestamp().as_second();
+            if at > to {
+                break;
+            }
+            out.push((at, transition.offset().seconds() as i64));
+        }
+    }
+    out
 }
 
 impl Calendar {
@@ -162,7 +192,13 @@ impl Calendar {
         let mut midnights: Vec<i64> = days.iter().map(|d| d.start_utc).collect();
         midnights.extend(days.last().map(|d| d.end_utc));
         let dates = days.iter().map(|d| d.date.to_string()).collect();
+        let offsets = offsets_between(
+            &tz,
+            midnights[0] - OFFSET_MARGIN_S,
+            midnights[days.len()] + OFFSET_MARGIN_S,
+        );
         Calendar {
+            offsets,
             zone_name: name.to_string(),
             zone: tz,
             days,
@@ -291,6 +327,11 @@ impl Calendar {
 
     /// The zone's UTC offset at an instant, seconds east of UTC.
     pub fn offset_at(&self, t: i64) -> i64 {
+        let (first, last) = self.span();
+        if t >= first - OFFSET_MARGIN_S && t <= last + OFFSET_MARGIN_S {
+            let i = self.offsets.partition_point(|&(from, _)| from <= t);
+            return self.offsets[i.saturating_sub(1)].1;
+        }
         Timestamp::from_second(t)
             .map(|ts| self.zone.to_offset(ts).seconds() as i64)
             .unwrap_or(0)
@@ -312,6 +353,23 @@ pub fn time_zone(name: &str) -> Result<TimeZone, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tabulated_offsets_are_the_zone_s_rules() {
+        // Lord Howe shifts by half an hour at 02:00 local, which is not a
+        // whole UTC hour: the table must hold transitions, not hours.
+        for zone in ["Europe/Vaduz", "Australia/Lord_Howe", "America/St_Johns"] {
+            let c = Calendar::new("2026-01-01", 365, zone, &[]).unwrap();
+            let tz = time_zone(zone).unwrap();
+            let (first, last) = c.span();
+            let mut t = first - 3 * DAY_S;
+            while t < last + 3 * DAY_S {
+                let rules = tz.to_offset(Timestamp::from_second(t).unwrap()).seconds() as i64;
+                assert_eq!(c.offset_at(t), rules, "{zone} at {t}");
+                t += 15 * 60 - 1;
+            }
+        }
+    }
 
     #[test]
     fn local_times_follow_daylight_saving() {

@@ -138,7 +138,10 @@ fn write_crafted_dataset() -> PathBuf {
         "scenario_name": "crafted", "seed": 1, "part": 0, "parts": 1, "format": "csv",
         "compression": "zstd", "completed": true, "synthetic": true, "attribution": "",
         "period_start": "2026-10-23T22:00:00Z", "period_end": "2026-10-25T23:00:00Z",
-        "timezone": "Europe/Vaduz", "scenario": "", "tables": {}, "files": files,
+        "timezone": "Europe/Vaduz", "tables": {}, "files": files,
+        // The two local days around the clock change, which the reader's
+        // calendar rebuilds from the scenario.
+        "scenario": "name = \"crafted\"\nseed = 1\nstart = \"2026-10-24\"\ndays = 2\nsubscribers = 2\ntimezone = \"Europe/Vaduz\"\n",
     });
     std::fs::write(dir.join("manifest.json"), manifest.to_string()).unwrap();
     std::fs::write(dir.join("zones.geojson"), ZONES_GEOJSON).unwrap();

@@ -20,7 +20,8 @@
 //!   (Vanhoof et al. 2018, "Assessing the quality of home detection from
 //!   mobile phone data for official statistics"; Ahas et al. 2010).
 //! - **Work or school**: the site other than home with most events on
-//!   weekdays between 09:00 and 17:00 local time, among the sites seen then
+//!   working days (weekdays that are not the scenario's holidays) between
+//!   09:00 and 17:00 local time, among the sites seen then
 //!   on at least `work_min_days` distinct days (Ahas et al. 2010, "Using
 //!   mobile positioning data to model locations meaningful to users of
 //!   mobile phones"); none when no site qualifies.
@@ -34,8 +35,9 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use arrow::record_batch::RecordBatch;
 
+use crate::calendar::Calendar;
 use crate::map::Projection;
-use crate::products::clock::{self, LocalTime};
+use crate::products::clock;
 use crate::products::{
     Person, ProductOptions, Products, Source, StayAggregator, ZoneStay, ZoneTrip, add_trips,
     read_people,
@@ -69,9 +71,9 @@ fn is_night(hour: u8) -> bool {
     !(7..19).contains(&hour)
 }
 
-/// Local working hours, for work: weekdays 09:00 to 17:00.
-fn is_work_time(weekday: u8, hour: u8) -> bool {
-    weekday < 5 && (9..17).contains(&hour)
+/// Local working hours, for work: 09:00 to 17:00 (on working days).
+fn is_work_time(hour: u8) -> bool {
+    (9..17).contains(&hour)
 }
 
 /// One event, as the pipeline keeps it.
@@ -145,7 +147,7 @@ pub fn baseline(
         .collect();
 
     let mut out = Products::default();
-    let mut aggregator = StayAggregator::new(&source.time, &options.products);
+    let mut aggregator = StayAggregator::new(&source.calendar, &options.products);
     let mut counts: HashMap<(i64, u32), SiteCount> = HashMap::new();
     let days = source.days("events")?;
     let mut window: VecDeque<(i32, i64, Vec<Seen>)> = VecDeque::new();
@@ -191,14 +193,14 @@ pub fn baseline(
             seen.sort_unstable();
             // Room left by the growth of the vector would stay for three days.
             seen.shrink_to_fit();
-            count_sites(&seen, &source.time, &mut counts);
+            count_sites(&seen, &source.calendar, &mut counts);
             window.push_back((day, *ends_ms, seen));
             next += 1;
         }
         // The window holds days k-1 (if any), k and k+1 (if any).
         let centre_at = window.len() - if next > k + 1 { 2 } else { 1 };
         let (day, ends_ms) = (window[centre_at].0, window[centre_at].1);
-        let begins_ms = source.time.midnight_utc_ms(day);
+        let begins_ms = clock::midnight_utc_ms(&source.calendar, day);
         let (mut stays, trips) = detect_day(&window, begins_ms, ends_ms, &sites, &site_at, &people);
         let last = k + 1 == days.len();
         aggregator.add(
@@ -207,7 +209,7 @@ pub fn baseline(
             &people,
             &mut out,
         );
-        add_trips(&trips, &source.time, &people, &mut out);
+        add_trips(&trips, &source.calendar, &people, &mut out);
         if centre_at == 1 {
             window.pop_front();
         }
@@ -218,11 +220,11 @@ pub fn baseline(
 }
 
 /// Counts each subscriber's events per site at night and in working hours.
-fn count_sites(seen: &[Seen], time: &LocalTime, counts: &mut HashMap<(i64, u32), SiteCount>) {
+fn count_sites(seen: &[Seen], calendar: &Calendar, counts: &mut HashMap<(i64, u32), SiteCount>) {
     for e in seen {
-        let h = time.local_hour(e.time_ms);
+        let h = clock::local_hour(calendar, e.time_ms);
         let night = is_night(h.hour);
-        let work = is_work_time(clock::weekday(h.day), h.hour);
+        let work = clock::is_working_day(calendar, h.day) && is_work_time(h.hour);
         if !night && !work {
             continue;
         }
@@ -399,8 +401,8 @@ mod tests {
     fn night_and_working_hours() {
         assert!(is_night(19) && is_night(23) && is_night(0) && is_night(6));
         assert!(!is_night(7) && !is_night(18));
-        assert!(is_work_time(0, 9) && is_work_time(4, 16));
-        assert!(!is_work_time(5, 10) && !is_work_time(2, 17) && !is_work_time(2, 8));
+        assert!(is_work_time(9) && is_work_time(16));
+        assert!(!is_work_time(17) && !is_work_time(8));
     }
 
     #[test]

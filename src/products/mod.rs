@@ -17,7 +17,9 @@ pub mod tables;
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-use clock::{HOUR_MS, LocalHour, LocalTime};
+use clock::{HOUR_MS, LocalHour};
+
+use crate::calendar::Calendar;
 
 use crate::reader::{
     DatasetError, DatasetReader, column_f64, column_i64, column_ms, column_opt_i64, column_str, err,
@@ -197,7 +199,7 @@ impl Products {
 /// different partitions: the zone-hours a subscriber's stays reach past the
 /// partition's end are carried to the next one.
 pub struct StayAggregator<'a> {
-    time: &'a LocalTime,
+    calendar: &'a Calendar,
     min_dwell_ms: i64,
     /// (local hour, zone) a subscriber was counted in, at or after the end
     /// of the last partition.
@@ -209,9 +211,9 @@ pub struct StayAggregator<'a> {
 }
 
 impl<'a> StayAggregator<'a> {
-    pub fn new(time: &'a LocalTime, options: &ProductOptions) -> Self {
+    pub fn new(calendar: &'a Calendar, options: &ProductOptions) -> Self {
         StayAggregator {
-            time,
+            calendar,
             min_dwell_ms: i64::from(options.min_dwell_min) * 60_000,
             carried: HashMap::new(),
             presence: HashMap::new(),
@@ -257,7 +259,7 @@ impl<'a> StayAggregator<'a> {
             for s in &stays[i..j] {
                 self.add_stay(s, person, &mut counted);
                 if s.end_ms - s.start_ms >= self.min_dwell_ms {
-                    let day = self.time.local_hour(s.start_ms).day;
+                    let day = clock::local_hour(self.calendar, s.start_ms).day;
                     durations
                         .entry((s.zone, day))
                         .or_default()
@@ -267,7 +269,7 @@ impl<'a> StayAggregator<'a> {
             if ends_ms < i64::MAX {
                 // The local hour the partition's day ends in is the first
                 // one the next partition's stays can reach.
-                let ends = self.time.local_hour(ends_ms);
+                let ends = clock::local_hour(self.calendar, ends_ms);
                 let mut reaching: Vec<(LocalHour, ZoneId)> = counted
                     .iter()
                     .copied()
@@ -308,7 +310,7 @@ impl<'a> StayAggregator<'a> {
                 cell.people += 1;
             }
             if visit {
-                let label = self.time.local_hour(hour);
+                let label = clock::local_hour(self.calendar, hour);
                 let key = FootfallKey {
                     when: label,
                     zone: s.zone,
@@ -348,7 +350,7 @@ pub fn quantile_sorted(sorted: &[f64], q: f64) -> f64 {
 /// Adds trips to `od`.
 pub fn add_trips(
     trips: &[ZoneTrip],
-    time: &LocalTime,
+    calendar: &Calendar,
     people: &BTreeMap<i64, Person>,
     out: &mut Products,
 ) {
@@ -359,7 +361,7 @@ pub fn add_trips(
         let key = OdKey {
             origin: t.origin,
             destination: t.destination,
-            when: time.local_hour(t.start_ms),
+            when: clock::local_hour(calendar, t.start_ms),
             mode: t.mode.clone(),
         };
         *out.od.entry(key).or_insert(0) += 1;
@@ -389,19 +391,18 @@ pub fn read_people(reader: &DatasetReader) -> Result<BTreeMap<i64, Person>, Data
     Ok(out)
 }
 
-/// A dataset opened for products: the reader, local time and the days of
-/// its partitions.
+/// A dataset opened for products: the reader, and the run's calendar for
+/// local days and hours.
 pub struct Source {
     pub reader: DatasetReader,
-    pub time: LocalTime,
+    pub calendar: Calendar,
 }
 
 impl Source {
     pub fn open(dir: &Path) -> Result<Source, DatasetError> {
         let reader = DatasetReader::open(dir)?;
-        let time = LocalTime::new(&reader.manifest().timezone)
-            .map_err(|m| err(&dir.join("manifest.json"), m))?;
-        Ok(Source { reader, time })
+        let calendar = reader.calendar()?;
+        Ok(Source { reader, calendar })
     }
 
     /// The partitions of `table` with the UTC instant each local day ends.
@@ -414,7 +415,7 @@ impl Source {
                     format!("partition date={date} is not a date"),
                 )
             })?;
-            out.push((date, self.time.midnight_utc_ms(day + 1)));
+            out.push((date, clock::midnight_utc_ms(&self.calendar, day + 1)));
         }
         Ok(out)
     }
@@ -434,7 +435,7 @@ pub fn truth(
         od_has_mode: true,
         ..Products::default()
     };
-    let mut stays_agg = StayAggregator::new(&source.time, options);
+    let mut stays_agg = StayAggregator::new(&source.calendar, options);
     let path = dir.join("truth/stays");
     let days = source.days("truth/stays")?;
     let n = days.len();
@@ -484,7 +485,7 @@ pub fn truth(
                 });
             }
         }
-        add_trips(&trips, &source.time, &people, &mut out);
+        add_trips(&trips, &source.calendar, &people, &mut out);
     }
     // Home and work: the places the population was drawn with.
     let path = dir.join("subscribers");
