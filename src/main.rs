@@ -262,6 +262,17 @@ struct BaselineArgs {
     /// for a work place.
     #[arg(long, default_value_t = 2)]
     work_min_days: u32,
+    /// How a cell site's events go to zones: wholly to the zone holding the
+    /// site (`position`), or split over the zones of its predicted coverage
+    /// area by the share each holds (`coverage`; counts are then fractional).
+    #[arg(long, value_enum, default_value = "position")]
+    site_zones: SiteZonesArg,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SiteZonesArg {
+    Position,
+    Coverage,
 }
 
 #[derive(clap::Args)]
@@ -388,7 +399,13 @@ fn dispatch(cli: Cli, interrupted: &AtomicBool) -> Result<ExitCode, Failure> {
         Command::Validate(args) => validate(args),
         Command::Export(args) => export(args),
         Command::Products(args) => zone_products(&args, None),
-        Command::Baseline(args) => zone_products(&args.products, Some(args.work_min_days)),
+        Command::Baseline(args) => {
+            let site_zones = match args.site_zones {
+                SiteZonesArg::Position => mobsynth::baseline::SiteZones::Position,
+                SiteZonesArg::Coverage => mobsynth::baseline::SiteZones::Coverage,
+            };
+            zone_products(&args.products, Some((args.work_min_days, site_zones)))
+        }
         Command::Score(args) => score(args),
     }
 }
@@ -432,12 +449,15 @@ fn products_failure(e: mobsynth::products::ProductsError) -> Failure {
     }
 }
 
-/// `products`, or `baseline` with its work-day threshold.
-fn zone_products(args: &ProductsArgs, baseline: Option<u32>) -> Result<ExitCode, Failure> {
+/// `products`, or `baseline` with its work-day threshold and site zones.
+fn zone_products(
+    args: &ProductsArgs,
+    baseline: Option<(u32, mobsynth::baseline::SiteZones)>,
+) -> Result<ExitCode, Failure> {
     let request = product_request(&args.zones, &args.output, args.format, args.overwrite)?;
     let written = match baseline {
         None => mobsynth::products::write_truth(&request),
-        Some(days) => mobsynth::baseline::write_baseline(&request, days),
+        Some((days, site_zones)) => mobsynth::baseline::write_baseline(&request, days, site_zones),
     }
     .map_err(products_failure)?;
     for (name, rows) in written {

@@ -696,6 +696,78 @@ fn the_truth_scores_perfectly_and_the_baseline_is_gated() {
     assert!(share > 0.5, "{share}");
 }
 
+/// Sums of a count column by hour, and the zones named.
+fn by_hour(path: &Path, column: &str) -> (BTreeMap<i64, f64>, BTreeSet<String>) {
+    let mut sums = BTreeMap::new();
+    let mut zones = BTreeSet::new();
+    for b in read_parquet(path) {
+        let hours = ints(&b, "hour");
+        for ((h, v), z) in hours
+            .iter()
+            .zip(floats(&b, column))
+            .zip(strings(&b, "zone"))
+        {
+            *sums.entry(*h).or_insert(0.0) += v;
+            zones.insert(z);
+        }
+    }
+    (sums, zones)
+}
+
+#[test]
+fn the_coverage_variant_splits_sites_over_zones_and_keeps_every_total() {
+    let d = small_run().to_str().unwrap();
+    let run = |variant: &str| {
+        let out = temp(&format!("baseline-{variant}"));
+        let o = mobsynth(&[
+            "baseline",
+            d,
+            "--zones",
+            "grid:500",
+            "--site-zones",
+            variant,
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        out
+    };
+    let (position, coverage) = (run("position"), run("coverage"));
+    let schema = |dir: &Path| read_parquet(&dir.join("presence.parquet"))[0].schema();
+    assert_eq!(
+        schema(&position)
+            .field_with_name("people")
+            .unwrap()
+            .data_type(),
+        &DataType::Int64
+    );
+    assert_eq!(
+        schema(&coverage)
+            .field_with_name("people")
+            .unwrap()
+            .data_type(),
+        &DataType::Float64
+    );
+    // The same people each hour, spread over more zones: a footprint
+    // reaches zones that hold no site.
+    let (p, pz) = by_hour(&position.join("presence.parquet"), "people");
+    let (c, cz) = by_hour(&coverage.join("presence.parquet"), "people");
+    assert_eq!(p.keys().collect::<Vec<_>>(), c.keys().collect::<Vec<_>>());
+    for (h, n) in &p {
+        assert!((c[h] - n).abs() < 1e-3, "hour {h}: {n} vs {}", c[h]);
+    }
+    assert!(cz.len() > pz.len() + 10, "{} vs {}", cz.len(), pz.len());
+    // Trips are split over pairs of zones and keep their total too.
+    let total = |dir: &Path| -> f64 {
+        read_parquet(&dir.join("od.parquet"))
+            .iter()
+            .flat_map(|b| floats(b, "trips"))
+            .sum()
+    };
+    let (tp, tc) = (total(&position), total(&coverage));
+    assert!(tp > 100.0 && (tp - tc).abs() < 1e-3 * tp, "{tp} vs {tc}");
+}
+
 #[test]
 fn a_pipeline_file_with_duplicate_or_foreign_keys_is_reported() {
     let data = small_run();

@@ -8,7 +8,10 @@
 //! - **Where an event happened**: at the site of its serving cell. A site
 //!   counts in the zone that holds its position (Isaacman et al. 2011,
 //!   "Identifying important places in people's lives from cellular network
-//!   data").
+//!   data"), or, in the second variant ([`SiteZones::Coverage`]), it is
+//!   split over the zones its predicted coverage area overlaps, each
+//!   zone's count getting the share of the footprint it holds
+//!   ([`footprint`]); counts are then fractional.
 //! - **Stays**: `validate`'s detection from events
 //!   ([`crate::validate::event_log::stays_from_events`]): runs of events at
 //!   one site observed for at least 10 minutes, ping-pong detours under an
@@ -30,6 +33,8 @@
 //! device type. Events are read a date partition at a time; stays of a day
 //! are detected with the events of the day before and after in view, so
 //! memory holds three partitions' (subscriber, time, site) triples.
+
+pub mod footprint;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -55,6 +60,8 @@ pub struct BaselineOptions {
     /// Distinct weekdays a site must be seen in working hours to be a work
     /// place.
     pub work_min_days: u32,
+    /// How a site's events are given to zones.
+    pub site_zones: SiteZones,
 }
 
 impl Default for BaselineOptions {
@@ -62,9 +69,24 @@ impl Default for BaselineOptions {
         BaselineOptions {
             products: ProductOptions::default(),
             work_min_days: 2,
+            site_zones: SiteZones::Position,
         }
     }
 }
+
+/// How the reference pipeline gives a cell site's events to zones.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum SiteZones {
+    /// Wholly to the zone holding the site's position.
+    #[default]
+    Position,
+    /// Split over the zones of the site's predicted coverage area, by the
+    /// share of it each holds.
+    Coverage,
+}
+
+/// The unit of a share of a site in [`SiteZones::Coverage`]: millionths.
+const COVERAGE_UNIT: i64 = 1_000_000;
 
 /// Local hours of the night, for home: from 19:00 to 07:00.
 fn is_night(hour: u8) -> bool {
@@ -86,11 +108,12 @@ struct Seen {
     site: u32,
 }
 
-/// A site: its position projected, and its zone.
+/// A site: its position projected, and its zones with their shares (one
+/// zone with the whole unit when sites are not split).
 struct Site {
     x: f64,
     y: f64,
-    zone: ZoneId,
+    zones: Vec<(ZoneId, i64)>,
 }
 
 #[derive(Default)]
@@ -132,13 +155,30 @@ pub fn baseline(
                 sites.push(Site {
                     x: p.x,
                     y: p.y,
-                    zone: zoning.zone_of(lon[i], lat[i]),
+                    zones: vec![(zoning.zone_of(lon[i], lat[i]), 1)],
                 });
                 next
             });
             cell_site.insert(id[i], s);
         }
     }
+    let unit = match options.site_zones {
+        SiteZones::Position => 1,
+        SiteZones::Coverage => {
+            let scenario = reader.scenario()?;
+            let mut model = scenario.radio.antenna_model(scenario.seed);
+            // A prediction knows the mean level, not the shadowing at a spot.
+            model.shadowing_sigma_db = 0.0;
+            let shares =
+                footprint::site_zone_shares(reader, &projection, zoning, &model, COVERAGE_UNIT)?;
+            for (id, &i) in &site_index {
+                if let Some(z) = shares.get(id) {
+                    sites[i as usize].zones = z.clone();
+                }
+            }
+            COVERAGE_UNIT
+        }
+    };
     // Detected stays carry a site's position; this finds the site again.
     let site_at: HashMap<(u64, u64), u32> = sites
         .iter()
@@ -146,7 +186,10 @@ pub fn baseline(
         .map(|(i, s)| ((s.x.to_bits(), s.y.to_bits()), i as u32))
         .collect();
 
-    let mut out = Products::default();
+    let mut out = Products {
+        weight_unit: unit,
+        ..Products::default()
+    };
     let mut aggregator = StayAggregator::new(&source.calendar, &options.products);
     let mut counts: HashMap<(i64, u32), SiteCount> = HashMap::new();
     let days = source.days("events")?;
@@ -201,7 +244,8 @@ pub fn baseline(
         let centre_at = window.len() - if next > k + 1 { 2 } else { 1 };
         let (day, ends_ms) = (window[centre_at].0, window[centre_at].1);
         let begins_ms = clock::midnight_utc_ms(&source.calendar, day);
-        let (mut stays, trips) = detect_day(&window, begins_ms, ends_ms, &sites, &site_at, &people);
+        let (mut stays, trips) =
+            detect_day(&window, begins_ms, ends_ms, &sites, &site_at, &people, unit);
         let last = k + 1 == days.len();
         aggregator.add(
             &mut stays,
@@ -215,7 +259,11 @@ pub fn baseline(
         }
     }
     aggregator.finish(&mut out);
-    out.home_work = home_and_work(&counts, &sites, &people, options.work_min_days);
+    out.home_work = if unit == 1 {
+        home_and_work(&counts, &sites, &people, options.work_min_days)
+    } else {
+        home_and_work_by_zone(&counts, &sites, &people, options.work_min_days)
+    };
     Ok(out)
 }
 
@@ -243,7 +291,10 @@ fn count_sites(seen: &[Seen], calendar: &Calendar, counts: &mut HashMap<(i64, u3
 }
 
 /// The stays that begin in `[begins_ms, ends_ms)` and the trips into them,
-/// detected from every subscriber's events in the window.
+/// detected from every subscriber's events in the window. A stay at a site
+/// split over zones becomes one `ZoneStay` per zone with its share; a trip,
+/// one `ZoneTrip` per pair of zones with the product of their shares.
+#[allow(clippy::too_many_arguments)]
 fn detect_day(
     window: &VecDeque<(i32, i64, Vec<Seen>)>,
     begins_ms: i64,
@@ -251,7 +302,9 @@ fn detect_day(
     sites: &[Site],
     site_at: &HashMap<(u64, u64), u32>,
     people: &BTreeMap<i64, Person>,
+    unit: i64,
 ) -> (Vec<ZoneStay>, Vec<ZoneTrip>) {
+    let nowhere = [(ZoneId::OUTSIDE, unit)];
     let mut stays = Vec::new();
     let mut trips = Vec::new();
     let mut cursors = vec![0usize; window.len()];
@@ -290,31 +343,39 @@ fn detect_day(
             .next()
             .map(|p| p.1)
             .unwrap_or_default();
-        let zone = |x: f64, y: f64| {
+        let zones = |x: f64, y: f64| {
             site_at
                 .get(&(x.to_bits(), y.to_bits()))
-                .map_or(ZoneId::OUTSIDE, |&s| sites[s as usize].zone)
+                .map_or(&nowhere[..], |&s| &sites[s as usize].zones[..])
         };
         for (i, v) in visits.iter().enumerate() {
             let start_ms = v.start_s * 1000;
             if start_ms < begins_ms || start_ms >= ends_ms {
                 continue;
             }
-            let here = zone(v.x_m, v.y_m);
-            stays.push(ZoneStay {
-                subscriber: id,
-                start_ms,
-                end_ms: v.end_s * 1000,
-                zone: here,
-            });
-            if let Some(prev) = i.checked_sub(1).map(|j| &visits[j]) {
-                trips.push(ZoneTrip {
+            let here = zones(v.x_m, v.y_m);
+            for &(zone, weight) in here {
+                stays.push(ZoneStay {
                     subscriber: id,
-                    start_ms: prev.end_s * 1000,
-                    origin: zone(prev.x_m, prev.y_m),
-                    destination: here,
-                    mode: None,
+                    start_ms,
+                    end_ms: v.end_s * 1000,
+                    zone,
+                    weight,
                 });
+            }
+            if let Some(prev) = i.checked_sub(1).map(|j| &visits[j]) {
+                for &(origin, from) in zones(prev.x_m, prev.y_m) {
+                    for &(destination, to) in here {
+                        trips.push(ZoneTrip {
+                            subscriber: id,
+                            start_ms: prev.end_s * 1000,
+                            origin,
+                            destination,
+                            mode: None,
+                            weight: from * to / unit,
+                        });
+                    }
+                }
             }
         }
     }
@@ -360,10 +421,56 @@ fn home_and_work(
         out.insert(
             sub,
             crate::products::HomeWork {
-                home: home.map(|s| sites[s as usize].zone),
-                work: work.map(|s| sites[s as usize].zone),
+                home: home.map(|s| sites[s as usize].zones[0].0),
+                work: work.map(|s| sites[s as usize].zones[0].0),
             },
         );
+    }
+    out
+}
+
+/// Home and work with sites split over zones: home is the zone with most
+/// night events, each site's events spread over its zones by share; work
+/// the other zone with most working-hour events, over the sites seen on
+/// enough days. A person is then still in one zone, the likeliest.
+fn home_and_work_by_zone(
+    counts: &HashMap<(i64, u32), SiteCount>,
+    sites: &[Site],
+    people: &BTreeMap<i64, Person>,
+    work_min_days: u32,
+) -> BTreeMap<i64, crate::products::HomeWork> {
+    // (night, work) events by subscriber and zone, in shares.
+    let mut by_sub: BTreeMap<i64, BTreeMap<ZoneId, (i64, i64)>> = BTreeMap::new();
+    for (&(sub, site), c) in counts {
+        let zones = by_sub.entry(sub).or_default();
+        for &(zone, share) in &sites[site as usize].zones {
+            let z = zones.entry(zone).or_default();
+            z.0 += i64::from(c.night) * share;
+            if c.work_days >= work_min_days {
+                z.1 += i64::from(c.work) * share;
+            }
+        }
+    }
+    let mut out = BTreeMap::new();
+    for (&sub, p) in people {
+        if p.machine {
+            continue;
+        }
+        let zones = by_sub.get(&sub);
+        // Ties go to the lowest zone: scan in zone order, keep strictly more.
+        let best = |pick: &dyn Fn(&(i64, i64)) -> i64, except: Option<ZoneId>| {
+            let mut best: Option<(ZoneId, i64)> = None;
+            for (&z, c) in zones.into_iter().flatten() {
+                let n = pick(c);
+                if n > 0 && Some(z) != except && best.is_none_or(|b| n > b.1) {
+                    best = Some((z, n));
+                }
+            }
+            best.map(|b| b.0)
+        };
+        let home = best(&|c| c.0, None);
+        let work = best(&|c| c.1, home);
+        out.insert(sub, crate::products::HomeWork { home, work });
     }
     out
 }
@@ -374,12 +481,14 @@ fn home_and_work(
 pub fn write_baseline(
     request: &crate::products::Request,
     work_min_days: u32,
+    site_zones: SiteZones,
 ) -> Result<Vec<(String, usize)>, crate::products::ProductsError> {
     let (source, zoning) = crate::products::open(request)?;
     crate::products::tables::prepare_dir(request.output, request.overwrite)?;
     let options = BaselineOptions {
         products: request.options.clone(),
         work_min_days,
+        site_zones,
     };
     let products = baseline(&source, &zoning, &options)?;
     Ok(crate::products::tables::write_all(
@@ -411,7 +520,7 @@ mod tests {
             .map(|i| Site {
                 x: i as f64,
                 y: 0.0,
-                zone: ZoneId(10 + i),
+                zones: vec![(ZoneId(10 + i), 1)],
             })
             .collect();
         let mut counts = HashMap::new();

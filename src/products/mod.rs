@@ -88,6 +88,11 @@ pub struct ZoneStay {
     pub start_ms: i64,
     pub end_ms: i64,
     pub zone: ZoneId,
+    /// The share of the stay in this zone, in units of
+    /// [`Products::weight_unit`]: the unit itself for a stay wholly in the
+    /// zone; a pipeline that splits a site over zones gives a stay one
+    /// `ZoneStay` per zone with the zone's share.
+    pub weight: i64,
 }
 
 /// A trip between zones.
@@ -99,8 +104,13 @@ pub struct ZoneTrip {
     pub destination: ZoneId,
     /// `None` for pipelines that cannot tell the mode.
     pub mode: Option<String>,
+    /// The share of the trip between these zones, in units of
+    /// [`Products::weight_unit`].
+    pub weight: i64,
 }
 
+/// Counts in every cell below are in units of [`Products::weight_unit`]:
+/// whole subscribers when it is 1.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct PresenceCell {
     /// Present at the half hour.
@@ -150,7 +160,7 @@ pub struct HomeWork {
 
 /// Every product, in memory: aggregates over zones and hours, and a row per
 /// subscriber for `home_work`.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Products {
     pub presence: BTreeMap<(i64, ZoneId), PresenceCell>,
     pub footfall: BTreeMap<FootfallKey, FootfallCell>,
@@ -159,6 +169,25 @@ pub struct Products {
     pub dwell: BTreeMap<(ZoneId, i32), DwellRow>,
     /// Whether `od` knows trip modes.
     pub od_has_mode: bool,
+    /// What one subscriber counts in the aggregates: 1 when every stay and
+    /// trip is wholly in its zones (the truth); more when a pipeline splits
+    /// them over zones by shares, and the products are then written as
+    /// fractional counts (count / unit).
+    pub weight_unit: i64,
+}
+
+impl Default for Products {
+    fn default() -> Self {
+        Products {
+            presence: BTreeMap::new(),
+            footfall: BTreeMap::new(),
+            od: BTreeMap::new(),
+            home_work: BTreeMap::new(),
+            dwell: BTreeMap::new(),
+            od_has_mode: false,
+            weight_unit: 1,
+        }
+    }
 }
 
 impl Products {
@@ -191,6 +220,10 @@ impl Products {
     }
 }
 
+/// A subscriber counted as a visitor of a zone in a local hour, with the
+/// largest share of a visit of theirs there so far.
+type Counted = (LocalHour, ZoneId, i64);
+
 /// Adds stays to `presence`, `footfall` and `dwell`, a partition at a time.
 ///
 /// A stay is counted in every hour it overlaps, so a stay that began on an
@@ -203,7 +236,7 @@ pub struct StayAggregator<'a> {
     min_dwell_ms: i64,
     /// (local hour, zone) a subscriber was counted in, at or after the end
     /// of the last partition.
-    carried: HashMap<i64, Vec<(LocalHour, ZoneId)>>,
+    carried: HashMap<i64, Vec<Counted>>,
     /// Sums by key while stays come in: hashing is several times faster
     /// than a search tree here; [`StayAggregator::finish`] sorts them.
     presence: HashMap<(i64, ZoneId), PresenceCell>,
@@ -239,8 +272,8 @@ impl<'a> StayAggregator<'a> {
     ) {
         stays.sort_by_key(|s| (s.subscriber, s.start_ms, s.end_ms, s.zone));
         let mut carried = HashMap::new();
-        let mut durations: BTreeMap<(ZoneId, i32), Vec<f64>> = BTreeMap::new();
-        let mut counted: Vec<(LocalHour, ZoneId)> = Vec::new();
+        let mut durations: BTreeMap<(ZoneId, i32), (i64, Vec<f64>)> = BTreeMap::new();
+        let mut counted: Vec<Counted> = Vec::new();
         let mut i = 0;
         while i < stays.len() {
             let sub = stays[i].subscriber;
@@ -260,20 +293,19 @@ impl<'a> StayAggregator<'a> {
                 self.add_stay(s, person, &mut counted);
                 if s.end_ms - s.start_ms >= self.min_dwell_ms {
                     let day = clock::local_hour(self.calendar, s.start_ms).day;
-                    durations
-                        .entry((s.zone, day))
-                        .or_default()
-                        .push((s.end_ms - s.start_ms) as f64 / 60_000.0);
+                    let d = durations.entry((s.zone, day)).or_default();
+                    d.0 += s.weight;
+                    d.1.push((s.end_ms - s.start_ms) as f64 / 60_000.0);
                 }
             }
             if ends_ms < i64::MAX {
                 // The local hour the partition's day ends in is the first
                 // one the next partition's stays can reach.
                 let ends = clock::local_hour(self.calendar, ends_ms);
-                let mut reaching: Vec<(LocalHour, ZoneId)> = counted
+                let mut reaching: Vec<Counted> = counted
                     .iter()
                     .copied()
-                    .filter(|(h, _)| *h >= ends)
+                    .filter(|(h, _, _)| *h >= ends)
                     .collect();
                 reaching.sort_unstable();
                 reaching.dedup();
@@ -284,17 +316,17 @@ impl<'a> StayAggregator<'a> {
             i = j;
         }
         self.carried = carried;
-        for (key, mut d) in durations {
+        for (key, (weight, mut d)) in durations {
             d.sort_by(f64::total_cmp);
             let row = DwellRow {
-                stays: d.len() as i64,
+                stays: weight,
                 quantiles: DWELL_QUANTILES.map(|q| quantile_sorted(&d, q)),
             };
             out.dwell.insert(key, row);
         }
     }
 
-    fn add_stay(&mut self, s: &ZoneStay, person: &Person, counted: &mut Vec<(LocalHour, ZoneId)>) {
+    fn add_stay(&mut self, s: &ZoneStay, person: &Person, counted: &mut Vec<Counted>) {
         if s.end_ms <= s.start_ms {
             return;
         }
@@ -305,9 +337,9 @@ impl<'a> StayAggregator<'a> {
             let overlap = s.end_ms.min(hour + HOUR_MS) - s.start_ms.max(hour);
             let half = hour + HOUR_MS / 2;
             let cell = self.presence.entry((hour, s.zone)).or_default();
-            cell.person_ms += overlap;
+            cell.person_ms += overlap * s.weight;
             if s.start_ms <= half && half < s.end_ms {
-                cell.people += 1;
+                cell.people += s.weight;
             }
             if visit {
                 let label = clock::local_hour(self.calendar, hour);
@@ -318,15 +350,28 @@ impl<'a> StayAggregator<'a> {
                     sex: person.sex,
                 };
                 let f = self.footfall.entry(key).or_default();
-                f.dwell_ms += overlap;
+                f.dwell_ms += overlap * s.weight;
                 // The hour the clocks go back is one local hour made of two
                 // UTC hours: a visit through both is one visit.
                 if last_label != Some(label) {
-                    f.visits += 1;
+                    f.visits += s.weight;
                 }
-                if !counted.contains(&(label, s.zone)) {
-                    counted.push((label, s.zone));
-                    f.visitors += 1;
+                // A visitor counts once per zone and hour, with the largest
+                // share any of their visits there has (the whole unit when
+                // stays are not split).
+                match counted
+                    .iter_mut()
+                    .find(|(h, z, _)| *h == label && *z == s.zone)
+                {
+                    Some(c) if c.2 < s.weight => {
+                        f.visitors += s.weight - c.2;
+                        c.2 = s.weight;
+                    }
+                    Some(_) => {}
+                    None => {
+                        counted.push((label, s.zone, s.weight));
+                        f.visitors += s.weight;
+                    }
                 }
                 last_label = Some(label);
             }
@@ -364,7 +409,7 @@ pub fn add_trips(
             when: clock::local_hour(calendar, t.start_ms),
             mode: t.mode.clone(),
         };
-        *out.od.entry(key).or_insert(0) += 1;
+        *out.od.entry(key).or_insert(0) += t.weight;
     }
 }
 
@@ -453,6 +498,7 @@ pub fn truth(
                     start_ms: start[i],
                     end_ms: end[i],
                     zone: zoning.zone_of(lon[i], lat[i]),
+                    weight: 1,
                 });
             }
         }
@@ -482,6 +528,7 @@ pub fn truth(
                     origin: zoning.zone_of(olon[i], olat[i]),
                     destination: zoning.zone_of(dlon[i], dlat[i]),
                     mode: Some(mode),
+                    weight: 1,
                 });
             }
         }

@@ -135,30 +135,37 @@ pub fn quantile_column(q: f64) -> String {
     format!("p{:02}_minutes", (q * 100.0).round() as u32)
 }
 
-/// A count column: integers, or scaled floats.
+/// A count column: integers, or floats when scaled or fractional.
 struct Counts {
     scale: f64,
+    /// [`Products::weight_unit`]: counts are divided by it.
+    unit: i64,
     int: Int64Builder,
     float: Float64Builder,
 }
 
 impl Counts {
-    fn new(scale: f64) -> Self {
+    fn new(scale: f64, unit: i64) -> Self {
         Counts {
             scale,
+            unit,
             int: Int64Builder::new(),
             float: Float64Builder::new(),
         }
     }
+    fn integer(&self) -> bool {
+        self.scale == 1.0 && self.unit == 1
+    }
     fn push(&mut self, v: i64) {
-        if self.scale == 1.0 {
+        if self.integer() {
             self.int.append_value(v);
         } else {
-            self.float.append_value(v as f64 * self.scale);
+            self.float
+                .append_value(v as f64 / self.unit as f64 * self.scale);
         }
     }
     fn finish(mut self) -> ArrayRef {
-        if self.scale == 1.0 {
+        if self.integer() {
             Arc::new(self.int.finish())
         } else {
             Arc::new(self.float.finish())
@@ -172,19 +179,21 @@ fn minutes(ms: i64, scale: f64) -> f64 {
 
 /// Product `name` as one record batch.
 pub fn batch(name: &str, p: &Products, zoning: &Zoning, scale: f64) -> Option<RecordBatch> {
-    let schema = schema(name, scale != 1.0, p.od_has_mode)?;
+    let unit = p.weight_unit.max(1);
+    let schema = schema(name, scale != 1.0 || unit != 1, p.od_has_mode)?;
+    let scale_unit = scale / unit as f64;
     let key = |z| zoning.key(z);
     let columns: Vec<ArrayRef> = match name {
         "presence" => {
             let mut zone = StringBuilder::new();
             let mut hour = TimestampMillisecondBuilder::new().with_timezone("UTC");
-            let mut people = Counts::new(scale);
+            let mut people = Counts::new(scale, unit);
             let mut pm = Float64Builder::new();
             for (&(h, z), c) in &p.presence {
                 zone.append_value(key(z));
                 hour.append_value(h);
                 people.push(c.people);
-                pm.append_value(minutes(c.person_ms, scale));
+                pm.append_value(minutes(c.person_ms, scale_unit));
             }
             vec![
                 Arc::new(zone.finish()),
@@ -199,8 +208,8 @@ pub fn batch(name: &str, p: &Products, zoning: &Zoning, scale: f64) -> Option<Re
             let mut hour = Int16Builder::new();
             let mut band = StringBuilder::new();
             let mut sex = StringBuilder::new();
-            let mut visitors = Counts::new(scale);
-            let mut visits = Counts::new(scale);
+            let mut visitors = Counts::new(scale, unit);
+            let mut visits = Counts::new(scale, unit);
             let mut dwell = Float64Builder::new();
             for (k, c) in &p.footfall {
                 zone.append_value(key(k.zone));
@@ -210,7 +219,7 @@ pub fn batch(name: &str, p: &Products, zoning: &Zoning, scale: f64) -> Option<Re
                 sex.append_value(SEXES[k.sex as usize]);
                 visitors.push(c.visitors);
                 visits.push(c.visits);
-                dwell.append_value(minutes(c.dwell_ms, scale));
+                dwell.append_value(minutes(c.dwell_ms, scale_unit));
             }
             vec![
                 Arc::new(zone.finish()),
@@ -229,7 +238,7 @@ pub fn batch(name: &str, p: &Products, zoning: &Zoning, scale: f64) -> Option<Re
             let mut date = Date32Builder::new();
             let mut hour = Int16Builder::new();
             let mut mode = StringBuilder::new();
-            let mut trips = Counts::new(scale);
+            let mut trips = Counts::new(scale, unit);
             for (k, &n) in &p.od {
                 o.append_value(key(k.origin));
                 d.append_value(key(k.destination));
@@ -253,11 +262,12 @@ pub fn batch(name: &str, p: &Products, zoning: &Zoning, scale: f64) -> Option<Re
         "commute" => {
             let mut h = StringBuilder::new();
             let mut w = StringBuilder::new();
-            let mut people = Counts::new(scale);
+            let mut people = Counts::new(scale, unit);
             for (&(hz, wz), &n) in &p.commute() {
                 h.append_value(key(hz));
                 w.append_value(key(wz));
-                people.push(n);
+                // Whole people, in the unit of the other counts.
+                people.push(n * unit);
             }
             vec![Arc::new(h.finish()), Arc::new(w.finish()), people.finish()]
         }
@@ -279,7 +289,7 @@ pub fn batch(name: &str, p: &Products, zoning: &Zoning, scale: f64) -> Option<Re
         "dwell" => {
             let mut zone = StringBuilder::new();
             let mut date = Date32Builder::new();
-            let mut stays = Counts::new(scale);
+            let mut stays = Counts::new(scale, unit);
             let mut qs: Vec<Float64Builder> = DWELL_QUANTILES
                 .iter()
                 .map(|_| Float64Builder::new())
