@@ -625,10 +625,7 @@ pub fn differencing(
 
 /// Attack 4: unicity of the raw log's calls and texts at p = 2..5 points,
 /// the validator's measure on the same sample size and seed.
-pub fn unicity_curve(
-    source: &Source,
-    sample: usize,
-) -> Result<Vec<UnicityPoint>, PrivacyError> {
+pub fn unicity_curve(source: &Source, sample: usize) -> Result<Vec<UnicityPoint>, PrivacyError> {
     use crate::validate::{EventRecord, event_log::unicity_share_of_points};
     let reader = &source.reader;
     let calendar = reader.calendar()?;
@@ -646,11 +643,9 @@ pub fn unicity_curve(
         let kind = column_str(&b, "event_type", &path)?;
         for i in 0..b.num_rows() {
             let Some(kind) = crate::validate::dataset::parse_kind(&kind[i]) else {
-                return Err(crate::reader::err(
-                    &path,
-                    format!("unknown event type {:?}", kind[i]),
-                )
-                .into());
+                return Err(
+                    crate::reader::err(&path, format!("unknown event type {:?}", kind[i])).into(),
+                );
             };
             // Only calls and texts are points (as the validator counts);
             // machines are no people.

@@ -96,7 +96,9 @@ fn sections(a: &Audit) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
                 r.push(
                     u.people_by_set_size
                         .iter()
-                        .map(|(k, v)| format!("{}:{v}", k.split_once(':').map_or(k.as_str(), |x| x.1)))
+                        .map(|(k, v)| {
+                            format!("{}:{v}", k.split_once(':').map_or(k.as_str(), |x| x.1))
+                        })
                         .collect::<Vec<_>>()
                         .join(" "),
                 );

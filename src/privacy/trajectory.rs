@@ -25,9 +25,9 @@
 //! The score, as the paper's *recovery accuracy*: each recovered trajectory
 //! is matched to the true person agreeing with it at the most hours; the
 //! accuracy is the share of its hours at which they agree, pooled over a
-//! sample of trajectories. A trajectory *singles out* a person when that
-//! person agrees with it at strictly more hours than anyone else, over at
-//! least a day of hours, with an accuracy of at least 80%.
+//! sample of trajectories. A trajectory of at least a day of hours *singles
+//! out* a person when that person, and no other, agrees with it at 80% of
+//! its hours or more.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -189,7 +189,11 @@ pub struct TruePositions {
 }
 
 /// Scores chains against the truth on a stride sample of `sample` chains.
-pub fn score(chains: &[Chain], truth: &TruePositions, sample: usize) -> (usize, f64, f64, f64, usize) {
+pub fn score(
+    chains: &[Chain],
+    truth: &TruePositions,
+    sample: usize,
+) -> (usize, f64, f64, f64, usize) {
     if chains.is_empty() || sample == 0 {
         return (0, f64::NAN, f64::NAN, f64::NAN, 0);
     }
@@ -242,10 +246,11 @@ pub fn score(chains: &[Chain], truth: &TruePositions, sample: usize) -> (usize, 
         if best == len {
             exact += 1;
         }
-        if best > second
-            && len >= SINGLE_OUT_HOURS
-            && best as f64 >= SINGLE_OUT_ACCURACY * len as f64
-        {
+        // Exactly one true person fits the trajectory: a stay-at-home
+        // trajectory that fits every stay-at-home person of its zone
+        // singles out no one.
+        let fits = |n: usize| n as f64 >= SINGLE_OUT_ACCURACY * len as f64;
+        if len >= SINGLE_OUT_HOURS && fits(best) && !fits(second) {
             single += 1;
             singled.insert(who);
         }
@@ -296,10 +301,9 @@ pub fn audit(
             let mut rows: Vec<(&Vec<String>, &f64)> = release.rows.iter().collect();
             rows.sort_by(|a, b| a.0.cmp(b.0));
             for (key, n) in rows {
-                let (Some(z), Ok(t)) = (
-                    zoning.parse_key(&key[0]),
-                    key[1].parse::<jiff::Timestamp>(),
-                ) else {
+                let (Some(z), Ok(t)) =
+                    (zoning.parse_key(&key[0]), key[1].parse::<jiff::Timestamp>())
+                else {
                     return Err(crate::score::serr(
                         path,
                         format!("row ({}, {}): not a zone and a UTC hour", key[0], key[1]),

@@ -15,19 +15,13 @@ use std::hash::Hash;
 use serde::Serialize;
 
 use crate::products::{AGE_BANDS, SEXES};
-use crate::reader::{DatasetError, DatasetReader, column_f64, column_opt_i64, column_i64};
+use crate::reader::{DatasetError, DatasetReader, column_f64, column_i64, column_opt_i64};
 use crate::sink::tables::subscribers_schema;
 use crate::zones::{ZoneId, Zoning};
 
 /// Anonymity-set sizes, bucketed: `[from, to]` inclusive, the last open.
-pub const SET_SIZES: [(usize, usize); 6] = [
-    (1, 1),
-    (2, 2),
-    (3, 5),
-    (6, 10),
-    (11, 14),
-    (15, usize::MAX),
-];
+pub const SET_SIZES: [(usize, usize); 6] =
+    [(1, 1), (2, 2), (3, 5), (6, 10), (11, 14), (15, usize::MAX)];
 
 /// Uniqueness by one key.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -71,10 +65,7 @@ pub fn anonymity_sets<K: Hash + Eq>(key: &str, zones: &str, keys: &[K], k: i64) 
     let mut by_bucket: BTreeMap<String, usize> = BTreeMap::new();
     // Buckets in order of size: keys sort as text, so number them.
     for (i, b) in SET_SIZES.iter().enumerate() {
-        let n = per_person
-            .iter()
-            .filter(|&&s| s >= b.0 && s <= b.1)
-            .count();
+        let n = per_person.iter().filter(|&&s| s >= b.0 && s <= b.1).count();
         by_bucket.insert(format!("{}:{}", i, label(*b)), n);
     }
     let people = keys.len();
