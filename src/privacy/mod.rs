@@ -163,6 +163,24 @@ pub struct Audit {
     pub uniqueness: Vec<uniqueness::Uniqueness>,
     pub unicity: Vec<UnicityPoint>,
     pub trajectory: Option<trajectory::RecoveryScore>,
+    /// Canaries planted in the dataset's scenario, and what exposes them.
+    pub canaries: Option<CanaryAudit>,
+}
+
+/// Whether released cells expose the scenario's canaries.
+#[derive(Clone, Debug, Serialize)]
+pub struct CanaryAudit {
+    /// Canaries planted (`[canaries] count`), subscriber ids 0..count.
+    pub planted: u32,
+    /// Released cells (over every release) with a canary among their true
+    /// contributors.
+    pub cells_with_a_canary: usize,
+    /// Of those, cells with fewer than k true contributors: the canary is
+    /// exposed.
+    pub exposing_cells: usize,
+    /// Canaries exposed by at least one released cell.
+    pub canaries_exposed: Vec<i64>,
+    pub examples: Vec<CellExample>,
 }
 
 /// Why an audit could not be done.
@@ -459,6 +477,104 @@ fn od_travellers(source: &Source, zoning: &Zoning) -> Result<Products, DatasetEr
 
 const MAX_EXAMPLES: usize = 50;
 
+/// Each canary's own products (its stays alone, and its home and work),
+/// by subscriber id.
+fn canary_cells(
+    source: &Source,
+    zoning: &Zoning,
+    options: &crate::products::ProductOptions,
+    planted: u32,
+) -> Result<Vec<(i64, Products)>, DatasetError> {
+    use crate::products::{StayAggregator, ZoneStay};
+    use crate::sink::tables::stays_schema;
+    let reader = &source.reader;
+    let people = crate::products::read_people(reader)?;
+    let path = reader.dir().join("truth/stays");
+    let ids: Vec<i64> = (0..i64::from(planted)).collect();
+    let mut out: Vec<(i64, Products)> = ids.iter().map(|&i| (i, Products::default())).collect();
+    let mut aggregators: Vec<StayAggregator> = ids
+        .iter()
+        .map(|_| StayAggregator::new(&source.time, options))
+        .collect();
+    let days = source.days("truth/stays")?;
+    let n = days.len();
+    for (d, (date, ends_ms)) in days.into_iter().enumerate() {
+        let mut stays: Vec<Vec<ZoneStay>> = vec![Vec::new(); ids.len()];
+        for b in reader.read_date("truth/stays", &date, stays_schema())? {
+            let sub = column_i64(&b, "subscriber_id", &path)?;
+            let start = column_ms(&b, "start", &path)?;
+            let end = column_ms(&b, "end", &path)?;
+            let lon = crate::reader::column_f64(&b, "lon", &path)?;
+            let lat = crate::reader::column_f64(&b, "lat", &path)?;
+            for i in 0..b.num_rows() {
+                if sub[i] >= 0 && sub[i] < i64::from(planted) {
+                    stays[sub[i] as usize].push(ZoneStay {
+                        subscriber: sub[i],
+                        start_ms: start[i],
+                        end_ms: end[i],
+                        zone: zoning.zone_of(lon[i], lat[i]),
+                    });
+                }
+            }
+        }
+        let ends = if d + 1 == n { i64::MAX } else { ends_ms };
+        for ((agg, list), (_, products)) in aggregators.iter_mut().zip(&mut stays).zip(&mut out) {
+            agg.add(list, ends, &people, products);
+        }
+    }
+    for (agg, (_, products)) in aggregators.into_iter().zip(&mut out) {
+        agg.finish(products);
+    }
+    // Home and work, for `commute`.
+    let path = reader.dir().join("subscribers");
+    for b in reader.read("subscribers", crate::sink::tables::subscribers_schema())? {
+        let id = column_i64(&b, "subscriber_id", &path)?;
+        let f = |n: &str| crate::reader::column_f64(&b, n, &path);
+        let (hlon, hlat, alon, alat) = (
+            f("home_lon")?,
+            f("home_lat")?,
+            f("anchor_lon")?,
+            f("anchor_lat")?,
+        );
+        let anchor = crate::reader::column_opt_i64(&b, "anchor_place_id", &path)?;
+        for i in 0..b.num_rows() {
+            if let Some((_, products)) = out.iter_mut().find(|(c, _)| *c == id[i]) {
+                products.home_work.insert(
+                    id[i],
+                    crate::products::HomeWork {
+                        home: Some(zoning.zone_of(hlon[i], hlat[i])),
+                        work: anchor[i].map(|_| zoning.zone_of(alon[i], alat[i])),
+                    },
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The keys (as text, in `keys`) of the cells a canary's products touch.
+fn canary_keys(
+    products: &Products,
+    product: &str,
+    keys: &[(&'static str, KeyKind)],
+    zoning: &Zoning,
+) -> Result<Vec<Vec<String>>, ScoreError> {
+    let batches: Vec<RecordBatch> = tables::batch(product, products, zoning, 1.0)
+        .into_iter()
+        .collect();
+    let value = SPECS
+        .iter()
+        .find(|s| s.name == product)
+        .map_or("people", |s| s.values[0]);
+    let rows = key_rows(&batches, keys, &[value], zoning, Path::new("truth"), true)?;
+    Ok(rows
+        .rows
+        .into_iter()
+        .filter(|(_, v)| v[0] > 0.0)
+        .map(|(k, _)| k)
+        .collect())
+}
+
 /// Attack 1: released cells whose true contributors are below k.
 pub fn threshold(
     release: &Release,
@@ -738,6 +854,7 @@ pub fn run(request: &Request) -> Result<Audit, PrivacyError> {
         uniqueness: Vec::new(),
         unicity: Vec::new(),
         trajectory: None,
+        canaries: None,
     };
     let need_truth = !releases.is_empty() || options.trajectory;
     let truth = if need_truth {
@@ -749,8 +866,9 @@ pub fn run(request: &Request) -> Result<Audit, PrivacyError> {
     } else {
         None
     };
+    let mut audit_truth: Vec<HashMap<Vec<String>, (i64, f64)>> = Vec::new();
     if let Some(truth) = &truth {
-        let mut truth_of: Vec<HashMap<Vec<String>, (i64, f64)>> = Vec::new();
+        let truth_of = &mut audit_truth;
         for (r, dropped) in &releases {
             let t = truth.by_key(&r.product, &r.keys, r.value, &zoning)?;
             audit.threshold.push(threshold(r, &t, options.k, *dropped));
@@ -761,11 +879,53 @@ pub fn run(request: &Request) -> Result<Audit, PrivacyError> {
                 if i == j || total.product != breakdown.product {
                     continue;
                 }
-                if let Some(d) = differencing(total, breakdown, &truth_of[j], options.k) {
+                if let Some(d) = differencing(total, breakdown, &audit_truth[j], options.k) {
                     audit.differencing.push(d);
                 }
             }
         }
+    }
+    let planted = source
+        .reader
+        .scenario()
+        .map(|s| s.canaries.count)
+        .unwrap_or(0);
+    if planted > 0 && !releases.is_empty() {
+        let cells = canary_cells(&source, &zoning, &request.products.options, planted)?;
+        let mut out = CanaryAudit {
+            planted,
+            cells_with_a_canary: 0,
+            exposing_cells: 0,
+            canaries_exposed: Vec::new(),
+            examples: Vec::new(),
+        };
+        let mut exposed = BTreeSet::new();
+        for (ri, (r, _)) in releases.iter().enumerate() {
+            let contributors = &audit_truth[ri];
+            for (id, products) in &cells {
+                let keys = canary_keys(products, &r.product, &r.keys, &zoning)?;
+                let mut hits: Vec<&Vec<String>> =
+                    keys.iter().filter(|k| r.rows.contains_key(*k)).collect();
+                hits.sort_unstable();
+                for key in hits {
+                    out.cells_with_a_canary += 1;
+                    let n = contributors.get(key).map_or(0, |t| t.0);
+                    if n < options.k {
+                        out.exposing_cells += 1;
+                        exposed.insert(*id);
+                        if out.examples.len() < MAX_EXAMPLES {
+                            out.examples.push(CellExample {
+                                key: r.named(key),
+                                released: r.rows[key],
+                                true_contributors: n,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        out.canaries_exposed = exposed.into_iter().collect();
+        audit.canaries = Some(out);
     }
     audit.uniqueness = uniqueness::of_dataset(&source.reader, &zoning, options.k)?;
     if options.unicity {

@@ -169,6 +169,31 @@ fn sections(a: &Audit) -> Vec<(String, Vec<String>, Vec<Vec<String>>)> {
             ]],
         ));
     }
+    if let Some(c) = &a.canaries {
+        out.push((
+            "6. Canaries".into(),
+            s(&[
+                "planted",
+                "released cells with a canary",
+                "cells exposing one (true < k)",
+                "canaries exposed",
+            ]),
+            vec![vec![
+                c.planted.to_string(),
+                c.cells_with_a_canary.to_string(),
+                c.exposing_cells.to_string(),
+                format!(
+                    "{} ({})",
+                    c.canaries_exposed.len(),
+                    c.canaries_exposed
+                        .iter()
+                        .map(|i| i.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ]],
+        ));
+    }
     out
 }
 
