@@ -445,3 +445,83 @@ fn bad_input_is_one_line_and_exit_code_2() {
         "no product",
     );
 }
+
+#[test]
+fn planted_canaries_are_reported_when_a_released_cell_exposes_them() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scenario = std::fs::read_to_string(root.join("scenarios/default.toml")).unwrap()
+        + "\n[canaries]\ncount = 2\n";
+    let file = temp("canary.toml");
+    std::fs::write(&file, scenario).unwrap();
+    let dir = temp("canary-run");
+    let truth = temp("canary-truth");
+    let map = root.join("scenarios/maps/liechtenstein.osm.pbf");
+    let d = dir.to_str().unwrap();
+    let o = mobsynth(&[
+        "run",
+        file.to_str().unwrap(),
+        "--map",
+        map.to_str().unwrap(),
+        "--subscribers",
+        "200",
+        "--days",
+        "1",
+        "--quiet",
+        "-o",
+        d,
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = mobsynth(&[
+        "products",
+        d,
+        "--zones",
+        "h3:8",
+        "--format",
+        "csv",
+        "-o",
+        truth.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ff = format!("footfall={}", truth.join("footfall.csv").display());
+    let run = |k: &str| -> serde_json::Value {
+        let json = temp(&format!("canary-{k}.json"));
+        let o = mobsynth(&[
+            "privacy",
+            d,
+            "--zones",
+            "h3:8",
+            "--product",
+            &ff,
+            "--k",
+            k,
+            "--no-unicity",
+            "--no-trajectory",
+            "--json",
+            json.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap()
+    };
+    // Every cell is below a k of 10,000: each canary cell exposes it.
+    let v = run("10000");
+    let c = &v["canaries"];
+    assert_eq!(c["planted"], 2);
+    assert!(c["cells_with_a_canary"].as_u64().unwrap() > 0, "{c}");
+    assert_eq!(c["exposing_cells"], c["cells_with_a_canary"]);
+    assert_eq!(c["canaries_exposed"], serde_json::json!([0, 1]));
+    // No cell is below a k of 1.
+    let v = run("1");
+    assert_eq!(v["canaries"]["exposing_cells"], 0);
+    // The canaries commute: each has a work place, apart from home.
+    let reader = DatasetReader::open(&dir).unwrap();
+    let path = dir.join("subscribers");
+    for b in reader.read("subscribers", subscribers_schema()).unwrap() {
+        let id = column_i64(&b, "subscriber_id", &path).unwrap();
+        let anchor = column_opt_i64(&b, "anchor_place_id", &path).unwrap();
+        for i in 0..b.num_rows() {
+            if id[i] < 2 {
+                assert!(anchor[i].is_some());
+            }
+        }
+    }
+}
