@@ -752,16 +752,18 @@ pub fn unicity_curve(source: &Source, sample: usize) -> Result<Vec<UnicityPoint>
         .collect();
     let path = reader.dir().join("events");
     let mut events: Vec<EventRecord> = Vec::new();
-    for b in reader.read("events", events_schema())? {
+    // A batch at a time: the log is the largest table by far.
+    reader.for_each_batch("events", events_schema(), &mut |b| {
         let sub = column_i64(&b, "subscriber_id", &path)?;
         let time = column_ms(&b, "timestamp", &path)?;
         let cell = column_i64(&b, "cell_id", &path)?;
         let kind = column_str(&b, "event_type", &path)?;
         for i in 0..b.num_rows() {
             let Some(kind) = crate::validate::dataset::parse_kind(&kind[i]) else {
-                return Err(
-                    crate::reader::err(&path, format!("unknown event type {:?}", kind[i])).into(),
-                );
+                return Err(crate::reader::err(
+                    &path,
+                    format!("unknown event type {:?}", kind[i]),
+                ));
             };
             // Only calls and texts are points (as the validator counts);
             // machines are no people.
@@ -777,7 +779,8 @@ pub fn unicity_curve(source: &Source, sample: usize) -> Result<Vec<UnicityPoint>
                 cell_y_m: 0.0,
             });
         }
-    }
+        Ok(())
+    })?;
     events.sort_by_key(|e| (e.subscriber, e.time_s));
     let by_sub = crate::validate::event_log::group_sorted(&events);
     drop(events);
