@@ -65,6 +65,9 @@ fn small_run() -> &'static (PathBuf, PathBuf) {
     })
 }
 
+/// zone, date, hour.
+type ZoneHour = (String, String, String);
+
 /// footfall rows: zone, date, hour, age_band, sex → visitors.
 type Footfall = BTreeMap<(String, String, String, String, String), i64>;
 
@@ -204,8 +207,7 @@ fn a_planted_differencing_leak_is_recovered_exactly() {
     // A zone-hour with several cells; the breakdown publishes every cell of
     // the age × sex cube there (zeros included) but one, suppressed, and
     // the zone total.
-    let mut groups: BTreeMap<(String, String, String), Vec<(String, String, i64)>> =
-        BTreeMap::new();
+    let mut groups: BTreeMap<ZoneHour, Vec<(String, String, i64)>> = BTreeMap::new();
     for ((z, d, h, a, s), v) in &all {
         groups
             .entry((z.clone(), d.clone(), h.clone()))
