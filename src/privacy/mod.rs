@@ -365,9 +365,15 @@ impl TruthTables {
         source: &Source,
         zoning: &Zoning,
         options: &crate::products::ProductOptions,
+        with_od: bool,
     ) -> Result<TruthTables, DatasetError> {
         let products = crate::products::truth(source, zoning, options)?;
-        let od_travellers = od_travellers(source, zoning)?;
+        // A second pass over the trips, only when an `od` is released.
+        let od_travellers = if with_od {
+            od_travellers(source, zoning)?
+        } else {
+            Products::default()
+        };
         Ok(TruthTables {
             products,
             od_travellers,
@@ -865,6 +871,7 @@ pub fn run(request: &Request) -> Result<Audit, PrivacyError> {
             &source,
             &zoning,
             &request.products.options,
+            releases.iter().any(|(r, _)| r.product == "od"),
         )?)
     } else {
         None
