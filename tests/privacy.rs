@@ -527,3 +527,54 @@ fn planted_canaries_are_reported_when_a_released_cell_exposes_them() {
         }
     }
 }
+
+#[test]
+fn unicity_at_four_points_is_the_validators() {
+    let (dir, _) = small_run();
+    let json = temp("validate.json");
+    let o = mobsynth(&[
+        "validate",
+        dir.to_str().unwrap(),
+        "--only",
+        "events.unicity_4_points",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(
+        o.status.code().is_some_and(|c| c == 0 || c == 3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let validator = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "events.unicity_4_points")
+        .unwrap()["value"]
+        .as_f64()
+        .unwrap();
+    let mut args = vec![
+        "privacy",
+        dir.to_str().unwrap(),
+        "--zones",
+        "h3:8",
+        "--no-trajectory",
+    ];
+    let out = temp("unicity.json");
+    args.extend(["--json", out.to_str().unwrap()]);
+    let o = mobsynth(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let p4 = v["unicity"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["points"] == 4)
+        .unwrap()["share_unique"]
+        .as_f64()
+        .unwrap();
+    assert_eq!(p4, validator);
+}

@@ -746,7 +746,7 @@ pub fn differencing(
 }
 
 /// Attack 4: unicity of the raw log's calls and texts at p = 2..5 points,
-/// the validator's measure on the same sample size and seed.
+/// the validator's measure with its sampling seed.
 pub fn unicity_curve(source: &Source, sample: usize) -> Result<Vec<UnicityPoint>, PrivacyError> {
     use crate::validate::{EventRecord, event_log::unicity_share_of_points};
     let reader = &source.reader;
@@ -758,6 +758,7 @@ pub fn unicity_curve(source: &Source, sample: usize) -> Result<Vec<UnicityPoint>
         .collect();
     let path = reader.dir().join("events");
     let mut events: Vec<EventRecord> = Vec::new();
+    let mut seen: HashSet<i64> = HashSet::new();
     // A batch at a time: the log is the largest table by far.
     reader.for_each_batch("events", events_schema(), &mut |b| {
         let sub = column_i64(&b, "subscriber_id", &path)?;
@@ -772,10 +773,13 @@ pub fn unicity_curve(source: &Source, sample: usize) -> Result<Vec<UnicityPoint>
                 ));
             };
             // Only calls and texts are points (as the validator counts);
-            // machines are no people.
-            if !kind.is_call_or_text() || machines.contains(&sub[i]) {
+            // machines are no people. A subscriber with other events only
+            // keeps one, so that the sample is drawn from the same list of
+            // subscribers as the validator's.
+            if machines.contains(&sub[i]) || !(kind.is_call_or_text() || seen.insert(sub[i])) {
                 continue;
             }
+            seen.insert(sub[i]);
             events.push(EventRecord {
                 subscriber: sub[i] as u64,
                 time_s: time[i].div_euclid(1000),
@@ -790,6 +794,8 @@ pub fn unicity_curve(source: &Source, sample: usize) -> Result<Vec<UnicityPoint>
     events.sort_by_key(|e| (e.subscriber, e.time_s));
     let by_sub = crate::validate::event_log::group_sorted(&events);
     drop(events);
+    // The validator samples with the dataset's seed: at p = 4 the value is
+    // the validator's.
     let seed = reader.manifest().seed;
     Ok((2..=5)
         .filter_map(|p| {
