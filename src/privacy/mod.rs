@@ -980,38 +980,3 @@ pub fn run(request: &Request) -> Result<Audit, PrivacyError> {
     }
     Ok(audit)
 }
-
-/// Summary rows of the audit by attack, for tables: (attack, what, value).
-pub fn summary(a: &Audit) -> Vec<(String, String, String)> {
-    let mut out = Vec::new();
-    for t in &a.threshold {
-        out.push((
-            "threshold".to_string(),
-            format!("{} {}", t.product, t.source),
-            format!(
-                "{} rows{}; {} with 1..{} true contributors; {} with none; {} released below k",
-                t.rows,
-                if a.suppressed {
-                    format!(" ({} suppressed)", t.suppressed)
-                } else {
-                    String::new()
-                },
-                t.below_k,
-                a.k - 1,
-                t.no_true_contributor,
-                t.released_below_k
-            ),
-        ));
-    }
-    for d in &a.differencing {
-        out.push((
-            "differencing".to_string(),
-            format!("{} total − breakdown over {}", d.product, d.over.join("×")),
-            format!(
-                "{} totals; {} cells recovered ({} exactly, {} below k); {} small remainders",
-                d.totals, d.recovered, d.recovered_exactly, d.recovered_below_k, d.small_remainders
-            ),
-        ));
-    }
-    out
-}
