@@ -192,8 +192,9 @@ impl Model {
         let calendar = scenario.calendar().map_err(|e| invalid(e.to_string()))?;
         let map = scenario.load_map()?;
         let spec = scenario.spec(&calendar);
-        let subscribers = population::synthesize(&spec, &scenario.population, &map)
+        let mut subscribers = population::synthesize(&spec, &scenario.population, &map)
             .map_err(|e| invalid(e.to_string()))?;
+        population::canary::plant(&mut subscribers, &scenario.canaries, &map);
         let network = Network::build(
             &scenario.radio,
             scenario.radio_file().as_deref(),

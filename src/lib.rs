@@ -51,6 +51,8 @@ pub mod generate;
 pub mod inspect;
 pub mod map;
 pub mod population;
+#[cfg(feature = "validate")]
+pub mod privacy;
 pub mod products;
 pub mod radio;
 pub mod reader;

@@ -62,6 +62,10 @@ enum Command {
     Baseline(BaselineArgs),
     /// Score a pipeline's zone products against the truth.
     Score(ScoreArgs),
+    /// Audit an aggregate product before release: threshold violations,
+    /// differencing, uniqueness, unicity and trajectory recovery, with the
+    /// truth as the oracle.
+    Privacy(PrivacyArgs),
     /// Bundled scenarios.
     Scenario {
         #[command(subcommand)]
@@ -303,6 +307,44 @@ struct ScoreArgs {
     max_wape: Option<f64>,
 }
 
+#[derive(clap::Args)]
+struct PrivacyArgs {
+    #[command(flatten)]
+    zones: ZoneArgs,
+    /// A released product as NAME=PATH (Parquet or CSV; NAME one of
+    /// footfall, presence, od, commute); repeat for several, the same NAME
+    /// too (a total and its breakdown).
+    #[arg(long = "product", value_name = "NAME=PATH")]
+    products: Vec<String>,
+    /// Cells with fewer true contributors than this are violations
+    /// (FlowKit's redaction rule drops counts of 15 or fewer).
+    #[arg(long, default_value_t = mobsynth::privacy::DEFAULT_K)]
+    k: i64,
+    /// Drop every released row whose count is below k before the audit (the
+    /// naive suppression), then look for what still leaks.
+    #[arg(long)]
+    suppress: bool,
+    /// Release each age × sex `footfall` with its zone totals (summed
+    /// before suppression), as operators do.
+    #[arg(long)]
+    add_totals: bool,
+    /// Subscribers sampled for unicity and trajectories scored.
+    #[arg(long, default_value_t = mobsynth::privacy::DEFAULT_SAMPLE)]
+    sample: usize,
+    /// Skip the unicity curve of the raw log.
+    #[arg(long)]
+    no_unicity: bool,
+    /// Skip trajectory recovery from presence.
+    #[arg(long)]
+    no_trajectory: bool,
+    /// Also write the audit as JSON to this file.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Also write a self-contained HTML report.
+    #[arg(long)]
+    report: Option<PathBuf>,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum ProductFormatArg {
     Parquet,
@@ -407,6 +449,7 @@ fn dispatch(cli: Cli, interrupted: &AtomicBool) -> Result<ExitCode, Failure> {
             zone_products(&args.products, Some((args.work_min_days, site_zones)))
         }
         Command::Score(args) => score(args),
+        Command::Privacy(args) => privacy(args),
     }
 }
 
@@ -519,6 +562,51 @@ fn score(args: ScoreArgs) -> Result<ExitCode, Failure> {
             ));
         }
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn privacy(args: PrivacyArgs) -> Result<ExitCode, Failure> {
+    use mobsynth::privacy::{AUDITED, PrivacyError, PrivacyOptions};
+    let mut files = Vec::new();
+    for p in &args.products {
+        let Some((name, path)) = p.split_once('=') else {
+            return Err(bad_input(format!("--product {p}: expected NAME=PATH")));
+        };
+        if !AUDITED.contains(&name) {
+            return Err(bad_input(format!(
+                "--product {p}: no product {name:?} to audit (expected one of {})",
+                AUDITED.join(", ")
+            )));
+        }
+        files.push((name.to_string(), PathBuf::from(path)));
+    }
+    let products = product_request(
+        &args.zones,
+        std::path::Path::new(""),
+        ProductFormatArg::Parquet,
+        false,
+    )?;
+    let request = mobsynth::privacy::Request {
+        products,
+        files: &files,
+        options: PrivacyOptions {
+            k: args.k,
+            suppress: args.suppress,
+            add_totals: args.add_totals,
+            sample: args.sample,
+            unicity: !args.no_unicity,
+            trajectory: !args.no_trajectory,
+        },
+        json: args.json.as_deref(),
+        html: args.report.as_deref(),
+    };
+    let audit = mobsynth::privacy::run(&request).map_err(|e| match e {
+        PrivacyError::Products(e) => products_failure(e),
+        PrivacyError::Input(e) => bad_input(e),
+        PrivacyError::Options(m) => bad_input(m),
+        PrivacyError::Write(m) => Failure(EXIT_FAILURE, m),
+    })?;
+    print!("{}", mobsynth::privacy::report::terminal_table(&audit));
     Ok(ExitCode::SUCCESS)
 }
 

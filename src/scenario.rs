@@ -16,6 +16,7 @@ use crate::days::MobilityParams;
 use crate::events::PhoneParams;
 use crate::map::{Map, MapError};
 use crate::population::PopulationParams;
+use crate::population::canary::CanaryParams;
 use crate::radio::{RadioParams, RadioSource};
 use crate::spec::RunSpec;
 
@@ -102,6 +103,10 @@ pub struct Scenario {
     pub radio: RadioParams,
     #[serde(default)]
     pub phone: PhoneParams,
+    /// Canary subscribers for privacy audits (`[canaries]`); none by
+    /// default, and then not written, so output bytes do not change.
+    #[serde(default, skip_serializing_if = "CanaryParams::is_off")]
+    pub canaries: CanaryParams,
     /// Set when loaded; not part of the file.
     #[serde(skip)]
     pub origin: String,
@@ -189,6 +194,15 @@ impl Scenario {
         }
         if let Err(e) = self.calendar() {
             return err(e.key, e.message);
+        }
+        if self.canaries.count > self.subscribers {
+            return err(
+                "canaries.count",
+                format!(
+                    "must be at most the {} resident subscribers, got {}",
+                    self.subscribers, self.canaries.count
+                ),
+            );
         }
         if self.positions_every_s > 86_400 {
             return err(

@@ -8,6 +8,7 @@
 //! one subscriber alone. The model and the sources of its defaults are in
 //! `docs/MODEL.md`.
 
+pub mod canary;
 pub(crate) mod draw;
 pub mod ids;
 mod params;

@@ -38,7 +38,7 @@ use crate::zones::Zoning;
 
 /// How a key column is compared.
 #[derive(Clone, Copy, Debug, PartialEq)]
-enum KeyKind {
+pub(crate) enum KeyKind {
     Zone,
     Timestamp,
     Date,
@@ -48,17 +48,17 @@ enum KeyKind {
 
 /// What `score` knows of a product: its keys, which of them a pipeline may
 /// leave out, its values and the one gated by `--max-wape`.
-struct ProductSpec {
-    name: &'static str,
-    keys: &'static [(&'static str, KeyKind)],
-    optional: &'static [&'static str],
-    values: &'static [&'static str],
+pub(crate) struct ProductSpec {
+    pub(crate) name: &'static str,
+    pub(crate) keys: &'static [(&'static str, KeyKind)],
+    pub(crate) optional: &'static [&'static str],
+    pub(crate) values: &'static [&'static str],
     /// The key column that places a row in a zone, for the size classes.
     zone: &'static str,
     od_metrics: bool,
 }
 
-const SPECS: [ProductSpec; 5] = [
+pub(crate) const SPECS: [ProductSpec; 5] = [
     ProductSpec {
         name: "presence",
         keys: &[("zone", KeyKind::Zone), ("hour", KeyKind::Timestamp)],
@@ -131,7 +131,7 @@ pub struct ScoreError {
     pub message: String,
 }
 
-fn serr(path: &Path, m: impl std::fmt::Display) -> ScoreError {
+pub(crate) fn serr(path: &Path, m: impl std::fmt::Display) -> ScoreError {
     ScoreError {
         path: path.to_path_buf(),
         message: m.to_string(),
@@ -266,15 +266,15 @@ pub fn read_table(path: &Path) -> Result<Vec<RecordBatch>, ScoreError> {
 
 /// Rows of a product keyed by their key columns (as text), with their
 /// values.
-struct Keyed {
-    rows: HashMap<Vec<String>, Vec<f64>>,
-    duplicates: usize,
-    first_duplicate: Option<Vec<String>>,
-    not_in_zoning: usize,
-    examples: BTreeSet<String>,
+pub(crate) struct Keyed {
+    pub(crate) rows: HashMap<Vec<String>, Vec<f64>>,
+    pub(crate) duplicates: usize,
+    pub(crate) first_duplicate: Option<Vec<String>>,
+    pub(crate) not_in_zoning: usize,
+    pub(crate) examples: BTreeSet<String>,
 }
 
-fn column_text(
+pub(crate) fn column_text(
     batch: &RecordBatch,
     name: &str,
     kind: KeyKind,
@@ -334,7 +334,7 @@ fn column_values(batch: &RecordBatch, name: &str, path: &Path) -> Result<Vec<f64
 }
 
 /// Keys the table by `keys` and sums nothing: duplicates are counted.
-fn key_rows(
+pub(crate) fn key_rows(
     batches: &[RecordBatch],
     keys: &[(&str, KeyKind)],
     values: &[&str],

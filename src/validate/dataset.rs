@@ -260,7 +260,7 @@ fn parse_mode(s: &str) -> Option<TripMode> {
     TripMode::ALL.into_iter().find(|m| m.name() == s)
 }
 
-fn parse_kind(s: &str) -> Option<EventType> {
+pub(crate) fn parse_kind(s: &str) -> Option<EventType> {
     EventType::ALL.into_iter().find(|k| k.name() == s)
 }
 

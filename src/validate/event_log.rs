@@ -469,6 +469,22 @@ pub fn unicity_share(
     sample: usize,
     seed: u64,
 ) -> Option<(f64, usize)> {
+    unicity_share_of_points(by_sub, calendar, sample, seed, UNICITY_POINTS)
+}
+
+/// [`unicity_share`] with `points` random points instead of
+/// [`UNICITY_POINTS`] (the privacy audit's curve over p = 2..5). With
+/// `points` = 4 it draws exactly what [`unicity_share`] draws.
+pub fn unicity_share_of_points(
+    by_sub: &[(u64, Vec<EventRecord>)],
+    calendar: &Calendar,
+    sample: usize,
+    seed: u64,
+    points_drawn: usize,
+) -> Option<(f64, usize)> {
+    if points_drawn == 0 {
+        return None;
+    }
     let traces: Vec<Vec<(i64, u64)>> = by_sub
         .iter()
         .map(|(_, list)| {
@@ -499,7 +515,7 @@ pub fn unicity_share(
         &index[lo..hi]
     };
     let mut eligible: Vec<usize> = (0..traces.len())
-        .filter(|&i| traces[i].len() >= UNICITY_POINTS)
+        .filter(|&i| traces[i].len() >= points_drawn)
         .collect();
     if eligible.is_empty() || sample == 0 {
         return None;
@@ -510,8 +526,8 @@ pub fn unicity_share(
     let mut unique = 0;
     for &who in &eligible[..take] {
         let mut points: Vec<usize> = (0..traces[who].len()).collect();
-        partial_shuffle(&mut points, UNICITY_POINTS, &mut rng);
-        let mut lists: Vec<&[((i64, u64), usize)]> = points[..UNICITY_POINTS]
+        partial_shuffle(&mut points, points_drawn, &mut rng);
+        let mut lists: Vec<&[((i64, u64), usize)]> = points[..points_drawn]
             .iter()
             .map(|&k| holders(traces[who][k]))
             .collect();

@@ -1,0 +1,982 @@
+//! The privacy audit (`mobsynth privacy`): attacks on an aggregate product
+//! before it is released, with the dataset's truth as the oracle.
+//!
+//! This module owns the attacks and their numbers; `docs/PRIVACY.md`
+//! defines each precisely enough to recompute it with SQL.
+//!
+//! 1. **Threshold violations**: released cells whose true number of distinct
+//!    subscribers behind them is below k (FlowKit's redaction rule, k = 15).
+//! 2. **Differencing**: cells a reader recovers by subtracting released
+//!    breakdowns from a released total of the same product.
+//! 3. **Uniqueness** of (home zone, work zone) and (home, work, age band,
+//!    sex) in the truth ([`uniqueness`]).
+//! 4. **Unicity** of the raw log at p = 2..5 points, with the validator's
+//!    measure ([`crate::validate::event_log::unicity_share_of_points`]).
+//! 5. **Trajectory recovery** from hourly presence counts ([`trajectory`]).
+//!
+//! Released files are read with `score`'s reader and key parser, so a file
+//! `score` accepts is a file the audit accepts, and the truth of each
+//! released key comes from the same truth products `score` uses.
+
+pub mod report;
+pub mod trajectory;
+pub mod uniqueness;
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use arrow::record_batch::RecordBatch;
+use serde::Serialize;
+
+use crate::products::{OdKey, Products, ProductsError, Source, tables};
+use crate::reader::{DatasetError, column_i64, column_ms, column_str};
+use crate::score::{KeyKind, SPECS, ScoreError, key_rows, read_table, serr};
+use crate::sink::network_tables::events_schema;
+use crate::zones::Zoning;
+
+/// FlowKit's redaction threshold: its spatial aggregates drop counts of 15
+/// or fewer (FlowKit documentation, "Privacy and redaction").
+pub const DEFAULT_K: i64 = 15;
+
+/// Subscribers sampled for the unicity curve and recovered trajectories
+/// scored, unless told otherwise.
+pub const DEFAULT_SAMPLE: usize = 2_000;
+
+/// Products the audit takes.
+pub const AUDITED: [&str; 4] = ["footfall", "presence", "od", "commute"];
+
+/// Choices of an audit.
+#[derive(Clone, Debug)]
+pub struct PrivacyOptions {
+    /// Cells with fewer true contributors than this are violations.
+    pub k: i64,
+    /// Drop every released row whose first value column is below k before
+    /// auditing: the naive suppression an operator would apply.
+    pub suppress: bool,
+    /// Release, beside each `footfall` file with age band and sex, its zone
+    /// totals (the sum over age band and sex, before suppression).
+    pub add_totals: bool,
+    /// Subscribers sampled for unicity, recovered trajectories scored.
+    pub sample: usize,
+    /// Whether to run the unicity curve (reads the whole event log).
+    pub unicity: bool,
+    /// Whether to run trajectory recovery from presence.
+    pub trajectory: bool,
+}
+
+impl Default for PrivacyOptions {
+    fn default() -> Self {
+        PrivacyOptions {
+            k: DEFAULT_K,
+            suppress: false,
+            add_totals: false,
+            sample: DEFAULT_SAMPLE,
+            unicity: true,
+            trajectory: true,
+        }
+    }
+}
+
+/// A released cell shown as an example: its key and counts.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct CellExample {
+    pub key: Vec<(String, String)>,
+    pub released: f64,
+    pub true_contributors: i64,
+}
+
+/// Threshold check of one released file.
+#[derive(Clone, Debug, Serialize)]
+pub struct ThresholdAudit {
+    pub product: String,
+    /// The file, or `PATH (zone totals)` for derived totals.
+    pub source: String,
+    pub value: String,
+    pub rows: usize,
+    /// Rows dropped by `--suppress` (released value below k).
+    pub suppressed: usize,
+    /// Released rows whose true contributors are at least 1 and below k.
+    pub below_k: usize,
+    /// Released rows with no true contributor (nobody to expose).
+    pub no_true_contributor: usize,
+    /// Released rows whose released value is below k (what a suppression
+    /// rule on the released value would catch).
+    pub released_below_k: usize,
+    pub examples: Vec<CellExample>,
+}
+
+/// A cell recovered by subtraction.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Recovered {
+    pub key: Vec<(String, String)>,
+    /// Released total minus the released breakdowns.
+    pub recovered: f64,
+    /// Distinct subscribers truly behind the cell.
+    pub true_contributors: i64,
+    /// The cell's true value of the released column (the value the
+    /// breakdown would have released unsuppressed).
+    pub true_value: f64,
+    pub below_k: bool,
+}
+
+/// Differencing of one pair of releases of a product: a total and its
+/// breakdown.
+#[derive(Clone, Debug, Serialize)]
+pub struct DifferencingAudit {
+    pub product: String,
+    pub total: String,
+    pub breakdown: String,
+    /// The breakdown columns the total sums over.
+    pub over: Vec<String>,
+    /// Released totals examined.
+    pub totals: usize,
+    /// Totals whose breakdown misses exactly one cell with a positive
+    /// remainder: the cell is recovered.
+    pub recovered: usize,
+    /// Recovered cells whose true contributors are below k.
+    pub recovered_below_k: usize,
+    /// Recovered values equal to the cell's true value.
+    pub recovered_exactly: usize,
+    /// Totals whose remainder is positive and below k over several missing
+    /// cells: a small group is disclosed, not a cell.
+    pub small_remainders: usize,
+    pub cells: Vec<Recovered>,
+}
+
+/// The unicity of the raw log at p points.
+#[derive(Clone, Debug, Serialize)]
+pub struct UnicityPoint {
+    pub points: usize,
+    pub share_unique: f64,
+    pub sampled: usize,
+}
+
+/// Everything the audit found.
+#[derive(Clone, Debug, Serialize)]
+pub struct Audit {
+    pub dataset: String,
+    pub zones: String,
+    pub k: i64,
+    pub suppressed: bool,
+    pub threshold: Vec<ThresholdAudit>,
+    pub differencing: Vec<DifferencingAudit>,
+    pub uniqueness: Vec<uniqueness::Uniqueness>,
+    pub unicity: Vec<UnicityPoint>,
+    pub trajectory: Option<trajectory::RecoveryScore>,
+    /// Canaries planted in the dataset's scenario, and what exposes them.
+    pub canaries: Option<CanaryAudit>,
+}
+
+/// Whether released cells expose the scenario's canaries.
+#[derive(Clone, Debug, Serialize)]
+pub struct CanaryAudit {
+    /// Canaries planted (`[canaries] count`), subscriber ids 0..count.
+    pub planted: u32,
+    /// Released cells (over every release) with a canary among their true
+    /// contributors.
+    pub cells_with_a_canary: usize,
+    /// Of those, cells with fewer than k true contributors: the canary is
+    /// exposed.
+    pub exposing_cells: usize,
+    /// Canaries exposed by at least one released cell.
+    pub canaries_exposed: Vec<i64>,
+    pub examples: Vec<CellExample>,
+}
+
+/// Why an audit could not be done.
+#[derive(Debug, thiserror::Error)]
+pub enum PrivacyError {
+    #[error(transparent)]
+    Products(#[from] ProductsError),
+    #[error(transparent)]
+    Input(#[from] ScoreError),
+    #[error("{0}")]
+    Options(String),
+    #[error("{0}")]
+    Write(String),
+}
+
+impl From<DatasetError> for PrivacyError {
+    fn from(e: DatasetError) -> Self {
+        PrivacyError::Products(ProductsError::Dataset(e))
+    }
+}
+
+/// A released table in memory: its key columns and, by key (as text), the
+/// value of its first value column.
+#[derive(Clone, Debug)]
+pub struct Release {
+    pub product: String,
+    pub source: String,
+    pub(crate) keys: Vec<(&'static str, KeyKind)>,
+    pub value: &'static str,
+    pub rows: HashMap<Vec<String>, f64>,
+}
+
+/// Reads a released file and checks it against its schema and the zoning:
+/// every key column (breakdowns may be left out), a value column, no
+/// duplicate key, every zone a zone of the zoning.
+pub fn read_release(product: &str, path: &Path, zoning: &Zoning) -> Result<Release, ScoreError> {
+    let batches = read_table(path)?;
+    release_of_batches(product, &path.display().to_string(), &batches, zoning, path)
+}
+
+fn release_of_batches(
+    product: &str,
+    source: &str,
+    batches: &[RecordBatch],
+    zoning: &Zoning,
+    path: &Path,
+) -> Result<Release, ScoreError> {
+    let Some(spec) = SPECS.iter().find(|s| s.name == product) else {
+        return Err(serr(
+            path,
+            format!(
+                "no product {product:?} to audit (expected one of {})",
+                AUDITED.join(", ")
+            ),
+        ));
+    };
+    let columns: BTreeSet<String> = batches
+        .first()
+        .map(|b| {
+            b.schema()
+                .fields()
+                .iter()
+                .map(|f| f.name().clone())
+                .collect()
+        })
+        .unwrap_or_default();
+    let keys: Vec<(&'static str, KeyKind)> = spec
+        .keys
+        .iter()
+        .filter(|(k, _)| !spec.optional.contains(k) || columns.contains(*k) || batches.is_empty())
+        .copied()
+        .collect();
+    let value = spec.values[0];
+    if !batches.is_empty() && !columns.contains(value) {
+        return Err(serr(
+            path,
+            format!("column `{value}` missing (the {product} schema's count column)"),
+        ));
+    }
+    let keyed = key_rows(batches, &keys, &[value], zoning, path, false)?;
+    if keyed.duplicates > 0 {
+        return Err(serr(
+            path,
+            format!(
+                "{} duplicate keys (first: {}); each key must appear once",
+                keyed.duplicates,
+                keyed.first_duplicate.unwrap_or_default().join(", ")
+            ),
+        ));
+    }
+    if keyed.not_in_zoning > 0 {
+        return Err(serr(
+            path,
+            format!(
+                "{} rows name zones that are not zones of {} (e.g. {}): the product was made on another zoning",
+                keyed.not_in_zoning,
+                zoning.spec(),
+                keyed.examples.into_iter().next().unwrap_or_default()
+            ),
+        ));
+    }
+    Ok(Release {
+        product: product.to_string(),
+        source: source.to_string(),
+        keys,
+        value,
+        rows: keyed.rows.into_iter().map(|(k, v)| (k, v[0])).collect(),
+    })
+}
+
+impl Release {
+    /// The zone totals of a breakdown: the sum over age band and sex.
+    pub fn totals_over_breakdown(&self) -> Option<Release> {
+        let drop: Vec<usize> = self
+            .keys
+            .iter()
+            .enumerate()
+            .filter(|(_, (k, _))| *k == "age_band" || *k == "sex")
+            .map(|(i, _)| i)
+            .collect();
+        if drop.is_empty() {
+            return None;
+        }
+        let mut rows: HashMap<Vec<String>, f64> = HashMap::new();
+        for (k, v) in &self.rows {
+            let key: Vec<String> = k
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !drop.contains(i))
+                .map(|(_, s)| s.clone())
+                .collect();
+            *rows.entry(key).or_insert(0.0) += v;
+        }
+        Some(Release {
+            product: self.product.clone(),
+            source: format!("{} (zone totals)", self.source),
+            keys: self
+                .keys
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !drop.contains(i))
+                .map(|(_, k)| *k)
+                .collect(),
+            value: self.value,
+            rows,
+        })
+    }
+
+    /// Drops rows whose value is below k; returns how many.
+    pub fn suppress(&mut self, k: i64) -> usize {
+        let before = self.rows.len();
+        self.rows.retain(|_, v| *v >= k as f64);
+        before - self.rows.len()
+    }
+
+    fn key_names(&self) -> Vec<&'static str> {
+        self.keys.iter().map(|k| k.0).collect()
+    }
+
+    fn named(&self, key: &[String]) -> Vec<(String, String)> {
+        self.keys
+            .iter()
+            .zip(key)
+            .map(|((n, _), v)| (n.to_string(), v.clone()))
+            .collect()
+    }
+}
+
+/// The truth behind released keys: the distinct subscribers of each cell,
+/// and the cell's true value of the released column, for a key set.
+pub struct TruthTables {
+    /// `footfall` visitors, `presence` people, `commute` people: distinct
+    /// subscribers already. `od` trips are not: `od_travellers` holds the
+    /// distinct subscribers of each `od` cell in the `trips` column.
+    products: Products,
+    od_travellers: Products,
+}
+
+impl TruthTables {
+    /// Computes the truth products and the distinct travellers of `od`.
+    pub fn compute(
+        source: &Source,
+        zoning: &Zoning,
+        options: &crate::products::ProductOptions,
+        with_od: bool,
+    ) -> Result<TruthTables, DatasetError> {
+        let products = crate::products::truth(source, zoning, options)?;
+        // A second pass over the trips, only when an `od` is released.
+        let od_travellers = if with_od {
+            od_travellers(source, zoning)?
+        } else {
+            Products::default()
+        };
+        Ok(TruthTables {
+            products,
+            od_travellers,
+        })
+    }
+
+    /// By key (as text, in `keys`), (distinct contributors, true value).
+    fn by_key(
+        &self,
+        product: &str,
+        keys: &[(&'static str, KeyKind)],
+        value: &str,
+        zoning: &Zoning,
+    ) -> Result<HashMap<Vec<String>, (i64, f64)>, ScoreError> {
+        let path = Path::new("truth");
+        let batch = |p: &Products, name: &str| -> Vec<RecordBatch> {
+            tables::batch(name, p, zoning, 1.0).into_iter().collect()
+        };
+        let values = key_rows(
+            &batch(&self.products, product),
+            keys,
+            &[value],
+            zoning,
+            path,
+            true,
+        )?;
+        let people = if product == "od" {
+            key_rows(
+                &batch(&self.od_travellers, "od"),
+                keys,
+                &["trips"],
+                zoning,
+                path,
+                true,
+            )?
+            .rows
+        } else {
+            let people_column = match product {
+                "footfall" => "visitors",
+                _ => "people",
+            };
+            key_rows(
+                &batch(&self.products, product),
+                keys,
+                &[people_column],
+                zoning,
+                path,
+                true,
+            )?
+            .rows
+        };
+        Ok(values
+            .rows
+            .into_iter()
+            .map(|(k, v)| {
+                let n = people.get(&k).map_or(0.0, |p| p[0]);
+                (k, (n.round() as i64, v[0]))
+            })
+            .collect())
+    }
+}
+
+/// `od` with each cell's distinct travellers instead of its trips. Summed
+/// over a breakdown (mode) it is an upper bound of the travellers of the
+/// coarser cell (one person may use two modes in an hour): a below-k
+/// verdict on it is then certain, a pass is not.
+fn od_travellers(source: &Source, zoning: &Zoning) -> Result<Products, DatasetError> {
+    use crate::sink::tables::trips_schema;
+    let reader = &source.reader;
+    let people = crate::products::read_people(reader)?;
+    let path = reader.dir().join("truth/trips");
+    let mut seen: BTreeSet<(OdKey, i64)> = BTreeSet::new();
+    let mut out = Products {
+        od_has_mode: true,
+        ..Products::default()
+    };
+    for (date, _) in source.days("truth/trips")? {
+        for b in reader.read_date("truth/trips", &date, trips_schema())? {
+            let sub = column_i64(&b, "subscriber_id", &path)?;
+            let start = column_ms(&b, "start", &path)?;
+            let mode = column_str(&b, "mode", &path)?;
+            let f = |n: &str| crate::reader::column_f64(&b, n, &path);
+            let (olon, olat, dlon, dlat) = (
+                f("origin_lon")?,
+                f("origin_lat")?,
+                f("destination_lon")?,
+                f("destination_lat")?,
+            );
+            for (i, mode) in mode.into_iter().enumerate() {
+                if people.get(&sub[i]).is_none_or(|p| p.machine) {
+                    continue;
+                }
+                let key = OdKey {
+                    origin: zoning.zone_of(olon[i], olat[i]),
+                    destination: zoning.zone_of(dlon[i], dlat[i]),
+                    when: source.time.local_hour(start[i]),
+                    mode: Some(mode),
+                };
+                if seen.insert((key.clone(), sub[i])) {
+                    *out.od.entry(key).or_insert(0) += 1;
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+const MAX_EXAMPLES: usize = 50;
+
+/// Each canary's own products (its stays alone, and its home and work),
+/// by subscriber id.
+fn canary_cells(
+    source: &Source,
+    zoning: &Zoning,
+    options: &crate::products::ProductOptions,
+    planted: u32,
+) -> Result<Vec<(i64, Products)>, DatasetError> {
+    use crate::products::{StayAggregator, ZoneStay};
+    use crate::sink::tables::stays_schema;
+    let reader = &source.reader;
+    let people = crate::products::read_people(reader)?;
+    let path = reader.dir().join("truth/stays");
+    let ids: Vec<i64> = (0..i64::from(planted)).collect();
+    let mut out: Vec<(i64, Products)> = ids.iter().map(|&i| (i, Products::default())).collect();
+    let mut aggregators: Vec<StayAggregator> = ids
+        .iter()
+        .map(|_| StayAggregator::new(&source.time, options))
+        .collect();
+    let days = source.days("truth/stays")?;
+    let n = days.len();
+    for (d, (date, ends_ms)) in days.into_iter().enumerate() {
+        let mut stays: Vec<Vec<ZoneStay>> = vec![Vec::new(); ids.len()];
+        for b in reader.read_date("truth/stays", &date, stays_schema())? {
+            let sub = column_i64(&b, "subscriber_id", &path)?;
+            let start = column_ms(&b, "start", &path)?;
+            let end = column_ms(&b, "end", &path)?;
+            let lon = crate::reader::column_f64(&b, "lon", &path)?;
+            let lat = crate::reader::column_f64(&b, "lat", &path)?;
+            for i in 0..b.num_rows() {
+                if sub[i] >= 0 && sub[i] < i64::from(planted) {
+                    stays[sub[i] as usize].push(ZoneStay {
+                        subscriber: sub[i],
+                        start_ms: start[i],
+                        end_ms: end[i],
+                        zone: zoning.zone_of(lon[i], lat[i]),
+                    });
+                }
+            }
+        }
+        let ends = if d + 1 == n { i64::MAX } else { ends_ms };
+        for ((agg, list), (_, products)) in aggregators.iter_mut().zip(&mut stays).zip(&mut out) {
+            agg.add(list, ends, &people, products);
+        }
+    }
+    for (agg, (_, products)) in aggregators.into_iter().zip(&mut out) {
+        agg.finish(products);
+    }
+    // Home and work, for `commute`.
+    let path = reader.dir().join("subscribers");
+    for b in reader.read("subscribers", crate::sink::tables::subscribers_schema())? {
+        let id = column_i64(&b, "subscriber_id", &path)?;
+        let f = |n: &str| crate::reader::column_f64(&b, n, &path);
+        let (hlon, hlat, alon, alat) = (
+            f("home_lon")?,
+            f("home_lat")?,
+            f("anchor_lon")?,
+            f("anchor_lat")?,
+        );
+        let anchor = crate::reader::column_opt_i64(&b, "anchor_place_id", &path)?;
+        for i in 0..b.num_rows() {
+            if let Some((_, products)) = out.iter_mut().find(|(c, _)| *c == id[i]) {
+                products.home_work.insert(
+                    id[i],
+                    crate::products::HomeWork {
+                        home: Some(zoning.zone_of(hlon[i], hlat[i])),
+                        work: anchor[i].map(|_| zoning.zone_of(alon[i], alat[i])),
+                    },
+                );
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The keys (as text, in `keys`) of the cells a canary's products touch.
+fn canary_keys(
+    products: &Products,
+    product: &str,
+    keys: &[(&'static str, KeyKind)],
+    zoning: &Zoning,
+) -> Result<Vec<Vec<String>>, ScoreError> {
+    let batches: Vec<RecordBatch> = tables::batch(product, products, zoning, 1.0)
+        .into_iter()
+        .collect();
+    let value = SPECS
+        .iter()
+        .find(|s| s.name == product)
+        .map_or("people", |s| s.values[0]);
+    let rows = key_rows(&batches, keys, &[value], zoning, Path::new("truth"), true)?;
+    Ok(rows
+        .rows
+        .into_iter()
+        .filter(|(_, v)| v[0] > 0.0)
+        .map(|(k, _)| k)
+        .collect())
+}
+
+/// Attack 1: released cells whose true contributors are below k.
+pub fn threshold(
+    release: &Release,
+    truth: &HashMap<Vec<String>, (i64, f64)>,
+    k: i64,
+    suppressed: usize,
+) -> ThresholdAudit {
+    let mut keys: Vec<&Vec<String>> = release.rows.keys().collect();
+    keys.sort_unstable();
+    let mut out = ThresholdAudit {
+        product: release.product.clone(),
+        source: release.source.clone(),
+        value: release.value.to_string(),
+        rows: keys.len(),
+        suppressed,
+        below_k: 0,
+        no_true_contributor: 0,
+        released_below_k: 0,
+        examples: Vec::new(),
+    };
+    for key in keys {
+        let released = release.rows[key];
+        let n = truth.get(key).map_or(0, |t| t.0);
+        if released < k as f64 {
+            out.released_below_k += 1;
+        }
+        if n == 0 {
+            out.no_true_contributor += 1;
+        } else if n < k {
+            out.below_k += 1;
+            if out.examples.len() < MAX_EXAMPLES {
+                out.examples.push(CellExample {
+                    key: release.named(key),
+                    released,
+                    true_contributors: n,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The values a breakdown column can take, as a reader knows them: age
+/// bands and the two sexes of `footfall` always, plus any value the
+/// breakdown shows.
+fn domain(column: &str, breakdown: &Release, at: usize) -> BTreeSet<String> {
+    let mut d: BTreeSet<String> = match column {
+        "age_band" => crate::products::AGE_BANDS
+            .iter()
+            .map(|b| b.2.to_string())
+            .collect(),
+        "sex" => ["F", "M"].iter().map(|s| s.to_string()).collect(),
+        _ => BTreeSet::new(),
+    };
+    d.extend(breakdown.rows.keys().map(|k| k[at].clone()));
+    d
+}
+
+/// Attack 2: a released total minus its released breakdowns. `total`'s key
+/// columns must be a subset of `breakdown`'s; `truth` is keyed as the
+/// breakdown.
+pub fn differencing(
+    total: &Release,
+    breakdown: &Release,
+    truth: &HashMap<Vec<String>, (i64, f64)>,
+    k: i64,
+) -> Option<DifferencingAudit> {
+    let fine = breakdown.key_names();
+    let coarse = total.key_names();
+    if coarse.len() >= fine.len() || !coarse.iter().all(|c| fine.contains(c)) {
+        return None;
+    }
+    // Where each of the total's columns sits in the breakdown's key.
+    let kept: Vec<usize> = coarse
+        .iter()
+        .filter_map(|c| fine.iter().position(|f| f == c))
+        .collect();
+    let over: Vec<usize> = (0..fine.len()).filter(|i| !kept.contains(i)).collect();
+    // Every combination of the summed-over columns a reader must consider.
+    let mut combos: Vec<Vec<String>> = vec![Vec::new()];
+    for &i in &over {
+        let d = domain(fine[i], breakdown, i);
+        combos = combos
+            .into_iter()
+            .flat_map(|c| {
+                d.iter().map(move |v| {
+                    let mut c = c.clone();
+                    c.push(v.clone());
+                    c
+                })
+            })
+            .collect();
+    }
+    // The breakdown's released cells under each total, by their combination.
+    let mut under: HashMap<Vec<String>, Vec<(Vec<String>, f64)>> = HashMap::new();
+    for (key, v) in &breakdown.rows {
+        let c: Vec<String> = kept.iter().map(|&i| key[i].clone()).collect();
+        let combo: Vec<String> = over.iter().map(|&i| key[i].clone()).collect();
+        under.entry(c).or_default().push((combo, *v));
+    }
+    let mut out = DifferencingAudit {
+        product: total.product.clone(),
+        total: total.source.clone(),
+        breakdown: breakdown.source.clone(),
+        over: over.iter().map(|&i| fine[i].to_string()).collect(),
+        totals: total.rows.len(),
+        recovered: 0,
+        recovered_below_k: 0,
+        recovered_exactly: 0,
+        small_remainders: 0,
+        cells: Vec::new(),
+    };
+    let mut totals: Vec<&Vec<String>> = total.rows.keys().collect();
+    totals.sort_unstable();
+    for tkey in totals {
+        let released = under.get(tkey).map(Vec::as_slice).unwrap_or(&[]);
+        let sum: f64 = released.iter().map(|r| r.1).sum();
+        let remainder = total.rows[tkey] - sum;
+        // Rounding of a scaled product: a remainder under half a unit is 0.
+        if remainder < 0.5 {
+            continue;
+        }
+        let shown: HashSet<&Vec<String>> = released.iter().map(|r| &r.0).collect();
+        let missing: Vec<&Vec<String>> = combos.iter().filter(|c| !shown.contains(c)).collect();
+        match missing.as_slice() {
+            [one] => {
+                // The recovered cell's key in the breakdown's column order.
+                let mut key = vec![String::new(); fine.len()];
+                for (j, &i) in kept.iter().enumerate() {
+                    key[i] = tkey[j].clone();
+                }
+                for (j, &i) in over.iter().enumerate() {
+                    key[i] = one[j].clone();
+                }
+                let (n, v) = truth.get(&key).copied().unwrap_or((0, 0.0));
+                out.recovered += 1;
+                if n > 0 && n < k {
+                    out.recovered_below_k += 1;
+                }
+                if (remainder - v).abs() < 1e-6 {
+                    out.recovered_exactly += 1;
+                }
+                if out.cells.len() < MAX_EXAMPLES || (n > 0 && n < k) {
+                    out.cells.push(Recovered {
+                        key: breakdown.named(&key),
+                        recovered: remainder,
+                        true_contributors: n,
+                        true_value: v,
+                        below_k: n > 0 && n < k,
+                    });
+                }
+            }
+            [] => {}
+            _ => {
+                if remainder < k as f64 {
+                    out.small_remainders += 1;
+                }
+            }
+        }
+    }
+    out.cells.truncate(MAX_EXAMPLES * 4);
+    Some(out)
+}
+
+/// Attack 4: unicity of the raw log's calls and texts at p = 2..5 points,
+/// the validator's measure with its sampling seed.
+pub fn unicity_curve(source: &Source, sample: usize) -> Result<Vec<UnicityPoint>, PrivacyError> {
+    use crate::validate::{EventRecord, event_log::unicity_share_of_points};
+    let reader = &source.reader;
+    let calendar = reader.calendar()?;
+    let machines: HashSet<i64> = crate::products::read_people(reader)?
+        .into_iter()
+        .filter(|(_, p)| p.machine)
+        .map(|(id, _)| id)
+        .collect();
+    let path = reader.dir().join("events");
+    let mut events: Vec<EventRecord> = Vec::new();
+    let mut seen: HashSet<i64> = HashSet::new();
+    // A batch at a time: the log is the largest table by far.
+    reader.for_each_batch("events", events_schema(), &mut |b| {
+        let sub = column_i64(&b, "subscriber_id", &path)?;
+        let time = column_ms(&b, "timestamp", &path)?;
+        let cell = column_i64(&b, "cell_id", &path)?;
+        let kind = column_str(&b, "event_type", &path)?;
+        for i in 0..b.num_rows() {
+            let Some(kind) = crate::validate::dataset::parse_kind(&kind[i]) else {
+                return Err(crate::reader::err(
+                    &path,
+                    format!("unknown event type {:?}", kind[i]),
+                ));
+            };
+            // Only calls and texts are points (as the validator counts);
+            // machines are no people. A subscriber with other events only
+            // keeps one, so that the sample is drawn from the same list of
+            // subscribers as the validator's.
+            if machines.contains(&sub[i]) || !(kind.is_call_or_text() || seen.insert(sub[i])) {
+                continue;
+            }
+            seen.insert(sub[i]);
+            events.push(EventRecord {
+                subscriber: sub[i] as u64,
+                time_s: time[i].div_euclid(1000),
+                kind,
+                cell: cell[i] as u64,
+                cell_x_m: 0.0,
+                cell_y_m: 0.0,
+            });
+        }
+        Ok(())
+    })?;
+    events.sort_by_key(|e| (e.subscriber, e.time_s));
+    let by_sub = crate::validate::event_log::group_sorted(&events);
+    drop(events);
+    // The validator samples with the dataset's seed: at p = 4 the value is
+    // the validator's.
+    let seed = reader.manifest().seed;
+    Ok((2..=5)
+        .filter_map(|p| {
+            unicity_share_of_points(&by_sub, &calendar, sample, seed, p).map(|(share, n)| {
+                UnicityPoint {
+                    points: p,
+                    share_unique: share,
+                    sampled: n,
+                }
+            })
+        })
+        .collect())
+}
+
+/// What to audit.
+pub struct Request<'a> {
+    pub products: crate::products::Request<'a>,
+    /// Released files: (product name, path).
+    pub files: &'a [(String, PathBuf)],
+    pub options: PrivacyOptions,
+    pub json: Option<&'a Path>,
+    pub html: Option<&'a Path>,
+}
+
+/// `mobsynth privacy`: every attack on the released files of `request`,
+/// against the truth of its dataset; writes the JSON and HTML reports when
+/// asked.
+pub fn run(request: &Request) -> Result<Audit, PrivacyError> {
+    let options = &request.options;
+    if options.k < 1 {
+        return Err(PrivacyError::Options(format!(
+            "--k {}: expected a whole number of at least 1",
+            options.k
+        )));
+    }
+    let (source, zoning) = crate::products::open(&request.products)?;
+    // Read and check every file before the costly truth.
+    let mut releases: Vec<(Release, usize)> = Vec::new();
+    for (name, path) in request.files {
+        if !AUDITED.contains(&name.as_str()) {
+            return Err(serr(
+                path,
+                format!(
+                    "no product {name:?} to audit (expected one of {})",
+                    AUDITED.join(", ")
+                ),
+            )
+            .into());
+        }
+        let release = read_release(name, path, &zoning)?;
+        let totals = if options.add_totals && name == "footfall" {
+            release.totals_over_breakdown()
+        } else {
+            None
+        };
+        releases.push((release, 0));
+        releases.extend(totals.map(|t| (t, 0)));
+    }
+    if options.suppress {
+        for (r, dropped) in &mut releases {
+            *dropped = r.suppress(options.k);
+        }
+    }
+    let mut audit = Audit {
+        dataset: request.products.dataset.display().to_string(),
+        zones: zoning.spec().to_string(),
+        k: options.k,
+        suppressed: options.suppress,
+        threshold: Vec::new(),
+        differencing: Vec::new(),
+        uniqueness: Vec::new(),
+        unicity: Vec::new(),
+        trajectory: None,
+        canaries: None,
+    };
+    let need_truth = !releases.is_empty() || options.trajectory;
+    let truth = if need_truth {
+        Some(TruthTables::compute(
+            &source,
+            &zoning,
+            &request.products.options,
+            releases.iter().any(|(r, _)| r.product == "od"),
+        )?)
+    } else {
+        None
+    };
+    let mut audit_truth: Vec<HashMap<Vec<String>, (i64, f64)>> = Vec::new();
+    if let Some(truth) = &truth {
+        let truth_of = &mut audit_truth;
+        for (r, dropped) in &releases {
+            let t = truth.by_key(&r.product, &r.keys, r.value, &zoning)?;
+            audit.threshold.push(threshold(r, &t, options.k, *dropped));
+            truth_of.push(t);
+        }
+        for (i, (total, _)) in releases.iter().enumerate() {
+            for (j, (breakdown, _)) in releases.iter().enumerate() {
+                if i == j || total.product != breakdown.product {
+                    continue;
+                }
+                if let Some(d) = differencing(total, breakdown, &audit_truth[j], options.k) {
+                    audit.differencing.push(d);
+                }
+            }
+        }
+    }
+    let planted = source
+        .reader
+        .scenario()
+        .map(|s| s.canaries.count)
+        .unwrap_or(0);
+    if planted > 0 && !releases.is_empty() {
+        let cells = canary_cells(&source, &zoning, &request.products.options, planted)?;
+        let mut out = CanaryAudit {
+            planted,
+            cells_with_a_canary: 0,
+            exposing_cells: 0,
+            canaries_exposed: Vec::new(),
+            examples: Vec::new(),
+        };
+        let mut exposed = BTreeSet::new();
+        for (ri, (r, _)) in releases.iter().enumerate() {
+            let contributors = &audit_truth[ri];
+            for (id, products) in &cells {
+                let keys = canary_keys(products, &r.product, &r.keys, &zoning)?;
+                let mut hits: Vec<&Vec<String>> =
+                    keys.iter().filter(|k| r.rows.contains_key(*k)).collect();
+                hits.sort_unstable();
+                for key in hits {
+                    out.cells_with_a_canary += 1;
+                    let n = contributors.get(key).map_or(0, |t| t.0);
+                    if n < options.k {
+                        out.exposing_cells += 1;
+                        exposed.insert(*id);
+                        if out.examples.len() < MAX_EXAMPLES {
+                            out.examples.push(CellExample {
+                                key: r.named(key),
+                                released: r.rows[key],
+                                true_contributors: n,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        out.canaries_exposed = exposed.into_iter().collect();
+        audit.canaries = Some(out);
+    }
+    audit.uniqueness = uniqueness::of_dataset(&source.reader, &zoning, options.k)?;
+    if options.unicity {
+        audit.unicity = unicity_curve(&source, options.sample)?;
+    }
+    if let (true, Some(truth)) = (options.trajectory, &truth) {
+        // The released presence when there is one, else the truth's (the
+        // attacker's best case, as in Xu et al.).
+        let given = request
+            .files
+            .iter()
+            .find(|(n, _)| n == "presence")
+            .map(|(_, p)| p.as_path());
+        audit.trajectory = Some(trajectory::audit(
+            &source,
+            &zoning,
+            &truth.products,
+            given,
+            options.sample,
+        )?);
+    }
+    let write = |path: &Path, text: String| -> Result<(), PrivacyError> {
+        let mut tmp = path.as_os_str().to_owned();
+        tmp.push(".tmp");
+        std::fs::write(&tmp, text)
+            .and_then(|_| std::fs::rename(&tmp, path))
+            .map_err(|e| PrivacyError::Write(format!("{}: cannot write: {e}", path.display())))
+    };
+    if let Some(path) = request.json {
+        let text = serde_json::to_string_pretty(&audit)
+            .map_err(|e| PrivacyError::Write(format!("{}: {e}", path.display())))?;
+        write(path, text + "\n")?;
+    }
+    if let Some(path) = request.html {
+        write(path, report::html_report(&audit))?;
+    }
+    Ok(audit)
+}

@@ -1,0 +1,580 @@
+//! The privacy audit: known answers for each attack on products crafted
+//! from a real run's truth (a planted below-k cell, a planted differencing
+//! leak recovered exactly, a correctly suppressed product with no leak),
+//! uniqueness recomputed by another path, bad input, and one whole audit of
+//! a small real dataset.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use mobsynth::reader::{DatasetReader, column_f64, column_i64, column_opt_i64, column_str};
+use mobsynth::sink::tables::subscribers_schema;
+
+fn mobsynth(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mobsynth"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn temp(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("mobsynth-privacy-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+/// A small run and its truth products as CSV on `h3:8`.
+fn small_run() -> &'static (PathBuf, PathBuf) {
+    static DIR: OnceLock<(PathBuf, PathBuf)> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = temp("run");
+        let truth = temp("truth");
+        let out = mobsynth(&[
+            "run",
+            "--subscribers",
+            "300",
+            "--days",
+            "2",
+            "--quiet",
+            "-o",
+            dir.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = mobsynth(&[
+            "products",
+            dir.to_str().unwrap(),
+            "--zones",
+            "h3:8",
+            "--format",
+            "csv",
+            "-o",
+            truth.to_str().unwrap(),
+        ]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (dir, truth)
+    })
+}
+
+/// zone, date, hour.
+type ZoneHour = (String, String, String);
+
+/// footfall rows: zone, date, hour, age_band, sex → visitors.
+type Footfall = BTreeMap<(String, String, String, String, String), i64>;
+
+fn read_footfall(path: &Path) -> Footfall {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "zone,date,hour,age_band,sex,visitors,visits,dwell_minutes"
+    );
+    lines
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (
+                (
+                    f[0].to_string(),
+                    f[1].to_string(),
+                    f[2].to_string(),
+                    f[3].to_string(),
+                    f[4].to_string(),
+                ),
+                f[5].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+fn write_footfall(path: &Path, rows: &Footfall) {
+    let mut text = String::from("zone,date,hour,age_band,sex,visitors\n");
+    for ((z, d, h, a, s), v) in rows {
+        text.push_str(&format!("{z},{d},{h},{a},{s},{v}\n"));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+fn write_totals(path: &Path, rows: &BTreeMap<(String, String, String), i64>) {
+    let mut text = String::from("zone,date,hour,visitors\n");
+    for ((z, d, h), v) in rows {
+        text.push_str(&format!("{z},{d},{h},{v}\n"));
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// Runs the audit (no unicity, no trajectories unless `all`) and returns
+/// its JSON.
+fn audit(extra: &[&str], all: bool) -> serde_json::Value {
+    let (dir, _) = small_run();
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let json = temp(&format!("audit-{n}.json"));
+    let mut args = vec![
+        "privacy",
+        dir.to_str().unwrap(),
+        "--zones",
+        "h3:8",
+        "--json",
+        json.to_str().unwrap(),
+    ];
+    if !all {
+        args.extend(["--no-unicity", "--no-trajectory"]);
+    }
+    args.extend(extra);
+    let out = mobsynth(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap()
+}
+
+const AGE_BANDS: [&str; 7] = ["0-17", "18-24", "25-34", "35-44", "45-54", "55-64", "65+"];
+
+#[test]
+fn a_planted_below_k_cell_is_found_and_the_truth_itself_counts_right() {
+    let (_, truth) = small_run();
+    let all = read_footfall(&truth.join("footfall.csv"));
+    // The truth released as is: its visitors are the true contributors, so
+    // the violations are exactly its rows with 1..k-1 visitors.
+    let k = 3;
+    let expected = all.values().filter(|&&v| v >= 1 && v < k).count();
+    let v = audit(
+        &[
+            "--product",
+            &format!("footfall={}", truth.join("footfall.csv").display()),
+            "--k",
+            "3",
+        ],
+        false,
+    );
+    assert_eq!(v["threshold"][0]["below_k"], expected as u64);
+    assert_eq!(v["threshold"][0]["rows"], all.len() as u64);
+    // A product of cells of at least k and one planted cell below it.
+    let mut planted: Footfall = all
+        .iter()
+        .filter(|(_, v)| **v >= k)
+        .map(|(k, v)| (k.clone(), *v))
+        .collect();
+    let (small_key, small) = all.iter().find(|(_, v)| **v == 1).expect("a cell of one");
+    planted.insert(small_key.clone(), *small);
+    let path = temp("planted.csv");
+    write_footfall(&path, &planted);
+    let v = audit(
+        &[
+            "--product",
+            &format!("footfall={}", path.display()),
+            "--k",
+            "3",
+        ],
+        false,
+    );
+    let t = &v["threshold"][0];
+    assert_eq!(t["below_k"], 1);
+    assert_eq!(t["examples"][0]["true_contributors"], 1);
+    let key: Vec<String> = t["examples"][0]["key"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p[1].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        key,
+        vec![
+            small_key.0.clone(),
+            small_key.1.clone(),
+            small_key.2.clone(),
+            small_key.3.clone(),
+            small_key.4.clone()
+        ]
+    );
+}
+
+#[test]
+fn a_planted_differencing_leak_is_recovered_exactly() {
+    let (_, truth) = small_run();
+    let all = read_footfall(&truth.join("footfall.csv"));
+    // A zone-hour with several cells; the breakdown publishes every cell of
+    // the age × sex cube there (zeros included) but one, suppressed, and
+    // the zone total.
+    let mut groups: BTreeMap<ZoneHour, Vec<(String, String, i64)>> = BTreeMap::new();
+    for ((z, d, h, a, s), v) in &all {
+        groups
+            .entry((z.clone(), d.clone(), h.clone()))
+            .or_default()
+            .push((a.clone(), s.clone(), *v));
+    }
+    let (gkey, cells) = groups
+        .iter()
+        .find(|(_, c)| c.len() >= 3 && c.iter().all(|c| c.1 != "unknown"))
+        .expect("a zone-hour with three cells");
+    let hidden = cells
+        .iter()
+        .max_by_key(|c| (c.2, c.0.clone()))
+        .unwrap()
+        .clone();
+    let mut breakdown = Footfall::new();
+    for a in AGE_BANDS {
+        for s in ["F", "M"] {
+            if (a, s) == (hidden.0.as_str(), hidden.1.as_str()) {
+                continue;
+            }
+            let v = cells
+                .iter()
+                .find(|c| c.0 == a && c.1 == s)
+                .map_or(0, |c| c.2);
+            breakdown.insert(
+                (
+                    gkey.0.clone(),
+                    gkey.1.clone(),
+                    gkey.2.clone(),
+                    a.into(),
+                    s.into(),
+                ),
+                v,
+            );
+        }
+    }
+    let total: i64 = cells.iter().map(|c| c.2).sum();
+    let fine = temp("fine.csv");
+    let coarse = temp("coarse.csv");
+    write_footfall(&fine, &breakdown);
+    write_totals(&coarse, &BTreeMap::from([(gkey.clone(), total)]));
+    let v = audit(
+        &[
+            "--product",
+            &format!("footfall={}", fine.display()),
+            "--product",
+            &format!("footfall={}", coarse.display()),
+        ],
+        false,
+    );
+    let d = v["differencing"].as_array().unwrap();
+    assert_eq!(d.len(), 1, "{v}");
+    assert_eq!(d[0]["recovered"], 1);
+    assert_eq!(d[0]["recovered_exactly"], 1);
+    let cell = &d[0]["cells"][0];
+    assert_eq!(cell["recovered"].as_f64(), Some(hidden.2 as f64));
+    assert_eq!(cell["true_contributors"], hidden.2);
+    assert_eq!(cell["below_k"], hidden.2 < 15);
+    assert_eq!(cell["key"][3][1], hidden.0.as_str());
+    assert_eq!(cell["key"][4][1], hidden.1.as_str());
+}
+
+#[test]
+fn a_correctly_suppressed_product_reports_no_leak() {
+    let (_, truth) = small_run();
+    let all = read_footfall(&truth.join("footfall.csv"));
+    let k = 3;
+    // Primary suppression: cells below k. Secondary: a zone total only
+    // where none of its cells was suppressed, so nothing can be subtracted.
+    let kept: Footfall = all
+        .iter()
+        .filter(|(_, v)| **v >= k)
+        .map(|(a, b)| (a.clone(), *b))
+        .collect();
+    let mut totals: BTreeMap<(String, String, String), (i64, bool)> = BTreeMap::new();
+    for ((z, d, h, _, _), v) in &all {
+        let t = totals
+            .entry((z.clone(), d.clone(), h.clone()))
+            .or_insert((0, true));
+        t.0 += v;
+        t.1 &= *v >= k;
+    }
+    let totals: BTreeMap<_, i64> = totals
+        .into_iter()
+        .filter(|(_, (t, clean))| *clean && *t >= k)
+        .map(|(key, (t, _))| (key, t))
+        .collect();
+    assert!(!totals.is_empty() && !kept.is_empty());
+    let fine = temp("sup-fine.csv");
+    let coarse = temp("sup-coarse.csv");
+    write_footfall(&fine, &kept);
+    write_totals(&coarse, &totals);
+    let v = audit(
+        &[
+            "--product",
+            &format!("footfall={}", fine.display()),
+            "--product",
+            &format!("footfall={}", coarse.display()),
+            "--k",
+            "3",
+        ],
+        false,
+    );
+    for t in v["threshold"].as_array().unwrap() {
+        assert_eq!(t["below_k"], 0, "{t}");
+    }
+    for d in v["differencing"].as_array().unwrap() {
+        assert_eq!(d["recovered"], 0, "{d}");
+        assert_eq!(d["small_remainders"], 0, "{d}");
+    }
+}
+
+#[test]
+fn uniqueness_matches_a_recount_from_the_subscribers_table() {
+    let (dir, _) = small_run();
+    let v = audit(&[], false);
+    // Recount: home and anchor in their H3 cells, people with an anchor, no
+    // machines.
+    let reader = DatasetReader::open(dir).unwrap();
+    let path = dir.join("subscribers");
+    let mut pairs: Vec<(String, String)> = Vec::new();
+    for b in reader.read("subscribers", subscribers_schema()).unwrap() {
+        let device = column_str(&b, "device", &path).unwrap();
+        let anchor = column_opt_i64(&b, "anchor_place_id", &path).unwrap();
+        let _ = column_i64(&b, "subscriber_id", &path).unwrap();
+        let f = |n: &str| column_f64(&b, n, &path).unwrap();
+        let (hlon, hlat, alon, alat) = (
+            f("home_lon"),
+            f("home_lat"),
+            f("anchor_lon"),
+            f("anchor_lat"),
+        );
+        for i in 0..b.num_rows() {
+            if device[i] == "iot" || anchor[i].is_none() {
+                continue;
+            }
+            pairs.push((h3(hlon[i], hlat[i]), h3(alon[i], alat[i])));
+        }
+    }
+    let mut size: HashMap<&(String, String), usize> = HashMap::new();
+    for p in &pairs {
+        *size.entry(p).or_insert(0) += 1;
+    }
+    let unique = pairs.iter().filter(|p| size[p] == 1).count();
+    let u = &v["uniqueness"][0];
+    assert_eq!(u["key"], "home,work");
+    assert_eq!(u["people"], pairs.len() as u64);
+    assert_eq!(u["unique"], unique as u64);
+    assert_eq!(u["sets"], size.len() as u64);
+}
+
+fn h3(lon: f64, lat: f64) -> String {
+    let ll = h3o::LatLng::new(lat, lon).unwrap();
+    ll.to_cell(h3o::Resolution::Eight).to_string()
+}
+
+#[test]
+fn a_whole_audit_of_a_small_run() {
+    let (_, truth) = small_run();
+    let html = temp("report.html");
+    let v = audit(
+        &[
+            "--product",
+            &format!("footfall={}", truth.join("footfall.csv").display()),
+            "--add-totals",
+            "--suppress",
+            "--report",
+            html.to_str().unwrap(),
+        ],
+        true,
+    );
+    let u = v["unicity"].as_array().unwrap();
+    assert_eq!(u.len(), 4);
+    // More points single out more people.
+    let shares: Vec<f64> = u
+        .iter()
+        .map(|p| p["share_unique"].as_f64().unwrap())
+        .collect();
+    assert!(shares.windows(2).all(|w| w[0] <= w[1] + 0.02), "{shares:?}");
+    let t = &v["trajectory"];
+    let acc = t["accuracy"].as_f64().unwrap();
+    assert!(acc > 0.3 && acc <= 1.0, "{t}");
+    assert_eq!(t["hours"], 48);
+    // The truth suppressed at k leaves no cell below k.
+    assert_eq!(v["threshold"][0]["below_k"], 0);
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("Trajectory recovery") && page.ends_with("</html>\n"));
+}
+
+#[test]
+fn bad_input_is_one_line_and_exit_code_2() {
+    let (dir, truth) = small_run();
+    let d = dir.to_str().unwrap();
+    let ff = format!("footfall={}", truth.join("footfall.csv").display());
+    let check = |args: &[&str], needle: &str| {
+        let o = mobsynth(args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(needle), "{err}");
+    };
+    check(
+        &[
+            "privacy",
+            d,
+            "--zones",
+            "h3:8",
+            "--k",
+            "0",
+            "--product",
+            &ff,
+        ],
+        "--k 0",
+    );
+    // The product was made on h3:8.
+    check(
+        &["privacy", d, "--zones", "h3:7", "--product", &ff],
+        "not zones of h3:7",
+    );
+    // Columns that are not footfall's.
+    let wrong = temp("wrong.csv");
+    std::fs::write(&wrong, "zone,when,count\n881f8e0c01fffff,x,3\n").unwrap();
+    check(
+        &[
+            "privacy",
+            d,
+            "--zones",
+            "h3:8",
+            "--product",
+            &format!("footfall={}", wrong.display()),
+        ],
+        "missing",
+    );
+    check(
+        &["privacy", d, "--zones", "h3:8", "--product", "dwell=x.csv"],
+        "no product",
+    );
+}
+
+#[test]
+fn planted_canaries_are_reported_when_a_released_cell_exposes_them() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let scenario = std::fs::read_to_string(root.join("scenarios/default.toml")).unwrap()
+        + "\n[canaries]\ncount = 2\n";
+    let file = temp("canary.toml");
+    std::fs::write(&file, scenario).unwrap();
+    let dir = temp("canary-run");
+    let truth = temp("canary-truth");
+    let map = root.join("scenarios/maps/liechtenstein.osm.pbf");
+    let d = dir.to_str().unwrap();
+    let o = mobsynth(&[
+        "run",
+        file.to_str().unwrap(),
+        "--map",
+        map.to_str().unwrap(),
+        "--subscribers",
+        "200",
+        "--days",
+        "1",
+        "--quiet",
+        "-o",
+        d,
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let o = mobsynth(&[
+        "products",
+        d,
+        "--zones",
+        "h3:8",
+        "--format",
+        "csv",
+        "-o",
+        truth.to_str().unwrap(),
+    ]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ff = format!("footfall={}", truth.join("footfall.csv").display());
+    let run = |k: &str| -> serde_json::Value {
+        let json = temp(&format!("canary-{k}.json"));
+        let o = mobsynth(&[
+            "privacy",
+            d,
+            "--zones",
+            "h3:8",
+            "--product",
+            &ff,
+            "--k",
+            k,
+            "--no-unicity",
+            "--no-trajectory",
+            "--json",
+            json.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap()
+    };
+    // Every cell is below a k of 10,000: each canary cell exposes it.
+    let v = run("10000");
+    let c = &v["canaries"];
+    assert_eq!(c["planted"], 2);
+    assert!(c["cells_with_a_canary"].as_u64().unwrap() > 0, "{c}");
+    assert_eq!(c["exposing_cells"], c["cells_with_a_canary"]);
+    assert_eq!(c["canaries_exposed"], serde_json::json!([0, 1]));
+    // No cell is below a k of 1.
+    let v = run("1");
+    assert_eq!(v["canaries"]["exposing_cells"], 0);
+    // The canaries commute: each has a work place, apart from home.
+    let reader = DatasetReader::open(&dir).unwrap();
+    let path = dir.join("subscribers");
+    for b in reader.read("subscribers", subscribers_schema()).unwrap() {
+        let id = column_i64(&b, "subscriber_id", &path).unwrap();
+        let anchor = column_opt_i64(&b, "anchor_place_id", &path).unwrap();
+        for i in 0..b.num_rows() {
+            if id[i] < 2 {
+                assert!(anchor[i].is_some());
+            }
+        }
+    }
+}
+
+#[test]
+fn unicity_at_four_points_is_the_validators() {
+    let (dir, _) = small_run();
+    let json = temp("validate.json");
+    let o = mobsynth(&[
+        "validate",
+        dir.to_str().unwrap(),
+        "--only",
+        "events.unicity_4_points",
+        "--json",
+        json.to_str().unwrap(),
+    ]);
+    assert!(
+        o.status.code().is_some_and(|c| c == 0 || c == 3),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let validator = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == "events.unicity_4_points")
+        .unwrap()["value"]
+        .as_f64()
+        .unwrap();
+    let mut args = vec![
+        "privacy",
+        dir.to_str().unwrap(),
+        "--zones",
+        "h3:8",
+        "--no-trajectory",
+    ];
+    let out = temp("unicity.json");
+    args.extend(["--json", out.to_str().unwrap()]);
+    let o = mobsynth(&args);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&out).unwrap()).unwrap();
+    let p4 = v["unicity"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["points"] == 4)
+        .unwrap()["share_unique"]
+        .as_f64()
+        .unwrap();
+    assert_eq!(p4, validator);
+}
