@@ -469,7 +469,7 @@ fn od_travellers(source: &Source, zoning: &Zoning) -> Result<Products, DatasetEr
                 let key = OdKey {
                     origin: zoning.zone_of(olon[i], olat[i]),
                     destination: zoning.zone_of(dlon[i], dlat[i]),
-                    when: source.time.local_hour(start[i]),
+                    when: crate::products::clock::local_hour(&source.calendar, start[i]),
                     mode: Some(mode),
                 };
                 if seen.insert((key.clone(), sub[i])) {
@@ -500,7 +500,7 @@ fn canary_cells(
     let mut out: Vec<(i64, Products)> = ids.iter().map(|&i| (i, Products::default())).collect();
     let mut aggregators: Vec<StayAggregator> = ids
         .iter()
-        .map(|_| StayAggregator::new(&source.time, options))
+        .map(|_| StayAggregator::new(&source.calendar, options))
         .collect();
     let days = source.days("truth/stays")?;
     let n = days.len();
@@ -519,6 +519,7 @@ fn canary_cells(
                         start_ms: start[i],
                         end_ms: end[i],
                         zone: zoning.zone_of(lon[i], lat[i]),
+                        weight: 1,
                     });
                 }
             }
