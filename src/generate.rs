@@ -21,11 +21,13 @@ use arrow::record_batch::RecordBatch;
 use crate::calendar::Calendar;
 use crate::days::{self, PersonDays};
 use crate::events::{self, Event};
+use crate::log_quality::LogQuality;
 use crate::map::{Map, MapError};
 use crate::population::{self, Subscriber};
 use crate::radio::Network;
 use crate::routing::{RouteQuery, Router};
 use crate::scenario::Scenario;
+use crate::sink::faults::LogFaultsBuilder;
 use crate::sink::network_tables::{
     EventsBuilder, cells_batch, cells_schema, event_positions_schema, events_schema,
 };
@@ -68,11 +70,13 @@ pub enum Table {
     EventPositions,
     /// Truth: positions sampled at a fixed interval (optional).
     Positions,
+    /// Truth: every fault of a dirty log (with `[log_quality]` only).
+    LogFaults,
 }
 
 impl Table {
     /// Every table, in the order a run writes them.
-    pub const ALL: [Table; 7] = [
+    pub const ALL: [Table; 8] = [
         Table::Subscribers,
         Table::Cells,
         Table::Stays,
@@ -80,6 +84,7 @@ impl Table {
         Table::Events,
         Table::EventPositions,
         Table::Positions,
+        Table::LogFaults,
     ];
 
     /// The table's name, which is also its directory in a dataset.
@@ -92,6 +97,7 @@ impl Table {
             Table::Trips => "truth/trips",
             Table::EventPositions => "truth/event_positions",
             Table::Positions => "truth/positions",
+            Table::LogFaults => "truth/log_faults",
         }
     }
 
@@ -110,6 +116,7 @@ impl Table {
             Table::Trips => trips_schema(),
             Table::EventPositions => event_positions_schema(),
             Table::Positions => positions_schema(),
+            Table::LogFaults => crate::sink::faults::log_faults_schema(),
         }
     }
 
@@ -122,7 +129,11 @@ impl Table {
     pub fn is_truth(self) -> bool {
         matches!(
             self,
-            Table::Stays | Table::Trips | Table::EventPositions | Table::Positions
+            Table::Stays
+                | Table::Trips
+                | Table::EventPositions
+                | Table::Positions
+                | Table::LogFaults
         )
     }
 }
@@ -230,6 +241,11 @@ impl Model {
             chunk: chunk_subscribers(self.scenario.days),
             truth: self.scenario.truth,
             positions_every_s: self.scenario.positions_every_s,
+            log_quality: self
+                .scenario
+                .log_quality
+                .as_ref()
+                .map(|p| LogQuality::new(p, self.scenario.seed, &self.network)),
         })
     }
 
@@ -267,6 +283,8 @@ pub struct Generator<'m> {
     chunk: usize,
     truth: bool,
     positions_every_s: u32,
+    /// The dirty log's faults, with `[log_quality]`.
+    log_quality: Option<LogQuality>,
 }
 
 /// A thread's reusable state: routing queries and event buffers. Keep one
@@ -335,9 +353,15 @@ impl<'m> Generator<'m> {
             .filter(|t| match t {
                 Table::Cells => self.options.part == 0,
                 Table::Positions => self.positions_every_s > 0,
+                Table::LogFaults => self.truth && self.log_quality.is_some(),
                 t => self.truth || !t.is_truth(),
             })
             .collect()
+    }
+
+    /// The dirty log's faults, when the scenario has `[log_quality]`.
+    pub fn log_quality(&self) -> Option<&LogQuality> {
+        self.log_quality.as_ref()
     }
 
     /// The part's subscribers.
@@ -401,9 +425,16 @@ impl<'m> Generator<'m> {
             (0..truth_days).map(|_| StaysBuilder::new(5 * n)).collect();
         let mut trips: Vec<TripsBuilder> =
             (0..truth_days).map(|_| TripsBuilder::new(4 * n)).collect();
+        let dirty = self.log_quality.as_ref();
         let mut events: Vec<EventsBuilder> = (0..days_n)
             .map(|_| EventsBuilder::new(64 * n, truth))
+            .map(|b| if dirty.is_some() { b.with_faults() } else { b })
             .collect();
+        let mut log_faults: Vec<LogFaultsBuilder> =
+            (0..if dirty.is_some() { truth_days } else { 0 })
+                .map(|_| LogFaultsBuilder::new())
+                .collect();
+        let (mut delivered, mut faults) = (Vec::new(), Vec::new());
         let every = i64::from(self.positions_every_s);
         let mut sampled: Vec<PositionsBuilder> = (0..if every > 0 { days_n } else { 0 })
             .map(|_| PositionsBuilder::new((n * (86_400 / every.max(1)) as usize).min(1 << 16)))
@@ -435,8 +466,22 @@ impl<'m> Generator<'m> {
             worker.events.clear();
             worker.simulator.simulate(s, &person, &mut worker.events);
             out.events += worker.events.len() as u64;
-            for e in &worker.events {
-                events[calendar.day_of(e.time_ms.div_euclid(1000))].append(e);
+            let Some(dirty) = dirty else {
+                for e in &worker.events {
+                    events[calendar.day_of(e.time_ms.div_euclid(1000))].append(e);
+                }
+                continue;
+            };
+            delivered.clear();
+            faults.clear();
+            dirty.apply(s, &worker.events, &mut delivered, &mut faults);
+            for d in &delivered {
+                events[calendar.day_of(d.event.time_ms.div_euclid(1000))].append_delivered(d);
+            }
+            if truth {
+                for f in &faults {
+                    log_faults[calendar.day_of(f.time_ms.div_euclid(1000))].append(f);
+                }
             }
         }
         // Tables in the order a run writes them, days in order within each.
@@ -453,6 +498,13 @@ impl<'m> Generator<'m> {
             positions.extend(pos.map(|p| (Table::EventPositions, d, p)));
         }
         out.batches.append(&mut positions);
+        for (d, b) in log_faults
+            .iter_mut()
+            .enumerate()
+            .filter(|(_, b)| !b.is_empty())
+        {
+            out.batches.push((Table::LogFaults, d, b.finish()));
+        }
         for (d, b) in sampled
             .iter_mut()
             .enumerate()

@@ -49,6 +49,7 @@ pub mod events;
 pub mod export;
 pub mod generate;
 pub mod inspect;
+pub mod log_quality;
 pub mod map;
 pub mod population;
 pub mod products;

@@ -62,6 +62,9 @@ enum Command {
     Baseline(BaselineArgs),
     /// Score a pipeline's zone products against the truth.
     Score(ScoreArgs),
+    /// Score a cleaning step: the event ids it flagged as faulty against the
+    /// dataset's `truth/log_faults` (precision, recall, recall per fault).
+    ScoreCleaning(ScoreCleaningArgs),
     /// Bundled scenarios.
     Scenario {
         #[command(subcommand)]
@@ -153,6 +156,10 @@ struct RunArgs {
     /// With --stdout: replay this many simulated seconds per second.
     #[arg(long, requires = "stdout", allow_negative_numbers = true)]
     speed: Option<f64>,
+    /// With --stdout (NDJSON): print `SUBSCRIBER_ID<TAB>json` lines, a key
+    /// per record for Kafka producers (`kcat -P -K'\t'`).
+    #[arg(long, requires = "stdout")]
+    key: bool,
     /// No progress bars and no summary.
     #[arg(short, long)]
     quiet: bool,
@@ -160,6 +167,16 @@ struct RunArgs {
     /// space, without asking.
     #[arg(long)]
     yes: bool,
+}
+
+#[derive(clap::Args)]
+struct ScoreCleaningArgs {
+    /// A directory written by `mobsynth run` with `[log_quality]` and the truth.
+    dir: PathBuf,
+    /// The flagged event ids: one per line (a first line that is not a
+    /// number is a header; in CSV the first column is read).
+    #[arg(long)]
+    flagged: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -390,6 +407,7 @@ fn dispatch(cli: Cli, interrupted: &AtomicBool) -> Result<ExitCode, Failure> {
         Command::Products(args) => zone_products(&args, None),
         Command::Baseline(args) => zone_products(&args.products, Some(args.work_min_days)),
         Command::Score(args) => score(args),
+        Command::ScoreCleaning(args) => score_cleaning(args),
     }
 }
 
@@ -442,6 +460,34 @@ fn zone_products(args: &ProductsArgs, baseline: Option<u32>) -> Result<ExitCode,
     .map_err(products_failure)?;
     for (name, rows) in written {
         println!("{name:<10} {rows:>9} rows");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn score_cleaning(args: ScoreCleaningArgs) -> Result<ExitCode, Failure> {
+    use mobsynth::log_quality::score;
+    let dataset = mobsynth::reader::DatasetReader::open(&args.dir).map_err(bad_input)?;
+    let flagged = score::read_flagged(&args.flagged).map_err(bad_input)?;
+    let s = score::score(&dataset, &flagged).map_err(bad_input)?;
+    println!(
+        "flagged {}  faulty {}  true positives {}  precision {:.4}  recall {:.4}",
+        s.flagged,
+        s.faulty,
+        s.true_positives,
+        s.precision(),
+        s.recall()
+    );
+    println!(
+        "{:<16} {:>10} {:>10} {:>8}",
+        "fault", "events", "flagged", "recall"
+    );
+    for (fault, (n, hit)) in &s.by_fault {
+        let recall = if *n == 0 {
+            1.0
+        } else {
+            *hit as f64 / *n as f64
+        };
+        println!("{:<16} {n:>10} {hit:>10} {recall:>8.4}", fault.name());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -555,6 +601,7 @@ fn run(args: RunArgs, interrupted: &AtomicBool) -> Result<ExitCode, Failure> {
     let stream = args.stdout.then_some(StreamOptions {
         csv: matches!(args.format, FormatArg::Csv),
         pace,
+        key: args.key,
     });
     let quiet = args.quiet;
     let options = RunOptions {

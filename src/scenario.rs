@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::calendar::{Calendar, CalendarError};
 use crate::days::MobilityParams;
 use crate::events::PhoneParams;
+use crate::log_quality::LogQualityParams;
 use crate::map::{Map, MapError};
 use crate::population::PopulationParams;
 use crate::radio::{RadioParams, RadioSource};
@@ -102,6 +103,11 @@ pub struct Scenario {
     pub radio: RadioParams,
     #[serde(default)]
     pub phone: PhoneParams,
+    /// Dirty logs: faults of the ingest, labelled in `truth/log_faults`.
+    /// Off (absent) by default, and then written nowhere, so that the
+    /// output is what it was without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_quality: Option<LogQualityParams>,
     /// Set when loaded; not part of the file.
     #[serde(skip)]
     pub origin: String,
@@ -212,6 +218,9 @@ impl Scenario {
         section("mobility", self.mobility.check())?;
         section("radio", self.radio.check())?;
         section("phone", self.phone.check())?;
+        if let Some(q) = &self.log_quality {
+            section("log_quality", q.check())?;
+        }
         Ok(())
     }
 
