@@ -21,6 +21,7 @@ use arrow::record_batch::RecordBatch;
 use crate::calendar::Calendar;
 use crate::days::{self, PersonDays};
 use crate::events::{self, Event};
+use crate::happenings::Happenings;
 use crate::log_quality::LogQuality;
 use crate::map::{Map, MapError};
 use crate::population::{self, Subscriber};
@@ -72,11 +73,15 @@ pub enum Table {
     Positions,
     /// Truth: every fault of a dirty log (with `[log_quality]` only).
     LogFaults,
+    /// Truth: the scenario's happenings (with `[[happenings]]` only).
+    Happenings,
+    /// Truth: who attended a gathering or was relocated.
+    HappeningParticipants,
 }
 
 impl Table {
     /// Every table, in the order a run writes them.
-    pub const ALL: [Table; 8] = [
+    pub const ALL: [Table; 10] = [
         Table::Subscribers,
         Table::Cells,
         Table::Stays,
@@ -85,6 +90,8 @@ impl Table {
         Table::EventPositions,
         Table::Positions,
         Table::LogFaults,
+        Table::Happenings,
+        Table::HappeningParticipants,
     ];
 
     /// The table's name, which is also its directory in a dataset.
@@ -98,6 +105,8 @@ impl Table {
             Table::EventPositions => "truth/event_positions",
             Table::Positions => "truth/positions",
             Table::LogFaults => "truth/log_faults",
+            Table::Happenings => "truth/happenings",
+            Table::HappeningParticipants => "truth/happening_participants",
         }
     }
 
@@ -117,12 +126,17 @@ impl Table {
             Table::EventPositions => event_positions_schema(),
             Table::Positions => positions_schema(),
             Table::LogFaults => crate::sink::faults::log_faults_schema(),
+            Table::Happenings => crate::sink::happenings::happenings_schema(),
+            Table::HappeningParticipants => crate::sink::happenings::participants_schema(),
         }
     }
 
     /// Whether the table is split into one partition per local day.
     pub fn by_date(self) -> bool {
-        !matches!(self, Table::Subscribers | Table::Cells)
+        !matches!(
+            self,
+            Table::Subscribers | Table::Cells | Table::Happenings | Table::HappeningParticipants
+        )
     }
 
     /// Whether the table is ground truth, which an operator would not hold.
@@ -134,6 +148,8 @@ impl Table {
                 | Table::EventPositions
                 | Table::Positions
                 | Table::LogFaults
+                | Table::Happenings
+                | Table::HappeningParticipants
         )
     }
 }
@@ -187,6 +203,7 @@ pub struct Model {
     map: Map,
     subscribers: Vec<Subscriber>,
     network: Network,
+    happenings: Happenings,
 }
 
 impl Model {
@@ -212,12 +229,29 @@ impl Model {
             &map,
         )
         .map_err(|e| invalid(e.to_string()))?;
+        let happenings = Happenings::build(
+            &scenario.happenings,
+            scenario.seed,
+            &calendar,
+            &map,
+            &network,
+            &subscribers,
+        )
+        .map_err(|(i, key, message)| {
+            let key = format!("happenings[{i}].{key}");
+            let line = scenario
+                .line_of(&key)
+                .map(|l| format!("line {l}: "))
+                .unwrap_or_default();
+            invalid(format!("{line}`{key}`: {message}"))
+        })?;
         Ok(Model {
             scenario,
             calendar,
             map,
             subscribers,
             network,
+            happenings,
         })
     }
 
@@ -268,6 +302,11 @@ impl Model {
 
     pub fn network(&self) -> &Network {
         &self.network
+    }
+
+    /// The scenario's happenings, resolved.
+    pub fn happenings(&self) -> &Happenings {
+        &self.happenings
     }
 }
 
@@ -354,6 +393,10 @@ impl<'m> Generator<'m> {
                 Table::Cells => self.options.part == 0,
                 Table::Positions => self.positions_every_s > 0,
                 Table::LogFaults => self.truth && self.log_quality.is_some(),
+                Table::Happenings => {
+                    self.truth && self.options.part == 0 && !self.model.happenings.is_empty()
+                }
+                Table::HappeningParticipants => self.truth && !self.model.happenings.is_empty(),
                 t => self.truth || !t.is_truth(),
             })
             .collect()
@@ -375,6 +418,17 @@ impl<'m> Generator<'m> {
         match table {
             Table::Subscribers => Some(subscribers_batch(self.subscribers(), &self.model.map)),
             Table::Cells if self.options.part == 0 => Some(cells_batch(&self.model.network)),
+            Table::Happenings if self.options.part == 0 => Some(
+                crate::sink::happenings::happenings_batch(&self.model.happenings, &self.model.map),
+            ),
+            Table::HappeningParticipants => {
+                let mine: std::collections::HashSet<u32> =
+                    self.subscribers().iter().map(|s| s.id.0).collect();
+                Some(crate::sink::happenings::participants_batch(
+                    &self.model.happenings,
+                    &|s| mine.contains(&s),
+                ))
+            }
             _ => None,
         }
     }
@@ -444,8 +498,12 @@ impl<'m> Generator<'m> {
             ..Chunk::default()
         };
         let (from, to) = calendar.span();
+        let happenings = &self.model.happenings;
         for s in subscribers {
-            let person: PersonDays = days::simulate(&self.world, &mut worker.query, s);
+            let mut person: PersonDays = days::simulate(&self.world, &mut worker.query, s);
+            if !happenings.is_empty() {
+                happenings.edit_days(s, map, &mut person);
+            }
             let id = s.id.0;
             if every > 0 {
                 for p in person.sample_positions(from, to, every) {
@@ -465,6 +523,9 @@ impl<'m> Generator<'m> {
             }
             worker.events.clear();
             worker.simulator.simulate(s, &person, &mut worker.events);
+            if !happenings.is_empty() {
+                happenings.edit_events(s, &person, &self.model.network, &mut worker.events);
+            }
             out.events += worker.events.len() as u64;
             let Some(dirty) = dirty else {
                 for e in &worker.events {
@@ -525,10 +586,17 @@ impl<'m> Generator<'m> {
         each: &mut dyn FnMut(&Subscriber, &[Event]),
     ) -> u64 {
         let mut count = 0;
+        let happenings = &self.model.happenings;
         for s in &self.subscribers()[self.chunk_range(index)] {
-            let person = days::simulate(&self.world, &mut worker.query, s);
+            let mut person = days::simulate(&self.world, &mut worker.query, s);
+            if !happenings.is_empty() {
+                happenings.edit_days(s, &self.model.map, &mut person);
+            }
             worker.events.clear();
             worker.simulator.simulate(s, &person, &mut worker.events);
+            if !happenings.is_empty() {
+                happenings.edit_events(s, &person, &self.model.network, &mut worker.events);
+            }
             count += worker.events.len() as u64;
             each(s, &worker.events);
         }

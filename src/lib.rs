@@ -48,6 +48,7 @@ pub mod days;
 pub mod events;
 pub mod export;
 pub mod generate;
+pub mod happenings;
 pub mod inspect;
 pub mod log_quality;
 pub mod map;

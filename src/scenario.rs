@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::calendar::{Calendar, CalendarError};
 use crate::days::MobilityParams;
 use crate::events::PhoneParams;
+use crate::happenings::HappeningSpec;
 use crate::log_quality::LogQualityParams;
 use crate::map::{Map, MapError};
 use crate::population::PopulationParams;
@@ -108,11 +109,19 @@ pub struct Scenario {
     /// output is what it was without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_quality: Option<LogQualityParams>,
+    /// Days that are not ordinary: gatherings, outages, closures,
+    /// relocations (`[[happenings]]`). None by default.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub happenings: Vec<HappeningSpec>,
     /// Set when loaded; not part of the file.
     #[serde(skip)]
     pub origin: String,
     #[serde(skip)]
     base_dir: Option<PathBuf>,
+    /// The text parsed, to name the line of a value found wrong later
+    /// (a happening checked against the map).
+    #[serde(skip)]
+    text: Option<String>,
 }
 
 fn write_truth() -> bool {
@@ -170,6 +179,7 @@ impl Scenario {
         })?;
         scenario.origin = origin.to_string();
         scenario.base_dir = base_dir;
+        scenario.text = Some(text.to_string());
         scenario.check().map_err(|(key, message)| ScenarioError {
             origin: origin.to_string(),
             line: line_of_key(text, &key),
@@ -221,6 +231,9 @@ impl Scenario {
         if let Some(q) = &self.log_quality {
             section("log_quality", q.check())?;
         }
+        for (i, h) in self.happenings.iter().enumerate() {
+            section(&format!("happenings[{i}]"), h.check())?;
+        }
         Ok(())
     }
 
@@ -233,6 +246,12 @@ impl Scenario {
             &self.timezone,
             &self.mobility.holiday_dates(),
         )
+    }
+
+    /// The line of the scenario file where a dotted key is set, when the
+    /// scenario was parsed from text.
+    pub fn line_of(&self, dotted: &str) -> Option<usize> {
+        self.text.as_deref().and_then(|t| line_of_key(t, dotted))
     }
 
     /// The first simulated day.
