@@ -165,6 +165,38 @@ impl HappeningSpec {
                 );
             }
         }
+        // A key of another kind is a mistake, not something to ignore.
+        let others: [(&str, bool, Kind); 9] = [
+            ("sites", !self.sites.is_empty(), Kind::Outage),
+            ("place_kinds", !self.place_kinds.is_empty(), Kind::Closure),
+            ("compliance", self.compliance.is_some(), Kind::Closure),
+            ("share", self.share.is_some(), Kind::Relocation),
+            ("attendees", self.attendees.is_some(), Kind::Gathering),
+            (
+                "distance_scale_km",
+                self.distance_scale_km.is_some(),
+                Kind::Gathering,
+            ),
+            ("min_age", self.min_age.is_some(), Kind::Gathering),
+            ("max_age", self.max_age.is_some(), Kind::Gathering),
+            (
+                "activity_factor",
+                self.activity_factor.is_some(),
+                Kind::Gathering,
+            ),
+        ];
+        for (k, set, kind) in others {
+            if set && kind != self.kind {
+                return e(
+                    k,
+                    format!(
+                        "applies to a {} only, not to a {}",
+                        kind.name(),
+                        self.kind.name()
+                    ),
+                );
+            }
+        }
         match self.kind {
             Kind::Gathering => {
                 if !area {
