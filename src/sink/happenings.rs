@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use arrow::array::{
-    ArrayRef, Float64Builder, Int32Builder, Int64Builder, StringBuilder, StringDictionaryBuilder,
+    ArrayRef, Float64Builder, Int64Builder, StringBuilder, StringDictionaryBuilder,
 };
 use arrow::datatypes::{DataType, Int8Type, Schema, SchemaRef};
 use arrow::record_batch::RecordBatch;
@@ -17,7 +17,7 @@ use crate::map::Map;
 /// Schema of `truth/happenings`.
 pub fn happenings_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
-        field("happening_id", DataType::Int32, false),
+        field("happening_id", DataType::Int64, false),
         field("name", DataType::Utf8, false),
         field("kind", dict_type(), false),
         field("start", ts_type(), false),
@@ -34,7 +34,7 @@ pub fn happenings_schema() -> SchemaRef {
 /// Schema of `truth/happening_participants`.
 pub fn participants_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
-        field("happening_id", DataType::Int32, false),
+        field("happening_id", DataType::Int64, false),
         field("subscriber_id", DataType::Int64, false),
         field("role", dict_type(), false),
     ]))
@@ -43,7 +43,7 @@ pub fn participants_schema() -> SchemaRef {
 /// The `truth/happenings` table.
 pub fn happenings_batch(h: &Happenings, map: &Map) -> RecordBatch {
     let n = h.items.len();
-    let mut id = Int32Builder::with_capacity(n);
+    let mut id = Int64Builder::with_capacity(n);
     let mut name = StringBuilder::new();
     let mut kind = StringDictionaryBuilder::<Int8Type>::new();
     let mut start = ts_column(n);
@@ -55,7 +55,7 @@ pub fn happenings_batch(h: &Happenings, map: &Map) -> RecordBatch {
     let mut kinds = StringBuilder::new();
     let mut participants = Int64Builder::with_capacity(n);
     for x in &h.items {
-        id.append_value(x.id as i32);
+        id.append_value(i64::from(x.id));
         name.append_value(&x.spec.name);
         kind.append_value(x.spec.kind.name());
         start.append_value(x.start * 1000);
@@ -94,12 +94,12 @@ pub fn happenings_batch(h: &Happenings, map: &Map) -> RecordBatch {
 /// The `truth/happening_participants` rows of the subscribers for which
 /// `mine` holds.
 pub fn participants_batch(h: &Happenings, mine: &dyn Fn(u32) -> bool) -> RecordBatch {
-    let mut id = Int32Builder::new();
+    let mut id = Int64Builder::new();
     let mut sub = Int64Builder::new();
     let mut role = StringDictionaryBuilder::<Int8Type>::new();
     for x in &h.items {
         for &s in x.participants.iter().filter(|s| mine(**s)) {
-            id.append_value(x.id as i32);
+            id.append_value(i64::from(x.id));
             sub.append_value(i64::from(s));
             role.append_value(match x.spec.kind {
                 Kind::Relocation => "relocated",
