@@ -139,6 +139,16 @@ impl Table {
         )
     }
 
+    /// The scenario section without which the table is never written
+    /// (`log_quality`, `happenings`), if any.
+    pub fn section(self) -> Option<&'static str> {
+        match self {
+            Table::LogFaults => Some("log_quality"),
+            Table::Happenings | Table::HappeningParticipants => Some("happenings"),
+            _ => None,
+        }
+    }
+
     /// Whether the table is ground truth, which an operator would not hold.
     pub fn is_truth(self) -> bool {
         matches!(

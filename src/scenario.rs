@@ -231,6 +231,14 @@ impl Scenario {
         if let Some(q) = &self.log_quality {
             section("log_quality", q.check())?;
         }
+        // A gathering's added events carry the happening's index in 7 bits
+        // of their id.
+        if self.happenings.len() > 100 {
+            return err(
+                "happenings",
+                format!("at most 100 happenings, got {}", self.happenings.len()),
+            );
+        }
         for (i, h) in self.happenings.iter().enumerate() {
             section(&format!("happenings[{i}]"), h.check())?;
         }
