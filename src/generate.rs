@@ -21,11 +21,14 @@ use arrow::record_batch::RecordBatch;
 use crate::calendar::Calendar;
 use crate::days::{self, PersonDays};
 use crate::events::{self, Event};
+use crate::happenings::Happenings;
+use crate::log_quality::LogQuality;
 use crate::map::{Map, MapError};
 use crate::population::{self, Subscriber};
 use crate::radio::Network;
 use crate::routing::{RouteQuery, Router};
 use crate::scenario::Scenario;
+use crate::sink::faults::LogFaultsBuilder;
 use crate::sink::network_tables::{
     EventsBuilder, cells_batch, cells_schema, event_positions_schema, events_schema,
 };
@@ -68,11 +71,17 @@ pub enum Table {
     EventPositions,
     /// Truth: positions sampled at a fixed interval (optional).
     Positions,
+    /// Truth: every fault of a dirty log (with `[log_quality]` only).
+    LogFaults,
+    /// Truth: the scenario's happenings (with `[[happenings]]` only).
+    Happenings,
+    /// Truth: who attended a gathering or was relocated.
+    HappeningParticipants,
 }
 
 impl Table {
     /// Every table, in the order a run writes them.
-    pub const ALL: [Table; 7] = [
+    pub const ALL: [Table; 10] = [
         Table::Subscribers,
         Table::Cells,
         Table::Stays,
@@ -80,6 +89,9 @@ impl Table {
         Table::Events,
         Table::EventPositions,
         Table::Positions,
+        Table::LogFaults,
+        Table::Happenings,
+        Table::HappeningParticipants,
     ];
 
     /// The table's name, which is also its directory in a dataset.
@@ -92,6 +104,9 @@ impl Table {
             Table::Trips => "truth/trips",
             Table::EventPositions => "truth/event_positions",
             Table::Positions => "truth/positions",
+            Table::LogFaults => "truth/log_faults",
+            Table::Happenings => "truth/happenings",
+            Table::HappeningParticipants => "truth/happening_participants",
         }
     }
 
@@ -110,19 +125,41 @@ impl Table {
             Table::Trips => trips_schema(),
             Table::EventPositions => event_positions_schema(),
             Table::Positions => positions_schema(),
+            Table::LogFaults => crate::sink::faults::log_faults_schema(),
+            Table::Happenings => crate::sink::happenings::happenings_schema(),
+            Table::HappeningParticipants => crate::sink::happenings::participants_schema(),
         }
     }
 
     /// Whether the table is split into one partition per local day.
     pub fn by_date(self) -> bool {
-        !matches!(self, Table::Subscribers | Table::Cells)
+        !matches!(
+            self,
+            Table::Subscribers | Table::Cells | Table::Happenings | Table::HappeningParticipants
+        )
+    }
+
+    /// The scenario section without which the table is never written
+    /// (`log_quality`, `happenings`), if any.
+    pub fn section(self) -> Option<&'static str> {
+        match self {
+            Table::LogFaults => Some("log_quality"),
+            Table::Happenings | Table::HappeningParticipants => Some("happenings"),
+            _ => None,
+        }
     }
 
     /// Whether the table is ground truth, which an operator would not hold.
     pub fn is_truth(self) -> bool {
         matches!(
             self,
-            Table::Stays | Table::Trips | Table::EventPositions | Table::Positions
+            Table::Stays
+                | Table::Trips
+                | Table::EventPositions
+                | Table::Positions
+                | Table::LogFaults
+                | Table::Happenings
+                | Table::HappeningParticipants
         )
     }
 }
@@ -176,6 +213,7 @@ pub struct Model {
     map: Map,
     subscribers: Vec<Subscriber>,
     network: Network,
+    happenings: Happenings,
 }
 
 impl Model {
@@ -202,12 +240,29 @@ impl Model {
             &map,
         )
         .map_err(|e| invalid(e.to_string()))?;
+        let happenings = Happenings::build(
+            &scenario.happenings,
+            scenario.seed,
+            &calendar,
+            &map,
+            &network,
+            &subscribers,
+        )
+        .map_err(|(i, key, message)| {
+            let key = format!("happenings[{i}].{key}");
+            let line = scenario
+                .line_of(&key)
+                .map(|l| format!("line {l}: "))
+                .unwrap_or_default();
+            invalid(format!("{line}`{key}`: {message}"))
+        })?;
         Ok(Model {
             scenario,
             calendar,
             map,
             subscribers,
             network,
+            happenings,
         })
     }
 
@@ -231,6 +286,11 @@ impl Model {
             chunk: chunk_subscribers(self.scenario.days),
             truth: self.scenario.truth,
             positions_every_s: self.scenario.positions_every_s,
+            log_quality: self
+                .scenario
+                .log_quality
+                .as_ref()
+                .map(|p| LogQuality::new(p, self.scenario.seed, &self.network)),
         })
     }
 
@@ -254,6 +314,11 @@ impl Model {
     pub fn network(&self) -> &Network {
         &self.network
     }
+
+    /// The scenario's happenings, resolved.
+    pub fn happenings(&self) -> &Happenings {
+        &self.happenings
+    }
 }
 
 /// A part of a run, ready to simulate chunk by chunk.
@@ -268,6 +333,8 @@ pub struct Generator<'m> {
     chunk: usize,
     truth: bool,
     positions_every_s: u32,
+    /// The dirty log's faults, with `[log_quality]`.
+    log_quality: Option<LogQuality>,
 }
 
 /// A thread's reusable state: routing queries and event buffers. Keep one
@@ -336,9 +403,19 @@ impl<'m> Generator<'m> {
             .filter(|t| match t {
                 Table::Cells => self.options.part == 0,
                 Table::Positions => self.positions_every_s > 0,
+                Table::LogFaults => self.truth && self.log_quality.is_some(),
+                Table::Happenings => {
+                    self.truth && self.options.part == 0 && !self.model.happenings.is_empty()
+                }
+                Table::HappeningParticipants => self.truth && !self.model.happenings.is_empty(),
                 t => self.truth || !t.is_truth(),
             })
             .collect()
+    }
+
+    /// The dirty log's faults, when the scenario has `[log_quality]`.
+    pub fn log_quality(&self) -> Option<&LogQuality> {
+        self.log_quality.as_ref()
     }
 
     /// The part's subscribers.
@@ -352,6 +429,17 @@ impl<'m> Generator<'m> {
         match table {
             Table::Subscribers => Some(subscribers_batch(self.subscribers(), &self.model.map)),
             Table::Cells if self.options.part == 0 => Some(cells_batch(&self.model.network)),
+            Table::Happenings if self.options.part == 0 => Some(
+                crate::sink::happenings::happenings_batch(&self.model.happenings, &self.model.map),
+            ),
+            Table::HappeningParticipants => {
+                let mine: std::collections::HashSet<u32> =
+                    self.subscribers().iter().map(|s| s.id.0).collect();
+                Some(crate::sink::happenings::participants_batch(
+                    &self.model.happenings,
+                    &|s| mine.contains(&s),
+                ))
+            }
             _ => None,
         }
     }
@@ -402,9 +490,16 @@ impl<'m> Generator<'m> {
             (0..truth_days).map(|_| StaysBuilder::new(5 * n)).collect();
         let mut trips: Vec<TripsBuilder> =
             (0..truth_days).map(|_| TripsBuilder::new(4 * n)).collect();
+        let dirty = self.log_quality.as_ref();
         let mut events: Vec<EventsBuilder> = (0..days_n)
             .map(|_| EventsBuilder::new(64 * n, truth))
+            .map(|b| if dirty.is_some() { b.with_faults() } else { b })
             .collect();
+        let mut log_faults: Vec<LogFaultsBuilder> =
+            (0..if dirty.is_some() { truth_days } else { 0 })
+                .map(|_| LogFaultsBuilder::new())
+                .collect();
+        let (mut delivered, mut faults) = (Vec::new(), Vec::new());
         let every = i64::from(self.positions_every_s);
         let mut sampled: Vec<PositionsBuilder> = (0..if every > 0 { days_n } else { 0 })
             .map(|_| PositionsBuilder::new((n * (86_400 / every.max(1)) as usize).min(1 << 16)))
@@ -414,8 +509,12 @@ impl<'m> Generator<'m> {
             ..Chunk::default()
         };
         let (from, to) = calendar.span();
+        let happenings = &self.model.happenings;
         for s in subscribers {
-            let person: PersonDays = days::simulate(&self.world, &mut worker.query, s);
+            let mut person: PersonDays = days::simulate(&self.world, &mut worker.query, s);
+            if !happenings.is_empty() {
+                happenings.edit_days(s, map, &mut person);
+            }
             let id = s.id.0;
             if every > 0 {
                 for p in person.sample_positions(from, to, every) {
@@ -435,9 +534,26 @@ impl<'m> Generator<'m> {
             }
             worker.events.clear();
             worker.simulator.simulate(s, &person, &mut worker.events);
+            if !happenings.is_empty() {
+                happenings.edit_events(s, &person, &self.model.network, &mut worker.events);
+            }
             out.events += worker.events.len() as u64;
-            for e in &worker.events {
-                events[calendar.day_of(e.time_ms.div_euclid(1000))].append(e);
+            let Some(dirty) = dirty else {
+                for e in &worker.events {
+                    events[calendar.day_of(e.time_ms.div_euclid(1000))].append(e);
+                }
+                continue;
+            };
+            delivered.clear();
+            faults.clear();
+            dirty.apply(s, &worker.events, &mut delivered, &mut faults);
+            for d in &delivered {
+                events[calendar.day_of(d.event.time_ms.div_euclid(1000))].append_delivered(d);
+            }
+            if truth {
+                for f in &faults {
+                    log_faults[calendar.day_of(f.time_ms.div_euclid(1000))].append(f);
+                }
             }
         }
         // Tables in the order a run writes them, days in order within each.
@@ -454,6 +570,13 @@ impl<'m> Generator<'m> {
             positions.extend(pos.map(|p| (Table::EventPositions, d, p)));
         }
         out.batches.append(&mut positions);
+        for (d, b) in log_faults
+            .iter_mut()
+            .enumerate()
+            .filter(|(_, b)| !b.is_empty())
+        {
+            out.batches.push((Table::LogFaults, d, b.finish()));
+        }
         for (d, b) in sampled
             .iter_mut()
             .enumerate()
@@ -474,10 +597,17 @@ impl<'m> Generator<'m> {
         each: &mut dyn FnMut(&Subscriber, &[Event]),
     ) -> u64 {
         let mut count = 0;
+        let happenings = &self.model.happenings;
         for s in &self.subscribers()[self.chunk_range(index)] {
-            let person = days::simulate(&self.world, &mut worker.query, s);
+            let mut person = days::simulate(&self.world, &mut worker.query, s);
+            if !happenings.is_empty() {
+                happenings.edit_days(s, &self.model.map, &mut person);
+            }
             worker.events.clear();
             worker.simulator.simulate(s, &person, &mut worker.events);
+            if !happenings.is_empty() {
+                happenings.edit_events(s, &person, &self.model.network, &mut worker.events);
+            }
             count += worker.events.len() as u64;
             each(s, &worker.events);
         }

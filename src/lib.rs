@@ -48,7 +48,9 @@ pub mod days;
 pub mod events;
 pub mod export;
 pub mod generate;
+pub mod happenings;
 pub mod inspect;
+pub mod log_quality;
 pub mod map;
 pub mod population;
 #[cfg(feature = "validate")]

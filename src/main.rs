@@ -66,6 +66,9 @@ enum Command {
     /// differencing, uniqueness, unicity and trajectory recovery, with the
     /// truth as the oracle.
     Privacy(PrivacyArgs),
+    /// Score a cleaning step: the event ids it flagged as faulty against the
+    /// dataset's `truth/log_faults` (precision, recall, recall per fault).
+    ScoreCleaning(ScoreCleaningArgs),
     /// Bundled scenarios.
     Scenario {
         #[command(subcommand)]
@@ -157,6 +160,10 @@ struct RunArgs {
     /// With --stdout: replay this many simulated seconds per second.
     #[arg(long, requires = "stdout", allow_negative_numbers = true)]
     speed: Option<f64>,
+    /// With --stdout (NDJSON): print `SUBSCRIBER_ID<TAB>json` lines, a key
+    /// per record for Kafka producers (`kcat -P -K'\t'`).
+    #[arg(long, requires = "stdout")]
+    key: bool,
     /// No progress bars and no summary.
     #[arg(short, long)]
     quiet: bool,
@@ -164,6 +171,16 @@ struct RunArgs {
     /// space, without asking.
     #[arg(long)]
     yes: bool,
+}
+
+#[derive(clap::Args)]
+struct ScoreCleaningArgs {
+    /// A directory written by `mobsynth run` with `[log_quality]` and the truth.
+    dir: PathBuf,
+    /// The flagged event ids: one per line (a first line that is not a
+    /// number is a header; in CSV the first column is read).
+    #[arg(long)]
+    flagged: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -450,6 +467,7 @@ fn dispatch(cli: Cli, interrupted: &AtomicBool) -> Result<ExitCode, Failure> {
         }
         Command::Score(args) => score(args),
         Command::Privacy(args) => privacy(args),
+        Command::ScoreCleaning(args) => score_cleaning(args),
     }
 }
 
@@ -505,6 +523,34 @@ fn zone_products(
     .map_err(products_failure)?;
     for (name, rows) in written {
         println!("{name:<10} {rows:>9} rows");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn score_cleaning(args: ScoreCleaningArgs) -> Result<ExitCode, Failure> {
+    use mobsynth::log_quality::score;
+    let dataset = mobsynth::reader::DatasetReader::open(&args.dir).map_err(bad_input)?;
+    let flagged = score::read_flagged(&args.flagged).map_err(bad_input)?;
+    let s = score::score(&dataset, &flagged).map_err(bad_input)?;
+    println!(
+        "flagged {}  faulty {}  true positives {}  precision {:.4}  recall {:.4}",
+        s.flagged,
+        s.faulty,
+        s.true_positives,
+        s.precision(),
+        s.recall()
+    );
+    println!(
+        "{:<16} {:>10} {:>10} {:>8}",
+        "fault", "events", "flagged", "recall"
+    );
+    for (fault, (n, hit)) in &s.by_fault {
+        let recall = if *n == 0 {
+            1.0
+        } else {
+            *hit as f64 / *n as f64
+        };
+        println!("{:<16} {n:>10} {hit:>10} {recall:>8.4}", fault.name());
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -663,6 +709,7 @@ fn run(args: RunArgs, interrupted: &AtomicBool) -> Result<ExitCode, Failure> {
     let stream = args.stdout.then_some(StreamOptions {
         csv: matches!(args.format, FormatArg::Csv),
         pace,
+        key: args.key,
     });
     let quiet = args.quiet;
     let options = RunOptions {

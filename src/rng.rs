@@ -41,6 +41,12 @@ pub enum Purpose {
     /// Phone habits of one subscriber that last the whole run (activity
     /// levels, contact list, night switch-off).
     PhoneHabits = 13,
+    /// Faults of the dirty log (`[log_quality]`): per event, and a
+    /// subscriber's clock offset. Numbered apart so that other new purposes
+    /// do not collide.
+    LogFaults = 21,
+    /// Scenario happenings: who attends, complies or moves.
+    Happenings = 22,
 }
 
 /// SplitMix64 finaliser: a bijective mix with full avalanche, used to turn

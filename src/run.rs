@@ -27,7 +27,11 @@ use crate::generate::{Chunk, GenerateError, Generator, Model, Options, Worker};
 use crate::radio::RadioSource;
 use crate::scenario::{BUNDLED_MAP_NAME, MapSource, Scenario, bundled_map_bytes};
 use crate::sink::files::checksum_of;
-use crate::sink::network_tables::{event_csv_header, event_line};
+use std::io::Write as _;
+
+use crate::sink::network_tables::{
+    delivered_line, event_csv_header, event_csv_header_with_faults, event_line,
+};
 use crate::sink::stream::{Pace, Spill, StreamEnd, StreamRecord};
 use crate::sink::{Dataset, InputFile, ManifestInfo, OutputOptions, Provenance, SinkError, Unit};
 
@@ -74,6 +78,10 @@ pub struct StreamOptions {
     /// CSV lines (with a header) instead of NDJSON.
     pub csv: bool,
     pub pace: Pace,
+    /// Prefix each NDJSON line with its subscriber id and a tab
+    /// (`key<TAB>json`), for Kafka producers such as `kcat -K'\t'` that
+    /// partition by key and so keep each subscriber's records in order.
+    pub key: bool,
 }
 
 impl RunOptions {
@@ -91,6 +99,19 @@ impl RunOptions {
         }
         if self.resume && self.output.overwrite {
             return refuse("resume and overwrite: choose one");
+        }
+        if self.stream.is_some_and(|s| s.key && s.csv) {
+            return refuse("key: keys are for NDJSON lines; the CSV header line would have none");
+        }
+        let truncating = self
+            .scenario
+            .log_quality
+            .as_ref()
+            .is_some_and(|q| q.truncated_line_rate > 0.0);
+        if truncating && self.stream.is_none() {
+            return refuse(
+                "log_quality.truncated_line_rate: truncated lines are made in the stream (--stdout) only; set it to 0 for files",
+            );
         }
         match self.stream.map(|s| s.pace) {
             Some(Pace::Rate(r)) if !(r > 0.0 && r.is_finite()) => {
@@ -248,10 +269,49 @@ fn simulate_chunk(
     };
     let calendar = generator.calendar();
     let mut lines: BTreeMap<usize, Vec<StreamRecord>> = BTreeMap::new();
+    if let Some(dirty) = generator.log_quality() {
+        let (mut delivered, mut faults) = (Vec::new(), Vec::new());
+        let events = generator.chunk_events(index, worker, &mut |s, events| {
+            let imsi = format!("{:015}", s.imsi);
+            delivered.clear();
+            dirty.apply(s, events, &mut delivered, &mut faults);
+            faults.clear();
+            let mut copy = 0;
+            for (i, d) in delivered.iter().enumerate() {
+                copy = if i > 0 && delivered[i - 1].event.id == d.event.id {
+                    copy + 1
+                } else {
+                    0
+                };
+                let mut line = Vec::with_capacity(256);
+                if stream.key {
+                    let _ = write!(line, "{}\t", s.id.0);
+                }
+                let start = line.len();
+                delivered_line(&mut line, stream.csv, s, &imsi, d);
+                if let Some(share) = dirty.truncation(d.event.id, copy) {
+                    let body = line.len() - 1 - start;
+                    line.truncate(start + ((body as f64 * share) as usize).clamp(1, body));
+                    line.push(b'\n');
+                }
+                // The stream is in order of arrival: late records come late.
+                let day = calendar.day_of(d.received_ms.div_euclid(1000));
+                lines.entry(day).or_default().push(StreamRecord {
+                    time_ms: d.received_ms,
+                    id: d.event.id,
+                    line,
+                });
+            }
+        });
+        return ChunkOut::Lines(lines, events);
+    }
     let events = generator.chunk_events(index, worker, &mut |s, events| {
         let imsi = format!("{:015}", s.imsi);
         for e in events {
             let mut line = Vec::with_capacity(256);
+            if stream.key {
+                let _ = write!(line, "{}\t", s.id.0);
+            }
             event_line(&mut line, stream.csv, s, &imsi, e);
             let day = calendar.day_of(e.time_ms.div_euclid(1000));
             lines.entry(day).or_default().push(StreamRecord {
@@ -482,7 +542,10 @@ pub fn run(
         (Sink::Stream(spill), _) => {
             let csv = stream.is_some_and(|s| s.csv);
             let pace = stream.map_or(Pace::Unpaced, |s| s.pace);
-            let header = csv.then(event_csv_header);
+            let header = csv.then(|| match scenario.log_quality {
+                Some(_) => event_csv_header_with_faults(),
+                None => event_csv_header(),
+            });
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::with_capacity(1 << 16, stdout.lock());
             let stop = || interrupted.load(Ordering::SeqCst);

@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use crate::calendar::{Calendar, CalendarError};
 use crate::days::MobilityParams;
 use crate::events::PhoneParams;
+use crate::happenings::HappeningSpec;
+use crate::log_quality::LogQualityParams;
 use crate::map::{Map, MapError};
 use crate::population::PopulationParams;
 use crate::population::canary::CanaryParams;
@@ -107,11 +109,24 @@ pub struct Scenario {
     /// default, and then not written, so output bytes do not change.
     #[serde(default, skip_serializing_if = "CanaryParams::is_off")]
     pub canaries: CanaryParams,
+    /// Dirty logs: faults of the ingest, labelled in `truth/log_faults`.
+    /// Off (absent) by default, and then written nowhere, so that the
+    /// output is what it was without it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_quality: Option<LogQualityParams>,
+    /// Days that are not ordinary: gatherings, outages, closures,
+    /// relocations (`[[happenings]]`). None by default.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub happenings: Vec<HappeningSpec>,
     /// Set when loaded; not part of the file.
     #[serde(skip)]
     pub origin: String,
     #[serde(skip)]
     base_dir: Option<PathBuf>,
+    /// The text parsed, to name the line of a value found wrong later
+    /// (a happening checked against the map).
+    #[serde(skip)]
+    text: Option<String>,
 }
 
 fn write_truth() -> bool {
@@ -169,6 +184,7 @@ impl Scenario {
         })?;
         scenario.origin = origin.to_string();
         scenario.base_dir = base_dir;
+        scenario.text = Some(text.to_string());
         scenario.check().map_err(|(key, message)| ScenarioError {
             origin: origin.to_string(),
             line: line_of_key(text, &key),
@@ -226,6 +242,20 @@ impl Scenario {
         section("mobility", self.mobility.check())?;
         section("radio", self.radio.check())?;
         section("phone", self.phone.check())?;
+        if let Some(q) = &self.log_quality {
+            section("log_quality", q.check())?;
+        }
+        // A gathering's added events carry the happening's index in 7 bits
+        // of their id.
+        if self.happenings.len() > 100 {
+            return err(
+                "happenings",
+                format!("at most 100 happenings, got {}", self.happenings.len()),
+            );
+        }
+        for (i, h) in self.happenings.iter().enumerate() {
+            section(&format!("happenings[{i}]"), h.check())?;
+        }
         Ok(())
     }
 
@@ -238,6 +268,12 @@ impl Scenario {
             &self.timezone,
             &self.mobility.holiday_dates(),
         )
+    }
+
+    /// The line of the scenario file where a dotted key is set, when the
+    /// scenario was parsed from text.
+    pub fn line_of(&self, dotted: &str) -> Option<usize> {
+        self.text.as_deref().and_then(|t| line_of_key(t, dotted))
     }
 
     /// The first simulated day.

@@ -1348,3 +1348,132 @@ fn a_long_run_needs_few_open_files() {
     assert!(written.iter().all(|f| !f.ends_with(".tmp")));
     let _ = std::fs::remove_dir_all(&out);
 }
+
+// ---------------------------------------------------------------------------
+// Happenings and dirty logs
+
+/// An example scenario of `scenarios/` with one edit, the map made absolute,
+/// saved in a scratch directory; returns the file and its text.
+fn edited_example(name: &str, example: &str, from: &str, to: &str) -> (PathBuf, String) {
+    let map = std::fs::canonicalize(MAP).unwrap();
+    let text = std::fs::read_to_string(format!("scenarios/{example}.toml"))
+        .unwrap()
+        .replace(
+            "map = \"maps/liechtenstein.osm.pbf\"",
+            &format!("map = {:?}", map.to_str().unwrap()),
+        );
+    assert!(text.contains(from), "{from:?} not in {example}");
+    let text = text.replacen(from, to, 1);
+    let path = scratch(name).join("bad.toml");
+    std::fs::write(&path, &text).unwrap();
+    (path, text)
+}
+
+#[test]
+fn bad_happenings_name_file_line_and_key() {
+    for (name, example, from, to, prefix, needles) in [
+        (
+            "kind",
+            "gathering",
+            "kind = \"gathering\"",
+            "kind = \"parade\"",
+            "kind",
+            &["unknown variant `parade`"][..],
+        ),
+        (
+            "window",
+            "gathering",
+            "end = \"2026-03-03T21:00\"",
+            "end = \"2026-03-03T17:00\"",
+            "end",
+            &["`happenings[0].end`", "after start"][..],
+        ),
+        (
+            "venue",
+            "gathering",
+            "lon = 9.5119",
+            "lon = 12.0",
+            "lon",
+            &["`happenings[0].lon`", "outside the map"][..],
+        ),
+        (
+            "site",
+            "outage",
+            "radius_m = 1500",
+            "radius_m = 1500\nsites = [99999]",
+            "sites",
+            &["`happenings[0].sites`", "99999", "not in the cell plan"][..],
+        ),
+        (
+            "share",
+            "relocation",
+            "share = 0.4",
+            "share = 1.4",
+            "share",
+            &["`happenings[0].share`", "1.4"][..],
+        ),
+        (
+            "other-kind",
+            "gathering",
+            "attendees = 600",
+            "attendees = 600\ncompliance = 0.5",
+            "compliance",
+            &["`happenings[0].compliance`", "closure only"][..],
+        ),
+        (
+            "rate",
+            "dirty-logs",
+            "late_rate = 0.02",
+            "late_rate = 1.5",
+            "late_rate",
+            &["`log_quality.late_rate`", "between 0 and 1"][..],
+        ),
+        (
+            "negative-rate",
+            "dirty-logs",
+            "duplicate_rate = 0.01",
+            "duplicate_rate = -0.1",
+            "duplicate_rate",
+            &["`log_quality.duplicate_rate`"][..],
+        ),
+        (
+            "fault-key",
+            "dirty-logs",
+            "late_rate = 0.02",
+            "late_rate = 0.02\nlateness = 3",
+            "lateness",
+            &["lateness"][..],
+        ),
+    ] {
+        let (path, text) = edited_example(&format!("happening-{name}"), example, from, to);
+        let line = format!("line {}", line_of(&text, prefix));
+        let mut all = vec![path_str(&path), line.as_str()];
+        all.extend_from_slice(needles);
+        assert_error(&refused(&path, &[]), 2, &all);
+    }
+}
+
+#[test]
+fn truncated_lines_are_refused_for_files_and_keys_for_csv() {
+    let (path, _) = edited_example(
+        "truncated",
+        "dirty-logs",
+        "truncated_line_rate = 0",
+        "truncated_line_rate = 0.1",
+    );
+    assert_error(
+        &refused(&path, &[]),
+        2,
+        &["truncated_line_rate", "--stdout"],
+    );
+    let o = mobsynth(&[
+        "run",
+        "ci-fixture",
+        "--stdout",
+        "--key",
+        "--format",
+        "csv",
+        "-q",
+    ]);
+    assert_error(&o, 2, &["key", "NDJSON"]);
+}

@@ -12,7 +12,9 @@
 //! unit is done, and keeps `manifest.json` (row counts, checksums, what the
 //! run depends on) up to date, so an interrupted run can be resumed.
 
+pub mod faults;
 pub mod files;
+pub mod happenings;
 pub mod network_tables;
 pub mod spill;
 pub mod stream;

@@ -139,6 +139,21 @@ pub fn events_schema() -> SchemaRef {
     ]))
 }
 
+/// Schema of `events` with `[log_quality]` on: `cell_id` may be missing,
+/// and `received_at` (when the record reached the ingest) is added last.
+pub fn events_schema_with_faults() -> SchemaRef {
+    let mut fields: Vec<_> = events_schema()
+        .fields()
+        .iter()
+        .map(|f| match f.name().as_str() {
+            "cell_id" => field("cell_id", DataType::Int64, true),
+            _ => f.as_ref().clone(),
+        })
+        .collect();
+    fields.push(field("received_at", ts_type(), false));
+    Arc::new(Schema::new(fields))
+}
+
 /// Schema of `truth/event_positions`.
 pub fn event_positions_schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
@@ -155,6 +170,8 @@ pub fn event_positions_schema() -> SchemaRef {
 /// known, so that no column is made larger than it needs and then shrunk.
 pub struct EventsBuilder {
     rows: Vec<Event>,
+    /// With `[log_quality]` on: each row's (received_at, cell missing).
+    delivery: Option<Vec<(i64, bool)>>,
     /// Whether `truth/event_positions` is built too.
     positions: bool,
 }
@@ -165,7 +182,23 @@ impl EventsBuilder {
     pub fn new(rows: usize, positions: bool) -> Self {
         EventsBuilder {
             rows: Vec::with_capacity(rows),
+            delivery: None,
             positions,
+        }
+    }
+
+    /// Builds the `events` of a dirty log ([`events_schema_with_faults`]):
+    /// rows are appended with [`EventsBuilder::append_delivered`].
+    pub fn with_faults(mut self) -> Self {
+        self.delivery = Some(Vec::with_capacity(self.rows.capacity()));
+        self
+    }
+
+    /// Appends one record of a dirty log.
+    pub fn append_delivered(&mut self, d: &crate::log_quality::Delivered) {
+        self.rows.push(d.event);
+        if let Some(delivery) = &mut self.delivery {
+            delivery.push((d.received_ms, d.cell_missing));
         }
     }
 
@@ -185,16 +218,31 @@ impl EventsBuilder {
         let mut columns = EventColumns::new(self.rows.len(), self.positions);
         let mut imsi = String::new();
         let mut last = None;
-        for e in &self.rows {
+        for (i, e) in self.rows.iter().enumerate() {
             if last != Some(e.imsi) {
                 imsi.clear();
                 let _ = write!(imsi, "{:015}", e.imsi);
                 last = Some(e.imsi);
             }
+            // A duplicate is one event delivered twice: its true position
+            // is written once.
+            let positions = columns.positions;
+            if i > 0 && self.rows[i - 1].id == e.id {
+                columns.positions = false;
+            }
             columns.append(&imsi, e, map);
+            columns.positions = positions;
         }
         self.rows.clear();
-        columns.finish()
+        let (events, positions) = columns.finish();
+        match self.delivery.as_mut() {
+            Some(delivery) => {
+                let events = crate::sink::faults::with_delivery(events, delivery);
+                delivery.clear();
+                (events, positions)
+            }
+            None => (events, positions),
+        }
     }
 }
 
@@ -356,16 +404,52 @@ fn rfc3339_ms(ms: i64, csv: bool) -> String {
 /// [`events_schema`], as the files' encoders write the same row (a test
 /// holds them equal field by field). Appends to `out`, newline included.
 pub fn event_line(out: &mut Vec<u8>, csv: bool, subscriber: &Subscriber, imsi: &str, e: &Event) {
+    event_line_with(out, csv, subscriber, imsi, e, None);
+}
+
+/// One record of a dirty log as a line of the stream, in the column order
+/// of [`events_schema_with_faults`]: as [`event_line`], with `received_at`
+/// and without `cell_id` when it is missing.
+pub fn delivered_line(
+    out: &mut Vec<u8>,
+    csv: bool,
+    subscriber: &Subscriber,
+    imsi: &str,
+    d: &crate::log_quality::Delivered,
+) {
+    event_line_with(
+        out,
+        csv,
+        subscriber,
+        imsi,
+        &d.event,
+        Some((d.received_ms, d.cell_missing)),
+    );
+}
+
+fn event_line_with(
+    out: &mut Vec<u8>,
+    csv: bool,
+    subscriber: &Subscriber,
+    imsi: &str,
+    e: &Event,
+    delivery: Option<(i64, bool)>,
+) {
     let ts = rfc3339_ms(e.time_ms, csv);
+    let cell_missing = delivery.is_some_and(|(_, missing)| missing);
     let opt = |v: Option<u64>| v.map(|x| x.to_string());
     let end_time = e.duration_ms.map(|d| rfc3339_ms(e.time_ms + d as i64, csv));
-    let fields: [(&str, Option<String>, bool); 17] = [
+    let fields: [(&str, Option<String>, bool); 18] = [
         ("event_id", Some(e.id.to_string()), false),
         ("timestamp", Some(ts), true),
         ("subscriber_id", Some(subscriber.id.0.to_string()), false),
         ("imsi", Some(imsi.to_string()), true),
         ("event_type", Some(e.kind.name().to_string()), true),
-        ("cell_id", Some(e.cell.0.to_string()), false),
+        (
+            "cell_id",
+            (!cell_missing).then(|| e.cell.0.to_string()),
+            false,
+        ),
         ("tac", Some(e.tac.to_string()), false),
         (
             "technology",
@@ -387,9 +471,16 @@ pub fn event_line(out: &mut Vec<u8>, csv: bool, subscriber: &Subscriber, imsi: &
         // As the files write it: the shortest text that reads back as the
         // same 32-bit value.
         ("rsrp_dbm", e.rsrp_dbm.map(|r| r.to_string()), false),
+        (
+            "received_at",
+            delivery.map(|(t, _)| rfc3339_ms(t, csv)),
+            true,
+        ),
     ];
+    // A clean log has no `received_at` column at all.
+    let columns = if delivery.is_some() { 18 } else { 17 };
     if csv {
-        for (i, (_, v, _)) in fields.iter().enumerate() {
+        for (i, (_, v, _)) in fields[..columns].iter().enumerate() {
             if i > 0 {
                 out.push(b',');
             }
@@ -419,10 +510,15 @@ pub fn event_line(out: &mut Vec<u8>, csv: bool, subscriber: &Subscriber, imsi: &
 
 /// The CSV header line of the stream.
 pub fn event_csv_header() -> Vec<u8> {
-    let names: Vec<String> = events_schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
+    csv_header(&events_schema())
+}
+
+/// The CSV header line of a dirty log's stream.
+pub fn event_csv_header_with_faults() -> Vec<u8> {
+    csv_header(&events_schema_with_faults())
+}
+
+fn csv_header(schema: &Schema) -> Vec<u8> {
+    let names: Vec<String> = schema.fields().iter().map(|f| f.name().clone()).collect();
     (names.join(",") + "\n").into_bytes()
 }

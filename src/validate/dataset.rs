@@ -199,8 +199,18 @@ pub fn load(dir: &Path, sample: Option<usize>) -> Result<LoadedDataset, DatasetE
     trips.sort_by_key(|t| (t.subscriber, t.start_s));
 
     let mut events = Vec::new();
+    // A dirty log (`[log_quality]`) is read as the least a cleaning step
+    // does: records without a known cell and repeated event ids are left
+    // out; late, reordered and clock-shifted records are kept.
+    let dirty = manifest.scenario.contains("[log_quality]");
+    let mut seen_ids = std::collections::HashSet::new();
     for b in reader.read("events", events_schema())? {
         let p = dir.join("events");
+        let ids = if dirty {
+            column_u64(&b, "event_id", &p)?
+        } else {
+            Vec::new()
+        };
         let (sub, time, cell) = (
             column_u64(&b, "subscriber_id", &p)?,
             column_ms(&b, "timestamp", &p)?,
@@ -209,6 +219,9 @@ pub fn load(dir: &Path, sample: Option<usize>) -> Result<LoadedDataset, DatasetE
         let kind = column_str(&b, "event_type", &p)?;
         for i in 0..b.num_rows() {
             if !kept(sub[i]) {
+                continue;
+            }
+            if dirty && (!cell_lonlat.contains_key(&cell[i]) || !seen_ids.insert(ids[i])) {
                 continue;
             }
             let (lon, lat) = cell_lonlat

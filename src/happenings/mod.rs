@@ -1,0 +1,865 @@
+//! Happenings: days that are not ordinary. A scenario's `[[happenings]]`
+//! list holds gatherings (attendees travel to a venue and back, their phones
+//! busier there), outages (sites carry no traffic in a window), closures
+//! (activities in an area or at kinds of places are cancelled by those who
+//! comply) and relocations (a share of an area's residents leave the map
+//! from a date, for good or for a period). Holidays stay where they were,
+//! in `[mobility] holidays`.
+//!
+//! The days model and the event model know nothing of this module: a
+//! subscriber's simulated days and events are edited afterwards
+//! ([`Happenings::edit_days`], [`Happenings::edit_events`]), so that an
+//! ordinary run takes no other path. Who attends or moves is drawn once
+//! per run from the whole population, from streams keyed by the happening
+//! and the subscriber, so parts and threads agree; whether someone
+//! complies with a closure is keyed by the happening, the subscriber and
+//! the tour.
+
+use std::collections::{HashMap, HashSet};
+
+use geo::Coord;
+use serde::{Deserialize, Serialize};
+
+use crate::calendar::Calendar;
+use crate::days::{Activity, PersonDays, Stay, Trip, TripMode, Waypoint};
+use crate::events::Event;
+use crate::map::{Map, PlaceClass, PlaceId};
+use crate::population::{DeviceType, Subscriber};
+use crate::radio::{CellId, CellIdx, Network};
+use crate::rng::{self, Purpose};
+
+/// What kind of happening.
+#[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Gathering,
+    Outage,
+    Closure,
+    Relocation,
+}
+
+impl Kind {
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Gathering => "gathering",
+            Kind::Outage => "outage",
+            Kind::Closure => "closure",
+            Kind::Relocation => "relocation",
+        }
+    }
+}
+
+/// One `[[happenings]]` entry. Which keys apply depends on `kind`; see
+/// `docs/MODEL.md`, "Happenings".
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct HappeningSpec {
+    /// A short name, written to `truth/happenings`.
+    pub name: String,
+    pub kind: Kind,
+    /// Local start and end, `YYYY-MM-DDTHH:MM` in the scenario's time zone.
+    /// A relocation without `end` lasts to the end of the run.
+    pub start: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub end: Option<String>,
+    /// Where: a point and a radius (venue, closed or relocated area, or the
+    /// sites of an outage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lon: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lat: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub radius_m: Option<f64>,
+    /// Outage: the sites (`site_id` of `cells`) that go dark.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sites: Vec<i64>,
+    /// Closure: the kinds of places closed (`work`, `education`,
+    /// `shopping`, `leisure`, `other`), in the area or, without one,
+    /// everywhere.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub place_kinds: Vec<String>,
+    /// Gathering: how many attend.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attendees: Option<u32>,
+    /// Gathering: attendance falls as exp(−distance / this), km (10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distance_scale_km: Option<f64>,
+    /// Gathering: ages that attend (15 to 70 by default).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_age: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_age: Option<u8>,
+    /// Gathering: calls, texts and data sessions at the venue relative to
+    /// the attendee's usual rate (3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub activity_factor: Option<f64>,
+    /// Closure: share of tours cancelled that would have reached a closed
+    /// place (0.9).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compliance: Option<f64>,
+    /// Relocation: share of the area's residents who leave (0.3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub share: Option<f64>,
+}
+
+const DEFAULT_DISTANCE_SCALE_KM: f64 = 10.0;
+const DEFAULT_MIN_AGE: u8 = 15;
+const DEFAULT_MAX_AGE: u8 = 70;
+const DEFAULT_ACTIVITY_FACTOR: f64 = 3.0;
+const DEFAULT_COMPLIANCE: f64 = 0.9;
+const DEFAULT_SHARE: f64 = 0.3;
+/// Straight-line travel to and from a venue or the map's edge: speed (m/s),
+/// a fixed extra time (s) and the detour of roads over the straight line.
+const TRAVEL_SPEED_MS: f64 = 10.0;
+const TRAVEL_EXTRA_S: f64 = 300.0;
+const DETOUR: f64 = 1.3;
+
+impl HappeningSpec {
+    /// Checks what does not need the map or the network; the error is
+    /// (key, what was expected).
+    pub fn check(&self) -> crate::check::Check {
+        let e = |k: &str, m: String| Err((k.to_string(), m));
+        if self.name.trim().is_empty() {
+            return e("name", "must not be empty".into());
+        }
+        let area = self.lon.is_some() || self.lat.is_some() || self.radius_m.is_some();
+        if area && (self.lon.is_none() || self.lat.is_none() || self.radius_m.is_none()) {
+            return e(
+                "radius_m",
+                "an area needs lon, lat and radius_m together".into(),
+            );
+        }
+        if let Some(r) = self.radius_m {
+            crate::check::in_range("radius_m", r, 1.0, 1e6, "metres between 1 and 1000000")?;
+        }
+        for (k, v) in [("compliance", self.compliance), ("share", self.share)] {
+            if let Some(v) = v {
+                crate::check::share(k, v)?;
+            }
+        }
+        if let Some(f) = self.activity_factor {
+            crate::check::in_range(
+                "activity_factor",
+                f,
+                0.0,
+                100.0,
+                "a factor between 0 and 100",
+            )?;
+        }
+        if let Some(s) = self.distance_scale_km {
+            crate::check::in_range(
+                "distance_scale_km",
+                s,
+                0.01,
+                1e4,
+                "kilometres between 0.01 and 10000",
+            )?;
+        }
+        for k in &self.place_kinds {
+            if parse_place_kind(k).is_none() {
+                return e(
+                    "place_kinds",
+                    format!(
+                        "unknown place kind {k:?}; expected work, education, shopping, leisure or other"
+                    ),
+                );
+            }
+        }
+        // A key of another kind is a mistake, not something to ignore.
+        let others: [(&str, bool, Kind); 9] = [
+            ("sites", !self.sites.is_empty(), Kind::Outage),
+            ("place_kinds", !self.place_kinds.is_empty(), Kind::Closure),
+            ("compliance", self.compliance.is_some(), Kind::Closure),
+            ("share", self.share.is_some(), Kind::Relocation),
+            ("attendees", self.attendees.is_some(), Kind::Gathering),
+            (
+                "distance_scale_km",
+                self.distance_scale_km.is_some(),
+                Kind::Gathering,
+            ),
+            ("min_age", self.min_age.is_some(), Kind::Gathering),
+            ("max_age", self.max_age.is_some(), Kind::Gathering),
+            (
+                "activity_factor",
+                self.activity_factor.is_some(),
+                Kind::Gathering,
+            ),
+        ];
+        for (k, set, kind) in others {
+            if set && kind != self.kind {
+                return e(
+                    k,
+                    format!(
+                        "applies to a {} only, not to a {}",
+                        kind.name(),
+                        self.kind.name()
+                    ),
+                );
+            }
+        }
+        match self.kind {
+            Kind::Gathering => {
+                if !area {
+                    return e(
+                        "lon",
+                        "a gathering needs a venue: lon, lat and radius_m".into(),
+                    );
+                }
+                if self.attendees.is_none_or(|n| n == 0) {
+                    return e("attendees", "a gathering needs at least 1 attendee".into());
+                }
+                if self.min_age.unwrap_or(DEFAULT_MIN_AGE) > self.max_age.unwrap_or(DEFAULT_MAX_AGE)
+                {
+                    return e("max_age", "must not be below min_age".into());
+                }
+            }
+            Kind::Outage if self.sites.is_empty() && !area => {
+                return e(
+                    "sites",
+                    "an outage needs sites, or an area (lon, lat, radius_m)".into(),
+                );
+            }
+            Kind::Closure if self.place_kinds.is_empty() && !area => {
+                return e(
+                    "place_kinds",
+                    "a closure needs place kinds, or an area (lon, lat, radius_m)".into(),
+                );
+            }
+            Kind::Relocation if !area => {
+                return e(
+                    "lon",
+                    "a relocation needs an area: lon, lat and radius_m".into(),
+                );
+            }
+            _ => {}
+        }
+        if self.end.is_none() && self.kind != Kind::Relocation {
+            return e("end", format!("a {} needs an end", self.kind.name()));
+        }
+        Ok(())
+    }
+}
+
+fn parse_place_kind(s: &str) -> Option<PlaceClass> {
+    PlaceClass::ALL
+        .into_iter()
+        .filter(|c| *c != PlaceClass::Home)
+        .find(|c| c.name() == s)
+}
+
+/// A local `YYYY-MM-DDTHH:MM` in the calendar's zone, as UTC seconds.
+fn local_time(calendar: &Calendar, text: &str) -> Result<i64, String> {
+    let dt: jiff::civil::DateTime = text
+        .parse()
+        .map_err(|_| format!("expected a local time as YYYY-MM-DDTHH:MM, got {text:?}"))?;
+    calendar
+        .time_zone()
+        .to_ambiguous_timestamp(dt)
+        .compatible()
+        .map(|t| t.as_second())
+        .map_err(|e| format!("{text:?}: {e}"))
+}
+
+/// A happening resolved against the run: times, area, sites, and who takes
+/// part.
+#[derive(Clone, Debug)]
+pub struct Happening {
+    /// 0-based position in the scenario's list: the `happening_id`.
+    pub id: u32,
+    pub spec: HappeningSpec,
+    pub start: i64,
+    /// Exclusive; the run's end for an open relocation.
+    pub end: i64,
+    pub center: Option<Coord>,
+    pub radius_m: f64,
+    /// Outage: the dark sites (dense site index, as `cells.site_id`).
+    pub sites: HashSet<u32>,
+    pub closed: Vec<PlaceClass>,
+    /// Gathering: the place the venue is (nearest to the point).
+    pub venue: Option<PlaceId>,
+    /// Gathering attendees or relocated residents, by subscriber id, in
+    /// increasing order.
+    pub participants: Vec<u32>,
+}
+
+impl Happening {
+    fn in_area(&self, p: Coord) -> bool {
+        self.center
+            .is_some_and(|c| crate::map::distance(c, p) <= self.radius_m)
+    }
+}
+
+/// Every happening of a run.
+#[derive(Clone, Debug, Default)]
+pub struct Happenings {
+    pub items: Vec<Happening>,
+    seed: u64,
+    /// Subscriber id → (happening, role) for gatherings and relocations.
+    roles: HashMap<u32, Vec<usize>>,
+    /// Outages: cell id → cell index, to re-serve events.
+    cell_index: HashMap<CellId, CellIdx>,
+}
+
+/// Why a happening cannot be used: its index, key and what was expected.
+pub type HappeningError = (usize, String, String);
+
+impl Happenings {
+    /// Resolves the scenario's happenings against the calendar, the map,
+    /// the network and the population.
+    pub fn build(
+        specs: &[HappeningSpec],
+        seed: u64,
+        calendar: &Calendar,
+        map: &Map,
+        network: &Network,
+        population: &[Subscriber],
+    ) -> Result<Happenings, HappeningError> {
+        let (run_start, run_end) = calendar.span();
+        let mut items = Vec::new();
+        let n_sites = network
+            .cells()
+            .iter()
+            .map(|c| c.site + 1)
+            .max()
+            .unwrap_or(0);
+        for (i, spec) in specs.iter().enumerate() {
+            let fail = |k: &str, m: String| (i, k.to_string(), m);
+            spec.check().map_err(|(k, m)| (i, k, m))?;
+            let start = local_time(calendar, &spec.start).map_err(|m| fail("start", m))?;
+            let end = match &spec.end {
+                Some(t) => local_time(calendar, t).map_err(|m| fail("end", m))?,
+                None => run_end,
+            };
+            if end <= start {
+                return Err(fail("end", format!("must be after start ({})", spec.start)));
+            }
+            if end <= run_start || start >= run_end {
+                return Err(fail(
+                    "start",
+                    "the window lies outside the run's days".into(),
+                ));
+            }
+            let center = match (spec.lon, spec.lat) {
+                (Some(lon), Some(lat)) => {
+                    if !map.bbox.contains(lon, lat) {
+                        return Err(fail(
+                            "lon",
+                            format!("({lon}, {lat}) is outside the map's extent"),
+                        ));
+                    }
+                    Some(map.projection.to_xy(lon, lat))
+                }
+                _ => None,
+            };
+            let radius_m = spec.radius_m.unwrap_or(0.0);
+            let mut sites = HashSet::new();
+            for &s in &spec.sites {
+                if s < 0 || s >= i64::from(n_sites) {
+                    return Err(fail(
+                        "sites",
+                        format!(
+                            "site {s} is not in the cell plan (site ids 0 to {})",
+                            n_sites.saturating_sub(1)
+                        ),
+                    ));
+                }
+                sites.insert(s as u32);
+            }
+            if spec.kind == Kind::Outage
+                && let Some(c) = center
+            {
+                sites.extend(
+                    network
+                        .cells()
+                        .iter()
+                        .filter(|cell| crate::map::distance(cell.pos, c) <= radius_m)
+                        .map(|cell| cell.site),
+                );
+            }
+            let venue = (spec.kind == Kind::Gathering)
+                .then(|| center.and_then(|c| nearest_place(map, c)))
+                .flatten();
+            let mut h = Happening {
+                id: i as u32,
+                spec: spec.clone(),
+                start,
+                end,
+                center,
+                radius_m,
+                sites,
+                closed: spec
+                    .place_kinds
+                    .iter()
+                    .filter_map(|k| parse_place_kind(k))
+                    .collect(),
+                venue,
+                participants: Vec::new(),
+            };
+            h.participants = match spec.kind {
+                Kind::Gathering => attendees(&h, seed, map, population),
+                Kind::Relocation => movers(&h, seed, map, population),
+                _ => Vec::new(),
+            };
+            items.push(h);
+        }
+        let mut roles: HashMap<u32, Vec<usize>> = HashMap::new();
+        for (i, h) in items.iter().enumerate() {
+            for &s in &h.participants {
+                roles.entry(s).or_default().push(i);
+            }
+        }
+        let cell_index = if items.iter().any(|h| h.spec.kind == Kind::Outage) {
+            network.cells().iter().map(|c| (c.id, c.idx)).collect()
+        } else {
+            HashMap::new()
+        };
+        Ok(Happenings {
+            items,
+            seed,
+            roles,
+            cell_index,
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// Edits one subscriber's simulated days: relocations, then closures,
+    /// then gatherings.
+    pub fn edit_days(&self, sub: &Subscriber, map: &Map, days: &mut PersonDays) {
+        if sub.roaming.is_some() || sub.device == DeviceType::Iot || days.stays.is_empty() {
+            return;
+        }
+        let mine = self.roles.get(&sub.id.0);
+        let home = map.place(sub.home).pos;
+        for h in &self.items {
+            let takes_part = mine.is_some_and(|m| m.contains(&(h.id as usize)));
+            match h.spec.kind {
+                Kind::Relocation if takes_part => {
+                    let edge = edge_point(map, home);
+                    let tour = [(Activity::OutOfArea, None, edge, true)];
+                    replace_window(days, h.start, h.end, &tour, sub, true);
+                }
+                Kind::Closure => self.close(h, sub, map, days),
+                Kind::Gathering if takes_part => {
+                    let pos = h
+                        .venue
+                        .map_or(h.center.unwrap_or(home), |p| map.place(p).pos);
+                    let tour = [(Activity::Leisure, h.venue, pos, false)];
+                    replace_window(days, h.start, h.end, &tour, sub, false);
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Cancels the tours of `days` that reach a closed place during the
+    /// closure, each with probability `compliance`.
+    fn close(&self, h: &Happening, sub: &Subscriber, map: &Map, days: &mut PersonDays) {
+        let compliance = h.spec.compliance.unwrap_or(DEFAULT_COMPLIANCE);
+        let closed = |s: &Stay| {
+            s.activity != Activity::Home
+                && s.start < h.end
+                && s.end > h.start
+                && s.place.is_some_and(|p| {
+                    let place = map.place(p);
+                    let kind_ok = h.closed.is_empty() || h.closed.contains(&place.class);
+                    let area_ok = h.center.is_none() || h.in_area(place.pos);
+                    kind_ok && area_ok && place.class != PlaceClass::Home
+                })
+        };
+        let mut cancel = Vec::new();
+        for (a, b) in tours(days) {
+            if days.stays[a + 1..b].iter().any(closed) {
+                let u = rng::unit_hash(
+                    self.seed,
+                    Purpose::Happenings,
+                    (u64::from(h.id) << 32) | u64::from(sub.id.0),
+                    days.stays[a].end as u64,
+                );
+                if u < compliance {
+                    cancel.push((a, b));
+                }
+            }
+        }
+        cancel_tours(days, &cancel);
+    }
+
+    /// Edits one subscriber's events: outages re-serve or drop what dark
+    /// sites carried; gatherings add activity at the venue.
+    pub fn edit_events(
+        &self,
+        sub: &Subscriber,
+        days: &PersonDays,
+        network: &Network,
+        events: &mut Vec<Event>,
+    ) {
+        let mut changed = false;
+        for h in &self.items {
+            match h.spec.kind {
+                Kind::Outage => changed |= self.outage(h, network, events),
+                Kind::Gathering
+                    if self
+                        .roles
+                        .get(&sub.id.0)
+                        .is_some_and(|m| m.contains(&(h.id as usize))) =>
+                {
+                    changed |= self.busier(h, sub, days, events);
+                }
+                _ => {}
+            }
+        }
+        if changed {
+            events.sort_by_key(|e| (e.time_ms, e.id));
+        }
+    }
+
+    fn outage(&self, h: &Happening, network: &Network, events: &mut Vec<Event>) -> bool {
+        let dark = |c: CellId| {
+            self.cell_index
+                .get(&c)
+                .is_some_and(|i| h.sites.contains(&network.cell(*i).site))
+        };
+        let (from, to) = (h.start * 1000, h.end * 1000);
+        let before = events.len();
+        let mut changed = false;
+        events.retain_mut(|e| {
+            if e.time_ms < from || e.time_ms >= to || !dark(e.cell) {
+                return true;
+            }
+            changed = true;
+            let Some(layer) = network.layer_of(e.technology) else {
+                return false;
+            };
+            let servers = network.servers(layer, e.true_pos);
+            let Some(s) = servers
+                .iter()
+                .find(|s| !h.sites.contains(&network.cell(s.cell).site))
+            else {
+                // No other site within reach: no service, no record.
+                return false;
+            };
+            let cell = network.cell(s.cell);
+            e.cell = cell.id;
+            e.tac = cell.tac;
+            e.rsrp_dbm = Some(s.dbm);
+            if e.end_cell.is_some_and(dark) {
+                e.end_cell = Some(cell.id);
+            }
+            if e.source_cell.is_some_and(dark) {
+                e.source_cell = None;
+            }
+            true
+        });
+        changed || events.len() != before
+    }
+
+    fn busier(
+        &self,
+        h: &Happening,
+        sub: &Subscriber,
+        days: &PersonDays,
+        events: &mut Vec<Event>,
+    ) -> bool {
+        let factor = h.spec.activity_factor.unwrap_or(DEFAULT_ACTIVITY_FACTOR);
+        let Some(stay) = days.stays.iter().find(|s| {
+            s.activity == Activity::Leisure
+                && s.place == h.venue
+                && s.start < h.end
+                && s.end > h.start
+        }) else {
+            return false;
+        };
+        let (from, to) = (stay.start * 1000, stay.end * 1000);
+        let extra = factor - 1.0;
+        if extra <= 0.0 || to <= from {
+            return false;
+        }
+        let mut added = Vec::new();
+        let mut seq: u64 = 0;
+        for e in events
+            .iter()
+            .filter(|e| e.kind.is_activity() && e.time_ms >= from && e.time_ms < to)
+        {
+            let mut r = rng::stream(self.seed, Purpose::Happenings, e.id, u64::from(h.id) + 1);
+            use rand::RngExt;
+            let n = extra.floor() as u32 + u32::from(r.random::<f64>() < extra.fract());
+            for _ in 0..n {
+                let mut copy = *e;
+                copy.time_ms = from + (r.random::<f64>() * (to - from) as f64) as i64;
+                // Sequence numbers of added events start at 2^31, above any
+                // the event model gives, so ids stay unique.
+                copy.id = (u64::from(sub.id.0) << 32) | (1 << 31) | (u64::from(h.id) << 24) | seq;
+                seq += 1;
+                added.push(copy);
+            }
+        }
+        let any = !added.is_empty();
+        events.extend(added);
+        any
+    }
+}
+
+/// The place nearest to a point.
+fn nearest_place(map: &Map, p: Coord) -> Option<PlaceId> {
+    map.places
+        .iter()
+        .filter(|pl| pl.class != PlaceClass::Home)
+        .min_by(|a, b| crate::map::distance(a.pos, p).total_cmp(&crate::map::distance(b.pos, p)))
+        .map(|pl| pl.id)
+}
+
+/// The point of the map's extent nearest to `p`: where someone leaving the
+/// map is last seen.
+fn edge_point(map: &Map, p: Coord) -> Coord {
+    let b = map.bbox;
+    let (lon, lat) = map.lon_lat(p);
+    let candidates = [
+        (b.min_lon, lat),
+        (b.max_lon, lat),
+        (lon, b.min_lat),
+        (lon, b.max_lat),
+    ];
+    candidates
+        .into_iter()
+        .map(|(x, y)| map.projection.to_xy(x, y))
+        .min_by(|a, b| crate::map::distance(*a, p).total_cmp(&crate::map::distance(*b, p)))
+        .unwrap_or(p)
+}
+
+fn eligible(s: &Subscriber) -> bool {
+    s.roaming.is_none() && s.device != DeviceType::Iot
+}
+
+/// Gathering attendees: weighted sampling without replacement (Efraimidis
+/// and Spirakis keys u^(1/w)) with w = exp(−d / scale) for residents of
+/// the allowed ages, d the distance from home to the venue.
+fn attendees(h: &Happening, seed: u64, map: &Map, population: &[Subscriber]) -> Vec<u32> {
+    let (Some(center), Some(n)) = (h.center, h.spec.attendees) else {
+        return Vec::new();
+    };
+    let scale = h
+        .spec
+        .distance_scale_km
+        .unwrap_or(DEFAULT_DISTANCE_SCALE_KM)
+        * 1000.0;
+    let (lo, hi) = (
+        h.spec.min_age.unwrap_or(DEFAULT_MIN_AGE),
+        h.spec.max_age.unwrap_or(DEFAULT_MAX_AGE),
+    );
+    let mut keyed: Vec<(f64, u32)> = population
+        .iter()
+        .filter(|s| eligible(s) && (lo..=hi).contains(&s.age))
+        .map(|s| {
+            let d = crate::map::distance(map.place(s.home).pos, center);
+            let w = (-d / scale).exp().max(1e-300);
+            let u = rng::unit_hash(
+                seed,
+                Purpose::Happenings,
+                u64::from(h.id),
+                u64::from(s.id.0),
+            )
+            .max(f64::MIN_POSITIVE);
+            // log(u)/w orders as u^(1/w) and does not underflow.
+            (u.ln() / w, s.id.0)
+        })
+        .collect();
+    keyed.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut ids: Vec<u32> = keyed
+        .into_iter()
+        .take(n as usize)
+        .map(|(_, id)| id)
+        .collect();
+    ids.sort_unstable();
+    ids
+}
+
+/// Relocated residents: each resident whose home is in the area leaves
+/// with probability `share`.
+fn movers(h: &Happening, seed: u64, map: &Map, population: &[Subscriber]) -> Vec<u32> {
+    let share = h.spec.share.unwrap_or(DEFAULT_SHARE);
+    population
+        .iter()
+        .filter(|s| eligible(s) && h.in_area(map.place(s.home).pos))
+        .filter(|s| {
+            rng::unit_hash(
+                seed,
+                Purpose::Happenings,
+                u64::from(h.id),
+                u64::from(s.id.0),
+            ) < share
+        })
+        .map(|s| s.id.0)
+        .collect()
+}
+
+/// Tours: (index of the home stay left, index of the home stay reached),
+/// with at least one stay between.
+fn tours(days: &PersonDays) -> Vec<(usize, usize)> {
+    let homes: Vec<usize> = (0..days.stays.len())
+        .filter(|&i| days.stays[i].activity == Activity::Home)
+        .collect();
+    homes
+        .windows(2)
+        .filter(|w| w[1] > w[0] + 1)
+        .map(|w| (w[0], w[1]))
+        .collect()
+}
+
+/// Removes the given tours (disjoint, in order): the home stay before each
+/// runs on to the end of the home stay after it.
+fn cancel_tours(days: &mut PersonDays, cancel: &[(usize, usize)]) {
+    if cancel.is_empty() {
+        return;
+    }
+    let old_stays = std::mem::take(&mut days.stays);
+    let old_trips = std::mem::take(&mut days.trips);
+    let mut drop = vec![false; old_stays.len()];
+    let mut merge_into: HashMap<usize, usize> = HashMap::new();
+    for &(a, b) in cancel {
+        for d in drop.iter_mut().take(b + 1).skip(a + 1) {
+            *d = true;
+        }
+        merge_into.insert(b, a);
+    }
+    let mut new_index = vec![usize::MAX; old_stays.len()];
+    for (i, s) in old_stays.into_iter().enumerate() {
+        if drop[i] {
+            if merge_into.contains_key(&i) {
+                // The home stay after a cancelled tour extends the one before.
+                let target = new_index[merge_into[&i]];
+                if let Some(t) = days.stays.get_mut(target) {
+                    t.end = s.end;
+                }
+                new_index[i] = target;
+            }
+            continue;
+        }
+        new_index[i] = days.stays.len();
+        days.stays.push(s);
+    }
+    for t in old_trips {
+        if drop[t.to_stay] || drop[t.from_stay] {
+            continue;
+        }
+        let mut t = t;
+        t.from_stay = new_index[t.from_stay];
+        t.to_stay = new_index[t.to_stay];
+        days.trips.push(t);
+    }
+}
+
+/// Puts the subscriber at `tour`'s stops for `[start, end)`: tours that
+/// overlap the window, with travel, are cancelled, and a straight-line trip
+/// leads from home to the stop and, unless the window runs to the end of
+/// the record, back. `outside` stops are beyond the map (another network).
+fn replace_window(
+    days: &mut PersonDays,
+    start: i64,
+    end: i64,
+    tour: &[(Activity, Option<PlaceId>, Coord, bool)],
+    sub: &Subscriber,
+    outside: bool,
+) {
+    let Some(&(activity, place, pos, stop_outside)) = tour.first() else {
+        return;
+    };
+    let record_end = days.stays.last().map_or(end, |s| s.end);
+    let Some(home_pos) = days
+        .stays
+        .iter()
+        .find(|s| s.activity == Activity::Home)
+        .map(|s| s.pos)
+    else {
+        return;
+    };
+    let d = crate::map::distance(home_pos, pos);
+    let travel = (d / TRAVEL_SPEED_MS + TRAVEL_EXTRA_S).round() as i64;
+    let (leave, back) = (start - travel, end + travel);
+    let overlapping: Vec<(usize, usize)> = tours(days)
+        .into_iter()
+        .filter(|&(a, b)| days.stays[a].end < back && days.stays[b].start > leave)
+        .collect();
+    cancel_tours(days, &overlapping);
+    // The home stay that now covers the departure.
+    let Some(i) = days
+        .stays
+        .iter()
+        .position(|s| s.activity == Activity::Home && s.start <= leave - 60 && s.end > leave)
+    else {
+        return;
+    };
+    let returns = back < record_end;
+    if returns && days.stays[i].end < back + 60 {
+        return;
+    }
+    let home = days.stays[i].clone();
+    let mode = if sub.has_car {
+        TripMode::CarDriver
+    } else {
+        TripMode::PublicTransport
+    };
+    let trip =
+        |from_stay: usize, t0: i64, t1: i64, a: Coord, b: Coord, out: Option<(f64, f64)>| Trip {
+            start: t0,
+            end: t1,
+            mode,
+            distance_m: d * DETOUR,
+            from_stay,
+            to_stay: from_stay + 1,
+            path: vec![
+                Waypoint {
+                    t: t0 as f64,
+                    pos: a,
+                },
+                Waypoint {
+                    t: t1 as f64,
+                    pos: b,
+                },
+            ],
+            outside: out,
+        };
+    // Stays after i move up by 2 (or 1 without a return), trips after the
+    // one leaving i likewise.
+    let shift = if returns { 2 } else { 1 };
+    let mut after_stays: Vec<Stay> = days.stays.split_off(i + 1);
+    let mut after_trips: Vec<Trip> = days
+        .trips
+        .iter()
+        .position(|t| t.from_stay >= i)
+        .map(|k| days.trips.split_off(k))
+        .unwrap_or_default();
+    if !returns {
+        after_stays.clear();
+        after_trips.clear();
+    }
+    days.stays[i].end = leave;
+    let arrive = start;
+    let out_span = (outside || stop_outside).then_some((start as f64 - 1.0, start as f64));
+    days.trips
+        .push(trip(i, leave, arrive, home.pos, pos, out_span));
+    days.stays.push(Stay {
+        start: arrive,
+        end: if returns { end } else { record_end.max(arrive) },
+        activity,
+        place,
+        pos,
+    });
+    if returns {
+        let back_span = (outside || stop_outside).then_some((end as f64, end as f64 + 1.0));
+        days.trips
+            .push(trip(i + 1, end, back, pos, home.pos, back_span));
+        days.stays.push(Stay {
+            start: back,
+            end: home.end,
+            ..home
+        });
+        for t in &mut after_trips {
+            t.from_stay += shift;
+            t.to_stay += shift;
+        }
+        days.stays.extend(after_stays);
+        days.trips.extend(after_trips);
+    }
+}
