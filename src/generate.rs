@@ -33,6 +33,7 @@ use crate::sink::tables::{
     PositionsBuilder, StaysBuilder, TripsBuilder, positions_schema, stays_schema,
     subscribers_batch, subscribers_schema, trips_schema,
 };
+use crate::social::SocialNetwork;
 
 /// Subscriber-days simulated as one chunk. The chunk size follows from the
 /// scenario alone, so output does not depend on the number of threads.
@@ -176,6 +177,7 @@ pub struct Model {
     map: Map,
     subscribers: Vec<Subscriber>,
     network: Network,
+    social: SocialNetwork,
 }
 
 impl Model {
@@ -201,12 +203,20 @@ impl Model {
             &map,
         )
         .map_err(|e| invalid(e.to_string()))?;
+        let social = SocialNetwork::build(
+            &scenario.social,
+            &scenario.phone,
+            scenario.seed,
+            &subscribers,
+            &map,
+        );
         Ok(Model {
             scenario,
             calendar,
             map,
             subscribers,
             network,
+            social,
         })
     }
 
@@ -252,6 +262,11 @@ impl Model {
 
     pub fn network(&self) -> &Network {
         &self.network
+    }
+
+    /// Who calls whom among the subscribers.
+    pub fn social(&self) -> &SocialNetwork {
+        &self.social
     }
 }
 
@@ -381,7 +396,8 @@ impl<'m> Generator<'m> {
                 self.world.spec(),
                 &self.model.scenario.phone,
                 &self.model.network,
-            ),
+            )
+            .with_social(&self.model.social),
         }
     }
 

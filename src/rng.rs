@@ -41,6 +41,10 @@ pub enum Purpose {
     /// Phone habits of one subscriber that last the whole run (activity
     /// levels, contact list, night switch-off).
     PhoneHabits = 13,
+    /// The social network: households, colleagues, friends and tie weights.
+    Social = 14,
+    /// The calls and texts of one pair of subscribers on one day.
+    PairActivity = 15,
 }
 
 /// SplitMix64 finaliser: a bijective mix with full avalanche, used to turn

@@ -17,6 +17,7 @@ use crate::events::PhoneParams;
 use crate::map::{Map, MapError};
 use crate::population::PopulationParams;
 use crate::radio::{RadioParams, RadioSource};
+use crate::social::SocialParams;
 use crate::spec::RunSpec;
 
 /// The bundled default scenario.
@@ -102,6 +103,9 @@ pub struct Scenario {
     pub radio: RadioParams,
     #[serde(default)]
     pub phone: PhoneParams,
+    /// Who calls whom: the social network among subscribers.
+    #[serde(default)]
+    pub social: SocialParams,
     /// Set when loaded; not part of the file.
     #[serde(skip)]
     pub origin: String,
@@ -212,6 +216,7 @@ impl Scenario {
         section("mobility", self.mobility.check())?;
         section("radio", self.radio.check())?;
         section("phone", self.phone.check())?;
+        section("social", self.social.check())?;
         Ok(())
     }
 
