@@ -29,6 +29,7 @@ use crate::scenario::Scenario;
 use crate::sink::network_tables::{
     EventsBuilder, cells_batch, cells_schema, event_positions_schema, events_schema,
 };
+use crate::sink::social_tables::{contacts_batch, contacts_schema};
 use crate::sink::tables::{
     PositionsBuilder, StaysBuilder, TripsBuilder, positions_schema, stays_schema,
     subscribers_batch, subscribers_schema, trips_schema,
@@ -69,11 +70,13 @@ pub enum Table {
     EventPositions,
     /// Truth: positions sampled at a fixed interval (optional).
     Positions,
+    /// Truth: the social network's ties (written by part 0 only).
+    Contacts,
 }
 
 impl Table {
     /// Every table, in the order a run writes them.
-    pub const ALL: [Table; 7] = [
+    pub const ALL: [Table; 8] = [
         Table::Subscribers,
         Table::Cells,
         Table::Stays,
@@ -81,6 +84,7 @@ impl Table {
         Table::Events,
         Table::EventPositions,
         Table::Positions,
+        Table::Contacts,
     ];
 
     /// The table's name, which is also its directory in a dataset.
@@ -93,6 +97,7 @@ impl Table {
             Table::Trips => "truth/trips",
             Table::EventPositions => "truth/event_positions",
             Table::Positions => "truth/positions",
+            Table::Contacts => "truth/contacts",
         }
     }
 
@@ -111,19 +116,24 @@ impl Table {
             Table::Trips => trips_schema(),
             Table::EventPositions => event_positions_schema(),
             Table::Positions => positions_schema(),
+            Table::Contacts => contacts_schema(),
         }
     }
 
     /// Whether the table is split into one partition per local day.
     pub fn by_date(self) -> bool {
-        !matches!(self, Table::Subscribers | Table::Cells)
+        !matches!(self, Table::Subscribers | Table::Cells | Table::Contacts)
     }
 
     /// Whether the table is ground truth, which an operator would not hold.
     pub fn is_truth(self) -> bool {
         matches!(
             self,
-            Table::Stays | Table::Trips | Table::EventPositions | Table::Positions
+            Table::Stays
+                | Table::Trips
+                | Table::EventPositions
+                | Table::Positions
+                | Table::Contacts
         )
     }
 }
@@ -349,6 +359,7 @@ impl<'m> Generator<'m> {
             .into_iter()
             .filter(|t| match t {
                 Table::Cells => self.options.part == 0,
+                Table::Contacts => self.truth && self.options.part == 0,
                 Table::Positions => self.positions_every_s > 0,
                 t => self.truth || !t.is_truth(),
             })
@@ -366,6 +377,9 @@ impl<'m> Generator<'m> {
         match table {
             Table::Subscribers => Some(subscribers_batch(self.subscribers(), &self.model.map)),
             Table::Cells if self.options.part == 0 => Some(cells_batch(&self.model.network)),
+            Table::Contacts if self.truth && self.options.part == 0 => {
+                Some(contacts_batch(&self.model.social))
+            }
             _ => None,
         }
     }

@@ -14,6 +14,7 @@
 
 pub mod files;
 pub mod network_tables;
+pub mod social_tables;
 pub mod spill;
 pub mod stream;
 pub mod tables;
