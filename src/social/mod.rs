@@ -204,6 +204,8 @@ const KEY_HOUSEHOLD: u64 = 1;
 const KEY_WORK: u64 = 2;
 const KEY_SOCIAL: u64 = 3;
 const KEY_WEIGHT: u64 = 4;
+const KEY_GEOGRAPHIC: u64 = 5;
+const KEY_CLOSURE: u64 = 6;
 /// Most non-empty grid cells of the geographic draw: the cell size grows
 /// until the homes fit, so the cell-to-cell table stays small.
 const MAX_CELLS: usize = 2048;
@@ -335,31 +337,77 @@ impl SocialNetwork {
             }
         }
         // Household and work neighbours, for closing triangles.
-        let near = Adjacency::new(n, &edges);
+        let have = Adjacency::new(n, &edges);
         let grid = HomeGrid::new(params, &members, subscribers, map);
-        let social: Vec<Vec<(u32, u32, TieKind)>> = members
+        let typical_rate = (phone.voice_per_day_median + phone.sms_per_day_median).max(1e-9);
+        // Social ties an end draws: each tie has two ends and each end
+        // draws, so half of what the contact list lacks. More active callers
+        // keep more contacts: the list grows with the square root of the
+        // activity.
+        let wants: Vec<(usize, usize)> = members
             .par_iter()
             .zip(habits.par_iter())
             .map(|(&i, h)| {
                 let mut rng = stream(seed, Purpose::Social, i as u64, KEY_SOCIAL);
-                // Each tie has two ends and each end draws: half the target.
-                let target = h.contacts as f64 * params.on_net_share;
-                let have = near.degree(i) as f64;
-                let want = ((target - have).max(0.0) / 2.0 + rng.random::<f64>()).floor() as usize;
+                let activity = (h.voice_per_day + h.sms_per_day) / typical_rate;
+                let target = h.contacts as f64 * params.on_net_share * activity.sqrt();
+                let lack = (target - have.degree(i) as f64).max(0.0) / 2.0;
+                let want = (lack + rng.random::<f64>()).floor() as usize;
+                let closed = (want as f64 * params.closure_share + rng.random::<f64>()).floor();
+                let closed = (closed as usize).min(want);
+                (want - closed, closed)
+            })
+            .collect();
+        // First the geographic draws.
+        let geographic: Vec<Vec<(u32, u32, TieKind)>> = members
+            .par_iter()
+            .zip(wants.par_iter())
+            .map(|(&i, &(want, _))| {
+                let mut rng = stream(seed, Purpose::Social, i as u64, KEY_GEOGRAPHIC);
                 let mut out = Vec::with_capacity(want);
-                for _ in 0..want {
-                    let j = if rng.random_bool(params.closure_share) && near.degree(i) > 0 {
-                        let via = near.random(i, &mut rng);
-                        if near.degree(via) == 0 {
-                            continue;
-                        }
-                        near.random(via, &mut rng)
-                    } else {
-                        match grid.draw(params, sub(i), &mut rng) {
-                            Some(j) => j,
-                            None => continue,
-                        }
-                    };
+                let mut tries = 0;
+                while out.len() < want && tries < 4 * want {
+                    tries += 1;
+                    if let Some(j) = grid.draw(params, sub(i), &mut rng)
+                        && j != i
+                    {
+                        out.push((i.min(j), i.max(j), TieKind::Social));
+                    }
+                }
+                out
+            })
+            .collect();
+        let geographic: Vec<(u32, u32, TieKind)> = geographic.into_iter().flatten().collect();
+        // Then triangles closed through a friend or a household member,
+        // who live near: a friend of a friend is near too, so closing
+        // keeps the distance decay (colleagues, who may live anywhere, are
+        // not used).
+        let near_edges: Vec<(u32, u32, TieKind)> = edges
+            .iter()
+            .filter(|e| e.2 == TieKind::Household)
+            .chain(&geographic)
+            .copied()
+            .collect();
+        let near = Adjacency::new(n, &near_edges);
+        drop(near_edges);
+        let closed: Vec<Vec<(u32, u32, TieKind)>> = members
+            .par_iter()
+            .zip(wants.par_iter())
+            .map(|(&i, &(_, want))| {
+                let mut rng = stream(seed, Purpose::Social, i as u64, KEY_CLOSURE);
+                let mut out = Vec::with_capacity(want);
+                if near.degree(i) == 0 {
+                    return out;
+                }
+                for _ in 0..want * 2 {
+                    if out.len() >= want {
+                        break;
+                    }
+                    let via = near.random(i, &mut rng);
+                    if near.degree(via) == 0 {
+                        continue;
+                    }
+                    let j = near.random(via, &mut rng);
                     if j != i {
                         out.push((i.min(j), i.max(j), TieKind::Social));
                     }
@@ -367,7 +415,8 @@ impl SocialNetwork {
                 out
             })
             .collect();
-        edges.extend(social.into_iter().flatten());
+        edges.extend(geographic);
+        edges.extend(closed.into_iter().flatten());
         // One tie per pair, of its closest kind.
         edges.par_sort_unstable();
         edges.dedup_by(|b, a| a.0 == b.0 && a.1 == b.1);
@@ -676,6 +725,13 @@ impl HomeGrid {
         let total = *row.last()?;
         let u = rng.random::<f32>() * total;
         let b = row.partition_point(|&x| x <= u).min(self.cells - 1);
+        // Accepting with min(1, Z_a / Z_b) makes the chance of a pair
+        // f(d) / max(Z_a, Z_b), the same whichever end draws it, so people
+        // in sparse places do not gather the long ties of the map.
+        let other_total = self.cumulative[(b + 1) * self.cells - 1];
+        if other_total > total && rng.random::<f32>() * other_total > total {
+            return None;
+        }
         let weights: [f64; AGE_BANDS] = std::array::from_fn(|k| {
             let mid = (k * AGE_BAND_YEARS) as f64 + AGE_BAND_YEARS as f64 / 2.0;
             self.bands[b][k].len() as f64 * params.age_preference(mid - s.age as f64)
