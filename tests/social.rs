@@ -152,10 +152,15 @@ fn contacts_are_each_pair_once_and_explain_the_on_net_log() {
         let (x, y) = (a[i].unwrap_or(-1), b[i].unwrap_or(-1));
         assert!(0 <= x && x < y, "pair ({x}, {y}) not ordered");
         assert!(pairs.insert((x, y)), "pair ({x}, {y}) twice");
-        *kinds.entry(kind[i].clone().unwrap_or_default()).or_default() += 1;
+        *kinds
+            .entry(kind[i].clone().unwrap_or_default())
+            .or_default() += 1;
     }
     for k in ["household", "work", "social"] {
-        assert!(kinds.get(k).copied().unwrap_or(0) > 0, "no {k} ties: {kinds:?}");
+        assert!(
+            kinds.get(k).copied().unwrap_or(0) > 0,
+            "no {k} ties: {kinds:?}"
+        );
     }
     // Every on-net call or text in the log is between two contacts.
     let msisdn: HashMap<String, i64> = model
@@ -167,12 +172,17 @@ fn contacts_are_each_pair_once_and_explain_the_on_net_log() {
     for r in calls(&model, 0, 1) {
         if let Some(&o) = msisdn.get(&r.4) {
             on_net += 1;
-            assert!(pairs.contains(&(r.0.min(o), r.0.max(o))), "{r:?} not a contact");
+            assert!(
+                pairs.contains(&(r.0.min(o), r.0.max(o))),
+                "{r:?} not a contact"
+            );
         }
     }
     assert!(on_net > 1000);
     // Part 1 does not write the table again.
-    let part1 = model.generator(Options { part: 1, parts: 2 }).expect("part 1");
+    let part1 = model
+        .generator(Options { part: 1, parts: 2 })
+        .expect("part 1");
     assert!(part1.whole_table(Table::Contacts).is_none());
 }
 
@@ -184,7 +194,10 @@ fn the_network_is_off_without_an_on_net_share_and_bad_values_name_their_key() {
     assert!(model.social().is_empty());
     for (key, text) in [
         ("social.on_net_share", "[social]\non_net_share = 1.5\n"),
-        ("social.distance_decay_alpha", "[social]\ndistance_decay_alpha = -2\n"),
+        (
+            "social.distance_decay_alpha",
+            "[social]\ndistance_decay_alpha = -2\n",
+        ),
     ] {
         let toml = format!(
             "name = \"x\"\nseed = 1\nsubscribers = 10\ndays = 1\nstart = \"2026-03-02\"\ntimezone = \"Europe/Vaduz\"\n{text}"
@@ -203,11 +216,24 @@ fn the_bandicoot_export_holds_both_sides_in_its_documented_format() {
     let out = dir.join("bc");
     let bin = env!("CARGO_BIN_EXE_mobsynth");
     let run = |args: &[&str]| {
-        let o = Command::new(bin).args(args).output().expect("mobsynth runs");
+        let o = Command::new(bin)
+            .args(args)
+            .output()
+            .expect("mobsynth runs");
         assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     };
     let p = |x: &PathBuf| x.to_str().expect("utf-8").to_string();
-    run(&["run", "default", "--subscribers", "400", "--days", "1", "-q", "-o", &p(&data)]);
+    run(&[
+        "run",
+        "default",
+        "--subscribers",
+        "400",
+        "--days",
+        "1",
+        "-q",
+        "-o",
+        &p(&data),
+    ]);
     run(&["export", "bandicoot", &p(&data), "-o", &p(&out)]);
     let antennas = std::fs::read_to_string(out.join("antennas.csv")).expect("antennas");
     let mut lines = antennas.lines();
@@ -218,7 +244,11 @@ fn the_bandicoot_export_holds_both_sides_in_its_documented_format() {
     let mut records: BTreeMap<String, Vec<Vec<String>>> = BTreeMap::new();
     for entry in std::fs::read_dir(out.join("records")).expect("records") {
         let path = entry.expect("entry").path();
-        let user = path.file_stem().expect("stem").to_string_lossy().to_string();
+        let user = path
+            .file_stem()
+            .expect("stem")
+            .to_string_lossy()
+            .to_string();
         let text = std::fs::read_to_string(&path).expect("file");
         let mut lines = text.lines();
         assert_eq!(
