@@ -187,6 +187,35 @@ impl SocialParams {
     }
 }
 
+/// [`SocialParams::age_preference`] at every half year of gap up to 255
+/// years, where every gap the builder asks for lies (ages are whole years,
+/// band middles half years): the same values without two exponentials per
+/// look-up.
+struct AgePreference {
+    half_years: Vec<f64>,
+    params: SocialParams,
+}
+
+impl AgePreference {
+    fn new(params: &SocialParams) -> AgePreference {
+        AgePreference {
+            half_years: (0..512)
+                .map(|h| params.age_preference(h as f64 / 2.0))
+                .collect(),
+            params: params.clone(),
+        }
+    }
+
+    fn get(&self, gap: f64) -> f64 {
+        let g = gap.abs();
+        let h = (g * 2.0).round();
+        match self.half_years.get(h as usize) {
+            Some(&v) if h / 2.0 == g => v,
+            _ => self.params.age_preference(g),
+        }
+    }
+}
+
 /// The network: every subscriber's ties, in compressed rows by subscriber
 /// index (IoT modules and roamers have none).
 #[derive(Debug, Default)]
@@ -280,6 +309,7 @@ impl SocialNetwork {
             .collect();
         let age = |i: u32| sub(i).age as f64;
 
+        let prefs = AgePreference::new(params);
         let mut edges: Vec<(u32, u32, TieKind)> = Vec::new();
         // Households: residents of a home place, grouped by age preference.
         let mut by_home: Vec<(u32, u32)> = members.iter().map(|&i| (sub(i).home.0, i)).collect();
@@ -298,7 +328,7 @@ impl SocialNetwork {
                     weights.extend(
                         left[..window]
                             .iter()
-                            .map(|&j| params.age_preference(age(j) - age(head))),
+                            .map(|&j| prefs.get(age(j) - age(head))),
                     );
                     let Some(k) = pick(&mut rng, &weights) else {
                         break;
@@ -368,7 +398,7 @@ impl SocialNetwork {
                 let mut tries = 0;
                 while out.len() < want && tries < 4 * want {
                     tries += 1;
-                    if let Some(j) = grid.draw(params, sub(i), &mut rng)
+                    if let Some(j) = grid.draw(&prefs, sub(i), &mut rng)
                         && j != i
                     {
                         out.push((i.min(j), i.max(j), TieKind::Social));
@@ -715,7 +745,7 @@ impl HomeGrid {
 
     /// A partner for `s`: a cell by distance, an age band by preference,
     /// then a member of both, uniformly.
-    fn draw(&self, params: &SocialParams, s: &Subscriber, rng: &mut Pcg64Mcg) -> Option<u32> {
+    fn draw(&self, prefs: &AgePreference, s: &Subscriber, rng: &mut Pcg64Mcg) -> Option<u32> {
         let c = *self.cell.get(s.id.0 as usize)?;
         if c == u32::MAX {
             return None;
@@ -734,7 +764,7 @@ impl HomeGrid {
         }
         let weights: [f64; AGE_BANDS] = std::array::from_fn(|k| {
             let mid = (k * AGE_BAND_YEARS) as f64 + AGE_BAND_YEARS as f64 / 2.0;
-            self.bands[b][k].len() as f64 * params.age_preference(mid - s.age as f64)
+            self.bands[b][k].len() as f64 * prefs.get(mid - s.age as f64)
         });
         let k = pick(rng, &weights)?;
         let list = &self.bands[b][k];
