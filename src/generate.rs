@@ -32,10 +32,12 @@ use crate::sink::faults::LogFaultsBuilder;
 use crate::sink::network_tables::{
     EventsBuilder, cells_batch, cells_schema, event_positions_schema, events_schema,
 };
+use crate::sink::social_tables::{contacts_batch, contacts_schema};
 use crate::sink::tables::{
     PositionsBuilder, StaysBuilder, TripsBuilder, positions_schema, stays_schema,
     subscribers_batch, subscribers_schema, trips_schema,
 };
+use crate::social::SocialNetwork;
 
 /// Subscriber-days simulated as one chunk. The chunk size follows from the
 /// scenario alone, so output does not depend on the number of threads.
@@ -77,11 +79,13 @@ pub enum Table {
     Happenings,
     /// Truth: who attended a gathering or was relocated.
     HappeningParticipants,
+    /// Truth: the social network's ties (written by part 0 only).
+    Contacts,
 }
 
 impl Table {
     /// Every table, in the order a run writes them.
-    pub const ALL: [Table; 10] = [
+    pub const ALL: [Table; 11] = [
         Table::Subscribers,
         Table::Cells,
         Table::Stays,
@@ -92,6 +96,7 @@ impl Table {
         Table::LogFaults,
         Table::Happenings,
         Table::HappeningParticipants,
+        Table::Contacts,
     ];
 
     /// The table's name, which is also its directory in a dataset.
@@ -107,6 +112,7 @@ impl Table {
             Table::LogFaults => "truth/log_faults",
             Table::Happenings => "truth/happenings",
             Table::HappeningParticipants => "truth/happening_participants",
+            Table::Contacts => "truth/contacts",
         }
     }
 
@@ -128,6 +134,7 @@ impl Table {
             Table::LogFaults => crate::sink::faults::log_faults_schema(),
             Table::Happenings => crate::sink::happenings::happenings_schema(),
             Table::HappeningParticipants => crate::sink::happenings::participants_schema(),
+            Table::Contacts => contacts_schema(),
         }
     }
 
@@ -135,7 +142,11 @@ impl Table {
     pub fn by_date(self) -> bool {
         !matches!(
             self,
-            Table::Subscribers | Table::Cells | Table::Happenings | Table::HappeningParticipants
+            Table::Subscribers
+                | Table::Cells
+                | Table::Contacts
+                | Table::Happenings
+                | Table::HappeningParticipants
         )
     }
 
@@ -160,6 +171,7 @@ impl Table {
                 | Table::LogFaults
                 | Table::Happenings
                 | Table::HappeningParticipants
+                | Table::Contacts
         )
     }
 }
@@ -214,6 +226,7 @@ pub struct Model {
     subscribers: Vec<Subscriber>,
     network: Network,
     happenings: Happenings,
+    social: SocialNetwork,
 }
 
 impl Model {
@@ -256,6 +269,13 @@ impl Model {
                 .unwrap_or_default();
             invalid(format!("{line}`{key}`: {message}"))
         })?;
+        let social = SocialNetwork::build(
+            &scenario.social,
+            &scenario.phone,
+            scenario.seed,
+            &subscribers,
+            &map,
+        );
         Ok(Model {
             scenario,
             calendar,
@@ -263,6 +283,7 @@ impl Model {
             subscribers,
             network,
             happenings,
+            social,
         })
     }
 
@@ -318,6 +339,11 @@ impl Model {
     /// The scenario's happenings, resolved.
     pub fn happenings(&self) -> &Happenings {
         &self.happenings
+    }
+
+    /// Who calls whom among the subscribers.
+    pub fn social(&self) -> &SocialNetwork {
+        &self.social
     }
 }
 
@@ -402,6 +428,7 @@ impl<'m> Generator<'m> {
             .into_iter()
             .filter(|t| match t {
                 Table::Cells => self.options.part == 0,
+                Table::Contacts => self.truth && self.options.part == 0,
                 Table::Positions => self.positions_every_s > 0,
                 Table::LogFaults => self.truth && self.log_quality.is_some(),
                 Table::Happenings => {
@@ -440,6 +467,9 @@ impl<'m> Generator<'m> {
                     &|s| mine.contains(&s),
                 ))
             }
+            Table::Contacts if self.truth && self.options.part == 0 => {
+                Some(contacts_batch(&self.model.social))
+            }
             _ => None,
         }
     }
@@ -470,7 +500,8 @@ impl<'m> Generator<'m> {
                 self.world.spec(),
                 &self.model.scenario.phone,
                 &self.model.network,
-            ),
+            )
+            .with_social(&self.model.social),
         }
     }
 

@@ -65,6 +65,7 @@ pub mod scenario;
 #[cfg(feature = "validate")]
 pub mod score;
 pub mod sink;
+pub mod social;
 pub mod spec;
 #[cfg(feature = "validate")]
 pub mod validate;

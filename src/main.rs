@@ -219,6 +219,8 @@ enum ExportKindArg {
     Skmob,
     /// trackintel positionfixes and staypoints CSVs.
     Trackintel,
+    /// bandicoot: records/<user>.csv of calls and texts, and antennas.csv.
+    Bandicoot,
 }
 
 #[derive(clap::Args)]
@@ -847,6 +849,7 @@ fn export(args: ExportArgs) -> Result<ExitCode, Failure> {
             ExportKindArg::Essnet => ExportKind::Essnet,
             ExportKindArg::Skmob => ExportKind::Skmob,
             ExportKindArg::Trackintel => ExportKind::Trackintel,
+            ExportKindArg::Bandicoot => ExportKind::Bandicoot,
         },
         dataset: args.dataset,
         output: args.output,

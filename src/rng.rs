@@ -47,6 +47,10 @@ pub enum Purpose {
     LogFaults = 21,
     /// Scenario happenings: who attends, complies or moves.
     Happenings = 22,
+    /// The social network: households, colleagues, friends and tie weights.
+    Social = 14,
+    /// The calls and texts of one pair of subscribers on one day.
+    PairActivity = 15,
 }
 
 /// SplitMix64 finaliser: a bijective mix with full avalanche, used to turn

@@ -20,6 +20,7 @@ use crate::map::{Map, MapError};
 use crate::population::PopulationParams;
 use crate::population::canary::CanaryParams;
 use crate::radio::{RadioParams, RadioSource};
+use crate::social::SocialParams;
 use crate::spec::RunSpec;
 
 /// The bundled default scenario.
@@ -118,6 +119,9 @@ pub struct Scenario {
     /// relocations (`[[happenings]]`). None by default.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub happenings: Vec<HappeningSpec>,
+    /// Who calls whom: the social network among subscribers.
+    #[serde(default)]
+    pub social: SocialParams,
     /// Set when loaded; not part of the file.
     #[serde(skip)]
     pub origin: String,
@@ -256,6 +260,7 @@ impl Scenario {
         for (i, h) in self.happenings.iter().enumerate() {
             section(&format!("happenings[{i}]"), h.check())?;
         }
+        section("social", self.social.check())?;
         Ok(())
     }
 

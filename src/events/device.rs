@@ -89,17 +89,9 @@ pub fn absences(
             detach: false,
         });
     }
-    if habits.night_off && sub.device != DeviceType::Iot {
-        // Night n runs from the evening before day n to its morning.
+    if sub.device != DeviceType::Iot {
         for (n, &midnight) in day_starts.iter().enumerate() {
-            let mut rng = stream(seed, Purpose::Power, sub.id.0 as u64, n as u64);
-            let z1: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut rng);
-            let z2: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut rng);
-            let bed = habits.bed_h + 0.5 * p.bedtime_sd_h * z1.clamp(-2.0, 2.0);
-            let wake = habits.wake_h + 0.5 * p.wake_sd_h * z2.clamp(-2.0, 2.0);
-            let start = midnight + (bed - 24.0) * 3600.0;
-            let end = midnight + wake * 3600.0;
-            if end > start {
+            if let Some((start, end)) = night_off(p, seed, sub.id.0, habits, n, midnight) {
                 out.push(Absence {
                     start,
                     end,
@@ -120,6 +112,32 @@ pub fn absences(
         }
     }
     out.truncate(merged);
+}
+
+/// Night `n` of subscriber `id` with the phone switched off, as UTC
+/// seconds (start, end), if the subscriber switches off at night. Night n
+/// runs from the evening before day n (local midnight `midnight`) to its
+/// morning. The other party of a call asks this too, so it depends on
+/// nothing but the subscriber, its habits and the night.
+pub fn night_off(
+    p: &PhoneParams,
+    seed: u64,
+    id: u32,
+    habits: &Habits,
+    n: usize,
+    midnight: f64,
+) -> Option<(f64, f64)> {
+    if !habits.night_off {
+        return None;
+    }
+    let mut rng = stream(seed, Purpose::Power, id as u64, n as u64);
+    let z1: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut rng);
+    let z2: f64 = rand_distr::Distribution::sample(&rand_distr::StandardNormal, &mut rng);
+    let bed = habits.bed_h + 0.5 * p.bedtime_sd_h * z1.clamp(-2.0, 2.0);
+    let wake = habits.wake_h + 0.5 * p.wake_sd_h * z2.clamp(-2.0, 2.0);
+    let start = midnight + (bed - 24.0) * 3600.0;
+    let end = midnight + wake * 3600.0;
+    (end > start).then_some((start, end))
 }
 
 /// Where a subscriber is over time; queries must come in time order.
@@ -368,6 +386,8 @@ pub struct DeviceRun<'a> {
     resel_s: f64,
     a3: f32,
     ttt_s: f64,
+    /// Records of the current connection still open: (index in `out`, end).
+    open: Vec<(usize, f64)>,
 }
 
 impl<'a> DeviceRun<'a> {
@@ -402,6 +422,7 @@ impl<'a> DeviceRun<'a> {
             resel_s: p.reselection_time_s,
             a3: p.a3_offset_db as f32,
             ttt_s: p.time_to_trigger_ms / 1000.0,
+            open: Vec::new(),
         }
     }
 
@@ -410,11 +431,16 @@ impl<'a> DeviceRun<'a> {
     }
 
     /// Runs the whole state machine over the present intervals.
-    pub fn run(&mut self, acts: &[Act], absences: &[Absence]) {
+    /// `acts` are the subscriber's own activities, which wait while the
+    /// device is busy; `pinned` are the on-net calls and texts shared with
+    /// another subscriber, which happen exactly at their time and last their
+    /// whole duration, so that both sides record the same.
+    pub fn run(&mut self, acts: &[Act], pinned: &[Act], absences: &[Absence]) {
         if self.layer.is_none() {
             return;
         }
         let mut ai = 0;
+        let mut pi = 0;
         let mut cur = self.run_start;
         let mut first = true;
         let (run_start, run_end) = (self.run_start, self.run_end);
@@ -427,7 +453,7 @@ impl<'a> DeviceRun<'a> {
             let present_end = abs_start.min(self.run_end);
             if present_end > cur {
                 let attach = !first || cur > self.run_start;
-                ai = self.present(cur, present_end, attach, acts, ai);
+                (ai, pi) = self.present(cur, present_end, attach, acts, ai, pinned, pi);
                 if detach && present_end < self.run_end {
                     let pos = self.track.pos_at(present_end);
                     self.emit(EventType::Detach, present_end, self.camped, pos);
@@ -442,12 +468,22 @@ impl<'a> DeviceRun<'a> {
     }
 
     /// One interval on the network, from `t0` (with an ATTACH, or already
-    /// registered at the start of the run) to `t1`. Returns the index of the
-    /// first activity not handled.
-    fn present(&mut self, t0: f64, t1: f64, attach: bool, acts: &[Act], mut ai: usize) -> usize {
+    /// registered at the start of the run) to `t1`. Returns the indices of
+    /// the first own and pinned activities not handled.
+    #[allow(clippy::too_many_arguments)]
+    fn present(
+        &mut self,
+        t0: f64,
+        t1: f64,
+        attach: bool,
+        acts: &[Act],
+        mut ai: usize,
+        pinned: &[Act],
+        mut pi: usize,
+    ) -> (usize, usize) {
         let pos = self.track.pos_at(t0);
         let Some(best) = self.servers(pos).and_then(|s| s.best()) else {
-            return ai;
+            return (ai, pi);
         };
         self.camped = best.cell;
         let tac = self.network.cell(best.cell).tac;
@@ -463,19 +499,43 @@ impl<'a> DeviceRun<'a> {
         while ai < acts.len() && acts[ai].t < t0 {
             ai += 1;
         }
-        while ai < acts.len() && acts[ai].t < t1 {
-            let act = acts[ai];
-            ai += 1;
-            // One thing at a time: an activity due during another waits.
-            let start = act.t.max(t);
+        while pi < pinned.len() && pinned[pi].t < t0 {
+            pi += 1;
+        }
+        loop {
+            // One thing at a time for the subscriber's own activities: one
+            // due during another waits. A pinned one never waits: it comes
+            // first when due, and one due during a connection joins it.
+            let own = acts.get(ai).map(|a| a.t.max(t));
+            let pin = pinned.get(pi).map(|a| a.t);
+            let (start, act) = match (own, pin) {
+                (_, Some(p)) if own.is_none_or(|o| p <= o) => {
+                    pi += 1;
+                    (p, pinned[pi - 1])
+                }
+                (Some(o), _) => {
+                    ai += 1;
+                    (o, acts[ai - 1])
+                }
+                _ => break,
+            };
             if start >= t1 {
-                continue;
+                if act.pinned {
+                    pi -= 1;
+                } else {
+                    ai -= 1;
+                }
+                break;
             }
             self.idle(t, start);
-            t = self.connected(start, t1, &act);
+            t = self.connected(start, t1, &act, pinned, &mut pi);
+        }
+        // Own activities due before the end that never found a free moment.
+        while ai < acts.len() && acts[ai].t < t1 {
+            ai += 1;
         }
         self.idle(t, t1);
-        ai
+        (ai, pi)
     }
 
     /// Idle from `t0` to just before `t1`.
@@ -535,10 +595,62 @@ impl<'a> DeviceRun<'a> {
         }
     }
 
-    /// A call, text or data session from `t0`, cut short at `limit`.
-    /// Returns when the device is idle again.
-    fn connected(&mut self, t0: f64, limit: f64, act: &Act) -> f64 {
+    /// A call, text or data session from `t0`, and the pinned calls and
+    /// texts that start while it lasts (one radio connection carries them
+    /// all). Own activities are cut short at `limit`; pinned ones keep their
+    /// duration in the record (the call goes on abroad or beyond the map)
+    /// while the device is followed only up to `limit`. Returns when the
+    /// device is idle again.
+    fn connected(&mut self, t0: f64, limit: f64, act: &Act, pinned: &[Act], pi: &mut usize) -> f64 {
         let (pos, mut step_end) = self.track.sample(t0, Some(STEP_M));
+        let serving = self.camped;
+        self.open.clear();
+        let mut conn_end = self.record(act, t0, limit, serving, pos);
+        let mut serving = serving;
+        let mut t = t0;
+        if act.kind != ActKind::Sms {
+            self.pending = None;
+            loop {
+                let mut next = step_end;
+                if let Some((_, since)) = self.pending
+                    && since + self.ttt_s > t
+                {
+                    next = next.min(since + self.ttt_s);
+                }
+                if let Some(p) = pinned.get(*pi)
+                    && p.t <= next.min(conn_end)
+                    && p.t < limit
+                {
+                    *pi += 1;
+                    let at = p.t.max(t);
+                    let (pos, after) = self.track.sample(at, Some(STEP_M));
+                    step_end = after;
+                    t = at;
+                    conn_end = conn_end.max(self.record(p, at, limit, serving, pos));
+                    continue;
+                }
+                if next > conn_end {
+                    break;
+                }
+                t = next;
+                self.close_calls(t, serving);
+                let (p, after) = self.track.sample(t, Some(STEP_M));
+                step_end = after;
+                let Some(sv) = self.servers(p) else { break };
+                serving = self.handover(t, p, &sv, serving);
+            }
+            self.pending = None;
+        }
+        self.close_calls(f64::INFINITY, serving);
+        self.camped = serving;
+        self.last_contact = conn_end;
+        conn_end
+    }
+
+    /// Emits the record of `act` starting at `t` on `cell`; returns until
+    /// when it keeps the device connected. Calls and data sessions stay
+    /// open for their end cell.
+    fn record(&mut self, act: &Act, t: f64, limit: f64, cell: CellIdx, pos: Coord) -> f64 {
         let kind = match (act.kind, act.mo) {
             (ActKind::Voice, true) => EventType::VoiceMo,
             (ActKind::Voice, false) => EventType::VoiceMt,
@@ -547,43 +659,39 @@ impl<'a> DeviceRun<'a> {
             (ActKind::Data, _) => EventType::DataSession,
         };
         let at = self.out.len();
-        self.emit(kind, t0, self.camped, pos);
-        let mut serving = self.camped;
-        let end = (t0 + act.duration_s).min(limit);
-        if act.kind != ActKind::Sms {
-            self.pending = None;
-            let mut t = t0;
-            loop {
-                let mut next = step_end;
-                if let Some((_, since)) = self.pending
-                    && since + self.ttt_s > t
-                {
-                    next = next.min(since + self.ttt_s);
-                }
-                if next > end {
-                    break;
-                }
-                t = next;
-                let (p, after) = self.track.sample(t, Some(STEP_M));
-                step_end = after;
-                let Some(sv) = self.servers(p) else { break };
-                serving = self.handover(t, p, &sv, serving);
-            }
-            self.pending = None;
-        }
+        self.emit(kind, t, cell, pos);
+        let end = t + act.duration_s;
+        let followed = end.min(limit);
+        let recorded = if act.pinned { end } else { followed };
         let e = &mut self.out[at];
-        e.duration_ms = (act.kind != ActKind::Sms).then(|| ((end - t0) * 1000.0).round() as u32);
-        e.end_cell = (act.kind != ActKind::Sms).then(|| self.network.cell(serving).id);
         match act.kind {
+            ActKind::Sms => {
+                e.counterpart = Some(act.counterpart);
+                return t;
+            }
             ActKind::Data => {
                 e.bytes_up = Some(act.bytes_up);
                 e.bytes_down = Some(act.bytes_down);
             }
-            _ => e.counterpart = Some(act.counterpart),
+            ActKind::Voice => e.counterpart = Some(act.counterpart),
         }
-        self.camped = serving;
-        self.last_contact = end;
-        end
+        e.duration_ms = Some(((recorded - t) * 1000.0).round() as u32);
+        self.open.push((at, followed));
+        followed
+    }
+
+    /// Gives the calls and sessions that ended by `t` their end cell.
+    fn close_calls(&mut self, t: f64, serving: CellIdx) {
+        let id = self.network.cell(serving).id;
+        let out = &mut *self.out;
+        self.open.retain(|&(at, end)| {
+            if end < t {
+                out[at].end_cell = Some(id);
+                false
+            } else {
+                true
+            }
+        });
     }
 
     /// A3 evaluation at one sample; returns the serving cell afterwards.

@@ -9,6 +9,7 @@
 //! do not depend on threads or parts.
 
 pub mod device;
+pub mod pairs;
 pub mod usage;
 
 use crate::days::DayKind;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use crate::days::PersonDays;
 use crate::population::{Subscriber, SubscriberId};
 use crate::radio::{CellId, Network, Technology};
+use crate::social::SocialNetwork;
 use crate::spec::RunSpec;
 
 /// The longest call, data session or IoT report, seconds: a day.
@@ -379,7 +381,10 @@ pub struct Simulator<'n> {
     cum_weekday: [f64; 24],
     cum_weekend: [f64; 24],
     acts: Vec<usage::Act>,
+    /// On-net calls and texts shared with another subscriber.
+    pinned: Vec<usage::Act>,
     absences: Vec<device::Absence>,
+    social: Option<&'n SocialNetwork>,
 }
 
 impl<'n> Simulator<'n> {
@@ -399,15 +404,54 @@ impl<'n> Simulator<'n> {
             day_starts,
             weekend,
             acts: Vec::new(),
+            pinned: Vec::new(),
             absences: Vec::new(),
+            social: None,
         }
+    }
+
+    /// Gives subscribers their on-net calls and texts with the others of
+    /// `network`; without it every counterpart is an outside number.
+    pub fn with_social(mut self, network: &'n SocialNetwork) -> Simulator<'n> {
+        self.social = Some(network);
+        self
     }
 
     /// Appends the events of one subscriber to `out`, in time order.
     pub fn simulate(&mut self, subscriber: &Subscriber, days: &PersonDays, out: &mut Vec<Event>) {
         let habits = usage::Habits::draw(&self.phone, self.seed, subscriber);
         self.acts.clear();
+        self.pinned.clear();
         let n_days = self.day_starts.len() - 1;
+        // On-net interactions replace part of the outside ones: the own
+        // rates of calls and texts shrink by the on-net volume expected.
+        let mut own = habits;
+        if let Some(net) = self.social {
+            let rate = habits.voice_per_day + habits.sms_per_day;
+            let strength = net.strength(subscriber.id);
+            if rate > 0.0 && strength > 0.0 {
+                let g = (1.0 - strength / (pairs::week_days(&self.phone) * rate)).clamp(0.0, 1.0);
+                own.voice_per_day *= g;
+                own.sms_per_day *= g;
+            }
+            pairs::draw_pinned(
+                &self.phone,
+                &self.cum_weekday,
+                &self.cum_weekend,
+                self.seed,
+                subscriber,
+                &habits,
+                net,
+                &self.day_starts,
+                &self.weekend,
+                &mut self.pinned,
+            );
+            self.pinned.sort_by(|a, b| {
+                a.t.total_cmp(&b.t)
+                    .then(a.counterpart.cmp(&b.counterpart))
+                    .then(a.mo.cmp(&b.mo))
+            });
+        }
         for d in 0..n_days {
             usage::draw_day(
                 &self.phone,
@@ -415,7 +459,7 @@ impl<'n> Simulator<'n> {
                 &self.cum_weekend,
                 self.seed,
                 subscriber,
-                &habits,
+                &own,
                 d as u32,
                 self.day_starts[d],
                 self.weekend[d],
@@ -441,7 +485,7 @@ impl<'n> Simulator<'n> {
             self.day_starts[n_days],
             out,
         );
-        run.run(&self.acts, &self.absences);
+        run.run(&self.acts, &self.pinned, &self.absences);
     }
 }
 

@@ -12,7 +12,7 @@ use rand::RngExt;
 use rand_distr::{Distribution, Poisson, StandardNormal};
 use rand_pcg::Pcg64Mcg;
 
-use crate::population::{DeviceType, Subscriber};
+use crate::population::{DeviceType, Subscriber, SubscriberId};
 use crate::rng::{Purpose, key_hash, stream};
 
 use super::PhoneParams;
@@ -38,6 +38,9 @@ pub struct Act {
     pub bytes_down: u64,
     /// The other party's number, for calls and texts.
     pub counterpart: u64,
+    /// Shared with another subscriber, who records the other side: happens
+    /// exactly at `t` and keeps its duration (see `DeviceRun::run`).
+    pub pinned: bool,
 }
 
 /// A subscriber's lasting habits.
@@ -61,12 +64,12 @@ pub struct Habits {
     pub report_phase: f64,
 }
 
-fn normal(rng: &mut Pcg64Mcg) -> f64 {
+pub(crate) fn normal(rng: &mut Pcg64Mcg) -> f64 {
     StandardNormal.sample(rng)
 }
 
 /// `median · e^(σ·z)`: a log-normal draw by its median.
-fn log_normal(rng: &mut Pcg64Mcg, median: f64, sigma: f64) -> f64 {
+pub(crate) fn log_normal(rng: &mut Pcg64Mcg, median: f64, sigma: f64) -> f64 {
     median * (sigma * normal(rng)).exp()
 }
 
@@ -74,7 +77,14 @@ impl Habits {
     /// Draws the habits of a subscriber; the same subscriber and seed always
     /// get the same habits.
     pub fn draw(p: &PhoneParams, seed: u64, sub: &Subscriber) -> Habits {
-        let mut rng = stream(seed, Purpose::PhoneHabits, sub.id.0 as u64, 0);
+        Habits::draw_for(p, seed, sub.id, sub.device)
+    }
+
+    /// The habits of the subscriber `id` with a `device`: all that
+    /// [`Habits::draw`] needs of a subscriber, so the other party of a call
+    /// can be known without drawing them whole.
+    pub fn draw_for(p: &PhoneParams, seed: u64, id: SubscriberId, device: DeviceType) -> Habits {
+        let mut rng = stream(seed, Purpose::PhoneHabits, id.0 as u64, 0);
         let voice = log_normal(&mut rng, p.voice_per_day_median, p.voice_per_day_sigma);
         let sms = log_normal(&mut rng, p.sms_per_day_median, p.sms_per_day_sigma);
         let data = log_normal(&mut rng, p.data_per_day_median, p.data_per_day_sigma);
@@ -86,7 +96,7 @@ impl Habits {
         let wake_h = p.wake_h + p.wake_sd_h * normal(&mut rng).clamp(-2.0, 2.0);
         let t3412_phase = rng.random::<f64>();
         let report_phase = rng.random::<f64>();
-        let (voice, sms, data, bytes_factor, night_off) = match sub.device {
+        let (voice, sms, data, bytes_factor, night_off) = match device {
             DeviceType::Smartphone => (voice, sms, data, 1.0, night_off),
             DeviceType::FeaturePhone => (
                 voice,
@@ -142,6 +152,7 @@ pub fn draw_day(
                 bytes_up: log_normal(&mut rng, p.iot_bytes_up, 0.3).round() as u64,
                 bytes_down: log_normal(&mut rng, p.iot_bytes_down, 0.3).round() as u64,
                 counterpart: 0,
+                pinned: false,
             });
             t += interval;
         }
@@ -222,6 +233,7 @@ fn draw_act(
             bytes_up: 0,
             bytes_down: 0,
             counterpart,
+            pinned: false,
         },
         ActKind::Sms => Act {
             t,
@@ -231,6 +243,7 @@ fn draw_act(
             bytes_up: 0,
             bytes_down: 0,
             counterpart,
+            pinned: false,
         },
         ActKind::Data => {
             let down =
@@ -246,6 +259,7 @@ fn draw_act(
                 bytes_up: up.round() as u64,
                 bytes_down: down.round() as u64,
                 counterpart: 0,
+                pinned: false,
             }
         }
     }

@@ -6,7 +6,7 @@
 //! (GeoParquet 1.1 layers of the tables with positions), [`essnet`] (the
 //! ESSnet mobile-network simulator's output files), [`trajectories`]
 //! (scikit-mobility's TrajDataFrame and trackintel's positionfixes and
-//! staypoints).
+//! staypoints), [`bandicoot`] (bandicoot's per-user records and antennas).
 //!
 //! Every export reads the dataset through [`crate::reader`], a date
 //! partition at a time, so memory is bounded by a partition (plus the
@@ -15,6 +15,7 @@
 //! unless the caller asks for it to be replaced; the same dataset gives the
 //! same bytes.
 
+pub mod bandicoot;
 pub mod essnet;
 pub mod flowkit;
 pub mod geoparquet;
@@ -40,6 +41,8 @@ pub enum ExportKind {
     Skmob,
     /// trackintel positionfixes and staypoints CSVs.
     Trackintel,
+    /// bandicoot: one CSV of calls and texts per user, and the antennas.
+    Bandicoot,
 }
 
 impl ExportKind {
@@ -51,6 +54,7 @@ impl ExportKind {
             ExportKind::Essnet => "essnet",
             ExportKind::Skmob => "skmob",
             ExportKind::Trackintel => "trackintel",
+            ExportKind::Bandicoot => "bandicoot",
         }
     }
 }
@@ -153,6 +157,7 @@ pub fn export(options: &ExportOptions) -> Result<ExportReport, ExportError> {
         ExportKind::Essnet => essnet::TABLES,
         ExportKind::Skmob => trajectories::SKMOB_TABLES,
         ExportKind::Trackintel => trajectories::TRACKINTEL_TABLES,
+        ExportKind::Bandicoot => bandicoot::TABLES,
     };
     for table in needs {
         require(&data, options.kind, table)?;
@@ -165,6 +170,7 @@ pub fn export(options: &ExportOptions) -> Result<ExportReport, ExportError> {
         ExportKind::Essnet => essnet::export(&data, &mut out, options.tick_s, &mut notes)?,
         ExportKind::Skmob => trajectories::export_skmob(&data, &mut out, &mut notes)?,
         ExportKind::Trackintel => trajectories::export_trackintel(&data, &mut out, &mut notes)?,
+        ExportKind::Bandicoot => bandicoot::export(&data, &mut out, &mut notes)?,
     }
     Ok(ExportReport {
         files: out.written,

@@ -16,6 +16,7 @@ pub mod faults;
 pub mod files;
 pub mod happenings;
 pub mod network_tables;
+pub mod social_tables;
 pub mod spill;
 pub mod stream;
 pub mod tables;

@@ -39,6 +39,9 @@ pub struct LoadedDataset {
     pub sampled: Option<(usize, usize)>,
     /// IoT/M2M devices, left out of every metric.
     pub machines: usize,
+    /// Who calls whom: every subscriber's calls and texts with the others
+    /// and `truth/contacts`, unsampled.
+    pub network: super::network::NetworkData,
 }
 
 /// Reads `dir`. With `sample`, keeps only that many subscribers, chosen by a
@@ -254,6 +257,7 @@ pub fn load(dir: &Path, sample: Option<usize>) -> Result<LoadedDataset, DatasetE
         diameter_m,
         seed: manifest.seed,
         scenario_name: manifest.scenario_name.clone(),
+        network: super::network::load(dir)?,
     })
 }
 
@@ -309,5 +313,6 @@ pub fn evaluate(d: &LoadedDataset) -> Vec<super::Metric> {
         let truth = (!d.stays.is_empty()).then(|| super::Trajectories::from_stays(&d.stays));
         metrics.extend(super::event_metrics(&d.events, truth.as_ref(), &config));
     }
+    metrics.extend(super::network::network_metrics(&d.network, d.seed));
     metrics
 }

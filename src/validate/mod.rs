@@ -23,6 +23,7 @@ pub mod fit;
 pub mod mapview;
 pub mod mobility;
 pub mod motifs;
+pub mod network;
 pub mod report;
 pub mod simulated;
 pub mod survey;
