@@ -21,6 +21,25 @@ use std::collections::{BTreeMap, BTreeSet};
 const SONG: &str = "Song, Koren, Wang, Barabási (2010), Nature Physics 6";
 const GONZALEZ: &str = "González, Hidalgo, Barabási (2008), Nature 453";
 
+/// Places beyond the map's edge have no place id; they are keyed by their
+/// position (to 10 m) with this bit set, which no place id has.
+pub const OUTSIDE_PLACE_BIT: u64 = 1 << 63;
+
+/// The place key of a stay beyond the map's edge at projected `(x, y)`.
+pub fn outside_place_key(x_m: f64, y_m: f64) -> u64 {
+    let cell = |v: f64| (v / 10.0).round() as i64 as u64;
+    let h = cell(x_m)
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .rotate_left(29)
+        ^ cell(y_m).wrapping_mul(0xC2B2_AE3D_27D4_EB4F);
+    h | OUTSIDE_PLACE_BIT
+}
+
+/// Whether a place key is that of a place beyond the map's edge.
+pub fn is_outside_place(place: u64) -> bool {
+    place & OUTSIDE_PLACE_BIT != 0
+}
+
 /// Run length below which multi-day metrics are reported but not judged.
 pub const MIN_MULTI_DAY_RUN: i64 = 14;
 
