@@ -115,7 +115,7 @@ impl Default for MobilityParams {
             explore_exponent: 2.0,
             explore_offset_m: 500.0,
             mode_constants: ModeConstants {
-                walk: 2.55,
+                walk: 3.0,
                 bike: 0.15,
                 car_driver: 0.6,
                 car_passenger: -2.0,
