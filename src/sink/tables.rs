@@ -220,14 +220,22 @@ pub fn subscribers_batch(subscribers: &[Subscriber], map: &Map) -> RecordBatch {
         home.append_value(i64::from(s.home.0));
         home_lon.append_value(lon);
         home_lat.append_value(lat);
-        match s.anchor {
-            Some(a) => {
+        match (s.anchor, s.anchor_outside) {
+            (Some(a), _) => {
                 let (lon, lat) = map.lon_lat(map.place(a).pos);
                 anchor.append_value(i64::from(a.0));
                 anchor_lon.append_value(lon);
                 anchor_lat.append_value(lat);
             }
-            None => {
+            // Work or school beyond the map's edge: its real position, no
+            // place of the map.
+            (None, Some(o)) => {
+                let (lon, lat) = map.lon_lat(o.pos);
+                anchor.append_null();
+                anchor_lon.append_value(lon);
+                anchor_lat.append_value(lat);
+            }
+            (None, None) => {
                 anchor.append_null();
                 anchor_lon.append_null();
                 anchor_lat.append_null();
