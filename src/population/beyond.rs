@@ -148,16 +148,20 @@ fn convex_hull(mut pts: Vec<Coord>) -> Vec<Coord> {
     }
     let cross =
         |o: Coord, a: Coord, b: Coord| (a.x - o.x) * (b.y - o.y) - (a.y - o.y) * (b.x - o.x);
-    let mut hull: Vec<Coord> = Vec::with_capacity(2 * pts.len());
-    for &p in pts.iter().chain(pts.iter().rev().skip(1)) {
-        while hull.len() >= 2 && cross(hull[hull.len() - 2], hull[hull.len() - 1], p) <= 0.0 {
-            // Only pop within the current chain: the lower chain's last
-            // point is the upper chain's first.
-            hull.pop();
+    let chain = |points: &mut dyn Iterator<Item = Coord>| {
+        let mut c: Vec<Coord> = Vec::new();
+        for p in points {
+            while c.len() >= 2 && cross(c[c.len() - 2], c[c.len() - 1], p) <= 0.0 {
+                c.pop();
+            }
+            c.push(p);
         }
-        hull.push(p);
-    }
-    hull.pop();
+        // The last point starts the other chain.
+        c.pop();
+        c
+    };
+    let mut hull = chain(&mut pts.iter().copied());
+    hull.extend(chain(&mut pts.iter().rev().copied()));
     hull
 }
 
