@@ -53,9 +53,19 @@ fn metrics() -> Vec<Metric> {
 /// roamers in particular appear on the network only during their visit.
 fn everyone_is_seen_only_while_in_the_region(data: &mobsynth::validate::dataset::LoadedDataset) {
     let mut span: HashMap<u64, (i64, i64)> = HashMap::new();
-    for s in &data.stays {
-        let e = span.entry(s.subscriber).or_insert((s.start_s, s.end_s));
-        *e = (e.0.min(s.start_s), e.1.max(s.end_s));
+    // The truth's span includes a trip still under way when the run ends
+    // (the stay it leads to is not written).
+    let times = data
+        .stays
+        .iter()
+        .map(|s| (s.subscriber, s.start_s, s.end_s));
+    let trips = data
+        .trips
+        .iter()
+        .map(|t| (t.subscriber, t.start_s, t.end_s));
+    for (sub, start, end) in times.chain(trips) {
+        let e = span.entry(sub).or_insert((start, end));
+        *e = (e.0.min(start), e.1.max(end));
     }
     let roamers: HashSet<u64> = data
         .persons
