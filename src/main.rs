@@ -95,9 +95,14 @@ struct RunArgs {
     /// Scenario file, or the name of a bundled scenario (`default`,
     /// `ci-fixture`); the bundled default scenario when omitted.
     scenario: Option<PathBuf>,
-    /// Use this `.osm.pbf` map instead of the scenario's.
+    /// Use this `.osm.pbf` map instead of the scenario's (and the time zone
+    /// of its location, unless --timezone is given)
     #[arg(long)]
     map: Option<PathBuf>,
+    /// IANA time zone of the region, e.g. Europe/Vaduz; overrides the
+    /// scenario's and the map's
+    #[arg(long)]
+    timezone: Option<String>,
     /// Number of resident subscribers.
     #[arg(long, allow_negative_numbers = true)]
     subscribers: Option<u32>,
@@ -671,8 +676,21 @@ fn run(args: RunArgs, interrupted: &AtomicBool) -> Result<ExitCode, Failure> {
         None => Scenario::bundled("default"),
     }
     .map_err(bad_input)?;
+    let map_replaced = args.map.is_some();
     if let Some(m) = args.map {
         scenario.set_map_file(m);
+    }
+    // The time zone: --timezone, else the map's own when --map replaced the
+    // map (or the scenario names none), else the scenario's.
+    match args.timezone {
+        Some(tz) => {
+            scenario.timezone = tz;
+            scenario.timezone_from_map = false;
+        }
+        None if map_replaced || scenario.timezone.trim().is_empty() => {
+            scenario.use_map_time_zone().map_err(bad_input)?;
+        }
+        None => {}
     }
     if let Some(n) = args.subscribers {
         scenario.subscribers = n;
@@ -697,6 +715,17 @@ fn run(args: RunArgs, interrupted: &AtomicBool) -> Result<ExitCode, Failure> {
             "`{key}` (from the command line or {}): {message}",
             scenario.origin
         )));
+    }
+    if !args.quiet {
+        let from = if scenario.timezone_from_map {
+            "from the map's location"
+        } else {
+            "as given"
+        };
+        eprintln!("time zone: {} ({from})", scenario.timezone);
+    }
+    if let Some(warning) = scenario.time_zone_warning() {
+        eprintln!("mobsynth: warning: {warning}");
     }
     let pace = match (args.rate, args.speed) {
         (Some(r), _) => Pace::Rate(r),

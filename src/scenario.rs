@@ -87,7 +87,9 @@ pub struct Scenario {
     pub days: u32,
     /// First simulated day, `YYYY-MM-DD`, in local time.
     pub start: String,
-    /// IANA time zone of the simulated region, e.g. `Europe/Vaduz`.
+    /// IANA time zone of the simulated region, e.g. `Europe/Vaduz`; when
+    /// omitted, the zone at the map's location.
+    #[serde(default)]
     pub timezone: String,
     /// Seconds between the true positions of the optional `truth/positions`
     /// table; 0 (the default) writes none.
@@ -125,6 +127,9 @@ pub struct Scenario {
     /// Set when loaded; not part of the file.
     #[serde(skip)]
     pub origin: String,
+    /// Whether `timezone` was taken from the map's location.
+    #[serde(skip)]
+    pub timezone_from_map: bool,
     #[serde(skip)]
     base_dir: Option<PathBuf>,
     /// The text parsed, to name the line of a value found wrong later
@@ -189,6 +194,14 @@ impl Scenario {
         scenario.origin = origin.to_string();
         scenario.base_dir = base_dir;
         scenario.text = Some(text.to_string());
+        if scenario.timezone.trim().is_empty() {
+            // A missing map is reported when it is loaded; here it only
+            // leaves the zone unknown.
+            if let Ok(Some(zone)) = scenario.map_time_zone() {
+                scenario.timezone = zone;
+                scenario.timezone_from_map = true;
+            }
+        }
         scenario.check().map_err(|(key, message)| ScenarioError {
             origin: origin.to_string(),
             line: line_of_key(text, &key),
@@ -210,6 +223,12 @@ impl Scenario {
             return err(
                 "days",
                 format!("must be between 1 and 3660, got {}", self.days),
+            );
+        }
+        if self.timezone.trim().is_empty() {
+            return err(
+                "timezone",
+                "not given, and the map's location gives none: name an IANA time zone such as Europe/Vaduz".into(),
             );
         }
         if let Err(e) = self.calendar() {
@@ -299,6 +318,50 @@ impl Scenario {
             subscribers: self.subscribers,
             calendar,
         }
+    }
+
+    /// The time zone at the location of the scenario's map (the centre of
+    /// the extract), from the boundaries embedded in the binary; `None`
+    /// when the location has none (the open sea) or the file tells no
+    /// location.
+    pub fn map_time_zone(&self) -> Result<Option<String>, MapError> {
+        let centre = match self.map_source() {
+            MapSource::File(path) => crate::map::zone::centre_of_file(&path)?,
+            MapSource::Bundled => bundled_map_bytes().and_then(crate::map::zone::centre_of_bytes),
+        };
+        Ok(centre.and_then(|(lon, lat)| crate::map::zone::zone_at(lon, lat)))
+    }
+
+    /// Takes the time zone from the map's location (after the map was
+    /// replaced); keeps the current one when the location gives none.
+    pub fn use_map_time_zone(&mut self) -> Result<(), MapError> {
+        if let Some(zone) = self.map_time_zone()? {
+            self.timezone = zone;
+            self.timezone_from_map = true;
+        }
+        Ok(())
+    }
+
+    /// A warning naming both zones when the scenario's time zone and the
+    /// map's location are more than a few hours of UTC offset apart (at the
+    /// first simulated day), which means the days run at the wrong local
+    /// times.
+    pub fn time_zone_warning(&self) -> Option<String> {
+        let map_zone = self.map_time_zone().ok()??;
+        let when = self
+            .calendar()
+            .ok()?
+            .days()
+            .first()
+            .map(|d| d.start_utc)
+            .and_then(|t| jiff::Timestamp::from_second(t).ok())?;
+        let gap = crate::map::zone::offset_gap_hours(&self.timezone, &map_zone, when)?;
+        (gap > crate::map::zone::DISAGREEMENT_HOURS).then(|| {
+            format!(
+                "the scenario's time zone {} is {gap} hours of UTC offset away from {map_zone}, the zone at the map's location; days run in {} local time (give --timezone {map_zone} to follow the map)",
+                self.timezone, self.timezone
+            )
+        })
     }
 
     /// Loads the scenario's map.

@@ -92,7 +92,7 @@ fn subscriber(i: u32, device: DeviceType) -> Subscriber {
         roaming: None,
         home: PlaceId(0),
         anchor: None,
-        anchor_gate: None,
+        anchor_outside: None,
     }
 }
 
@@ -101,8 +101,16 @@ fn stay(start: i64, end: i64, pos: Coord, activity: Activity) -> Stay {
         start,
         end,
         activity,
-        place: (activity != Activity::OutOfArea).then_some(PlaceId(0)),
+        place: Some(PlaceId(0)),
         pos,
+    }
+}
+
+/// A stay beyond the map's edge (no place of the map).
+fn abroad(start: i64, end: i64, pos: Coord) -> Stay {
+    Stay {
+        place: None,
+        ..stay(start, end, pos, Activity::Other)
     }
 }
 
@@ -341,7 +349,7 @@ fn switching_off_at_night_and_going_abroad_hide_the_device() {
         subscriber: SubscriberId(9),
         stays: vec![
             stay(a, abroad_from, home, Activity::Home),
-            stay(abroad_from, abroad_to, home, Activity::OutOfArea),
+            abroad(abroad_from, abroad_to, home),
             stay(abroad_to, b + 3600, home, Activity::Home),
         ],
         trips: vec![
@@ -1127,10 +1135,7 @@ fn malformed_days_neither_panic_nor_hang() {
         },
         PersonDays {
             subscriber: SubscriberId(1),
-            stays: vec![
-                stay(b, a, p, Activity::Home),
-                stay(a + 3000, a + 10, q, Activity::OutOfArea),
-            ],
+            stays: vec![stay(b, a, p, Activity::Home), abroad(a + 3000, a + 10, q)],
             trips: vec![backwards],
         },
     ];

@@ -53,9 +53,19 @@ fn metrics() -> Vec<Metric> {
 /// roamers in particular appear on the network only during their visit.
 fn everyone_is_seen_only_while_in_the_region(data: &mobsynth::validate::dataset::LoadedDataset) {
     let mut span: HashMap<u64, (i64, i64)> = HashMap::new();
-    for s in &data.stays {
-        let e = span.entry(s.subscriber).or_insert((s.start_s, s.end_s));
-        *e = (e.0.min(s.start_s), e.1.max(s.end_s));
+    // The truth's span includes a trip still under way when the run ends
+    // (the stay it leads to is not written).
+    let times = data
+        .stays
+        .iter()
+        .map(|s| (s.subscriber, s.start_s, s.end_s));
+    let trips = data
+        .trips
+        .iter()
+        .map(|t| (t.subscriber, t.start_s, t.end_s));
+    for (sub, start, end) in times.chain(trips) {
+        let e = span.entry(sub).or_insert((start, end));
+        *e = (e.0.min(start), e.1.max(end));
     }
     let roamers: HashSet<u64> = data
         .persons
@@ -124,15 +134,12 @@ fn the_event_log_lands_in_the_published_bands() {
     assert!(tau <= 27.0, "{tau} periodic TAUs in an idle device-day");
     let ping_pong = value(&m, "events.ping_pong_share");
     assert!(ping_pong < 0.10, "ping-pong share {ping_pong}");
-    // From events alone the radius of gyration keeps the truth's shape: most
-    // people within a few km, a right tail.
+    // From events alone the radius of gyration is that of the region the
+    // network sees (time beyond the map's edge is off this network): most
+    // people within a few km. The truth's, with places beyond the edge, is
+    // judged by its tail in the realism tests of the truth.
     let rg_events = value(&m, "events.radius_of_gyration_km");
-    let rg_truth = value(&m, "truth.radius_of_gyration_km");
-    assert!(rg_events < 5.0 && rg_truth < 5.0);
-    assert!(
-        (rg_events - rg_truth).abs() < 0.5 * rg_truth.max(0.5),
-        "events {rg_events} km vs truth {rg_truth} km"
-    );
+    assert!(rg_events < 5.0, "events {rg_events} km");
     // Jumps seen from cell positions keep the shape of the true jumps above
     // the site spacing: a small two-sample KS distance.
     let jumps = m

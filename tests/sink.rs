@@ -137,10 +137,11 @@ fn csv_has_a_header_and_plain_strings() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "subscriber_id,start,end,activity,place_id,lon,lat"
+        "subscriber_id,start,end,activity,place_id,lon,lat,out_of_area"
     );
     let first: Vec<&str> = lines.next().unwrap().split(',').collect();
-    assert_eq!(first.len(), 7);
+    assert_eq!(first.len(), 8);
+    assert_eq!(first[7], "false");
     assert_eq!(first[3], "home");
     assert!(first[1].ends_with('Z'), "{}", first[1]);
     assert_eq!(text.lines().count(), 11);

@@ -14,14 +14,14 @@ mod sim;
 mod travel;
 
 use geo::Coord;
-use rand::Rng;
 
 pub use crate::calendar::{Day, DayKind};
 pub use params::{MobilityParams, ModeConstants, PerDayType};
 
 use crate::map::{Map, NodeId, PlaceClass, PlaceId};
+use crate::population::beyond::{Extent, JumpLaw};
 use crate::population::spatial::{Gate, GravityPlaces, find_gates};
-use crate::population::{Subscriber, SubscriberId, draw_gate, person_key};
+use crate::population::{OutsidePlace, Subscriber, SubscriberId, person_key};
 use crate::routing::RouteQuery;
 use crate::spec::RunSpec;
 
@@ -34,19 +34,16 @@ pub enum Activity {
     Shopping,
     Leisure,
     Other,
-    /// Outside the map: the device is on another network meanwhile.
-    OutOfArea,
 }
 
 impl Activity {
-    pub const ALL: [Activity; 7] = [
+    pub const ALL: [Activity; 6] = [
         Activity::Home,
         Activity::Work,
         Activity::Education,
         Activity::Shopping,
         Activity::Leisure,
         Activity::Other,
-        Activity::OutOfArea,
     ];
 
     /// Lower-case name, as written in the truth tables.
@@ -58,7 +55,6 @@ impl Activity {
             Activity::Shopping => "shopping",
             Activity::Leisure => "leisure",
             Activity::Other => "other",
-            Activity::OutOfArea => "out_of_area",
         }
     }
 }
@@ -101,12 +97,21 @@ impl TripMode {
 pub struct Stay {
     pub start: i64,
     pub end: i64,
+    /// What the subscriber does there, inside the map or beyond its edge.
     pub activity: Activity,
-    /// `None` for out-of-area stays.
+    /// The map's place; `None` exactly for stays beyond the map's edge.
     pub place: Option<PlaceId>,
-    /// Where the subscriber is, projected metres (for out-of-area stays, the
-    /// border point where they left the map).
+    /// Where the subscriber is, projected metres (beyond the edge too: the
+    /// real position of the place outside).
     pub pos: Coord,
+}
+
+impl Stay {
+    /// Whether the stay lies beyond the map's edge, where the device is on
+    /// another network.
+    pub fn out_of_area(&self) -> bool {
+        self.place.is_none()
+    }
 }
 
 /// A point of a trajectory: where the subscriber is at time `t`.
@@ -132,8 +137,9 @@ pub struct Trip {
     /// destination at `end`; the position between two points is linear.
     pub path: Vec<Waypoint>,
     /// For trips that leave or enter the map: the time span (UTC seconds)
-    /// of the trip spent outside it, during which the path holds the border
-    /// point and the device is on another network.
+    /// of the trip spent outside it, during which the path follows the
+    /// straight line between the border gate and the place outside, and the
+    /// device is on another network.
     pub outside: Option<(f64, f64)>,
 }
 
@@ -184,13 +190,17 @@ pub struct PositionSample {
     pub activity: Option<Activity>,
     /// The trip's mode while travelling.
     pub mode: Option<TripMode>,
+    /// Beyond the map's edge (a stay outside, or the outside part of a
+    /// trip, along the straight line from the gate).
+    pub out_of_area: bool,
 }
 
 impl PersonDays {
     /// True positions every `step_s` seconds, at multiples of `step_s` since
-    /// the Unix epoch within `[from, to)`. Time out of the map (stays out of
-    /// area, the outside part of a trip) has no position and is skipped, as
-    /// is any time before the first stay or after the last.
+    /// the Unix epoch within `[from, to)`. Time beyond the map's edge has
+    /// positions too (the place outside, or the straight line between the
+    /// gate and it), flagged `out_of_area`; time before the first stay or
+    /// after the last is skipped.
     pub fn sample_positions(&self, from: i64, to: i64, step_s: i64) -> Vec<PositionSample> {
         let mut out = Vec::new();
         if step_s <= 0 {
@@ -214,24 +224,22 @@ impl PersonDays {
                 .get(trip)
                 .filter(|tr| tr.start <= t && t < tr.end);
             let sample = match (at_stay, on_trip) {
-                (Some(s), _) if s.activity != Activity::OutOfArea => Some(PositionSample {
+                (Some(s), _) => Some(PositionSample {
                     t,
                     pos: s.pos,
                     activity: Some(s.activity),
                     mode: None,
+                    out_of_area: s.out_of_area(),
                 }),
-                (None, Some(tr))
-                    if !tr
+                (None, Some(tr)) => Some(PositionSample {
+                    t,
+                    pos: tr.position_at(t as f64),
+                    activity: None,
+                    mode: Some(tr.mode),
+                    out_of_area: tr
                         .outside
-                        .is_some_and(|(a, b)| (a..b).contains(&(t as f64))) =>
-                {
-                    Some(PositionSample {
-                        t,
-                        pos: tr.position_at(t as f64),
-                        activity: None,
-                        mode: Some(tr.mode),
-                    })
-                }
+                        .is_some_and(|(a, b)| (a..b).contains(&(t as f64))),
+                }),
                 _ => None,
             };
             out.extend(sample);
@@ -269,12 +277,18 @@ pub struct World<'a> {
     pub days: &'a [Day],
     /// Where roads leave the map.
     pub gates: Vec<Gate>,
+    /// The map's outline: beyond it lies the world outside.
+    pub extent: Extent,
+    /// Jump lengths of new discretionary places, which decide whether they
+    /// lie beyond the edge.
+    pub jumps: JumpLaw,
     /// New places by purpose: shopping, leisure, other errands.
     explore: [GravityPlaces; 3],
 }
 
-/// Where a subscriber can be: a place, or a border gate (outside the map).
-#[derive(Clone, Copy, Debug)]
+/// Where a subscriber can be: a place of the map, or a place beyond its
+/// edge (then `node` is the border gate trips there pass through).
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) struct LocInfo {
     pub place: Option<PlaceId>,
     pub pos: Coord,
@@ -294,6 +308,7 @@ impl<'a> World<'a> {
             message,
         })?;
         let params = params.clone();
+        let jumps = JumpLaw::published(params.jump_cutoff_km);
         let days = spec.calendar.days();
         let weight = |capacity: f32| (capacity as f64).min(ATTRACTIVENESS_CAP_M2);
         let sampler = |purpose: usize| {
@@ -337,6 +352,8 @@ impl<'a> World<'a> {
             params,
             days,
             gates: find_gates(&map.graph),
+            extent: Extent::of(&map.graph),
+            jumps,
             explore: [sampler(0), sampler(1), sampler(2)],
         })
     }
@@ -361,17 +378,14 @@ impl<'a> World<'a> {
         }
     }
 
-    pub(crate) fn gate_loc(&self, node: NodeId) -> LocInfo {
+    /// A place beyond the map's edge.
+    pub(crate) fn outside_loc(&self, o: OutsidePlace) -> LocInfo {
         LocInfo {
             place: None,
-            pos: self.map.graph.node_pos(node),
-            node,
+            pos: o.pos,
+            node: o.gate,
             outside: true,
         }
-    }
-
-    pub(crate) fn gate_near<R: Rng + ?Sized>(&self, origin: Coord, rng: &mut R) -> Option<LocInfo> {
-        draw_gate(&self.gates, rng, origin).map(|g| self.gate_loc(g))
     }
 
     /// Weighs the places for `purpose` (index into
@@ -410,18 +424,18 @@ pub fn simulate(world: &World, query: &mut RouteQuery, subscriber: &Subscriber) 
 mod tests {
     use super::*;
 
-    fn stay(start: i64, end: i64, x: f64, activity: Activity) -> Stay {
+    fn stay(start: i64, end: i64, x: f64, place: Option<PlaceId>) -> Stay {
         Stay {
             start,
             end,
-            activity,
-            place: None,
+            activity: Activity::Home,
+            place,
             pos: Coord { x, y: 0.0 },
         }
     }
 
     #[test]
-    fn positions_follow_stays_and_trips_and_skip_time_abroad() {
+    fn positions_follow_stays_and_trips_and_flag_time_abroad() {
         let walk = |start: i64, end: i64, from: f64, to: f64, from_stay| Trip {
             start,
             end,
@@ -444,25 +458,27 @@ mod tests {
         let days = PersonDays {
             subscriber: SubscriberId(1),
             stays: vec![
-                stay(0, 100, 0.0, Activity::Home),
-                stay(200, 300, 1000.0, Activity::OutOfArea),
+                stay(0, 100, 0.0, Some(PlaceId(0))),
+                stay(200, 300, 1000.0, None),
             ],
             trips: vec![walk(100, 200, 0.0, 1000.0, 0)],
         };
-        let got: Vec<(i64, f64, Option<Activity>)> = days
+        let got: Vec<(i64, f64, bool)> = days
             .sample_positions(-30, 400, 50)
             .iter()
-            .map(|p| (p.t, p.pos.x, p.activity))
+            .map(|p| (p.t, p.pos.x, p.out_of_area))
             .collect();
         // Samples at multiples of 50 s; half way through the walk at 150 s;
-        // nothing abroad from 200 s, nor after the last stay.
+        // at the place abroad from 200 s, flagged; nothing after the last stay.
         assert_eq!(
             got,
             vec![
-                (0, 0.0, Some(Activity::Home)),
-                (50, 0.0, Some(Activity::Home)),
-                (100, 0.0, None),
-                (150, 500.0, None),
+                (0, 0.0, false),
+                (50, 0.0, false),
+                (100, 0.0, false),
+                (150, 500.0, false),
+                (200, 1000.0, true),
+                (250, 1000.0, true),
             ]
         );
         assert!(days.sample_positions(0, 400, 0).is_empty());

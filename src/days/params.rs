@@ -82,9 +82,11 @@ pub struct MobilityParams {
     /// Saturday 0.12, Sunday 0.14; weekday 0.03 (shopping or errands
     /// abroad).
     pub excursion: PerDayType,
-    /// Median travel time outside the map on the way to an out-of-area
-    /// destination, seconds. Default 1200.
-    pub outside_travel_s: f64,
+    /// Cutoff κ of the jump-length law P(Δr) ∝ (Δr + 1.5 km)^−1.75
+    /// e^(−Δr/κ), km, which decides whether a new discretionary place lies
+    /// beyond the map's edge and how far (González et al. 2008 fitted κ of
+    /// 80 and 400 km on two national datasets). Default 100 km.
+    pub jump_cutoff_km: f64,
     /// Dates (YYYY-MM-DD) treated as Sundays. Default none.
     pub holidays: Vec<String>,
 }
@@ -113,7 +115,7 @@ impl Default for MobilityParams {
             explore_exponent: 2.0,
             explore_offset_m: 500.0,
             mode_constants: ModeConstants {
-                walk: 2.55,
+                walk: 3.0,
                 bike: 0.15,
                 car_driver: 0.6,
                 car_passenger: -2.0,
@@ -129,7 +131,7 @@ impl Default for MobilityParams {
                 saturday: 0.12,
                 sunday: 0.14,
             },
-            outside_travel_s: 1200.0,
+            jump_cutoff_km: 100.0,
             holidays: Vec::new(),
         }
     }
@@ -192,10 +194,16 @@ impl MobilityParams {
         for (k, v) in [
             ("transit_headway_s", self.transit_headway_s),
             ("parking_search_s", self.parking_search_s),
-            ("outside_travel_s", self.outside_travel_s),
         ] {
             in_range(k, v, 0.0, 86_400.0, "a duration between 0 and 86400 s")?;
         }
+        in_range(
+            "jump_cutoff_km",
+            self.jump_cutoff_km,
+            1.0,
+            20_000.0,
+            "a distance between 1 and 20000 km",
+        )?;
         for (i, h) in self.holidays.iter().enumerate() {
             if h.parse::<Date>().is_err() {
                 return Err((

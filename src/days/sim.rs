@@ -4,17 +4,24 @@ use geo::Coord;
 use rand::Rng;
 use rand_pcg::Pcg64Mcg;
 
-use super::travel::{End, LegSpec, travel};
+use super::travel::{End, LegSpec, outside_part, travel, travel_outside};
 use super::{Activity, PersonDays, Stay, Trip, TripMode, World};
 use crate::calendar::{Day, DayKind};
 use crate::map::{PlaceClass, PlaceId};
+use crate::population::beyond::{bearing, direction, jump_beyond, place_beyond};
 use crate::population::draw::{chance, log_normal, normal, pick, unit};
 use crate::population::{DeviceType, Occupation, Subscriber};
 use crate::rng::{Purpose, stream};
 use crate::routing::RouteQuery;
 
-/// Where the subscriber is; outside the map, `pos` and `node` are the gate.
+/// Where the subscriber is; beyond the map's edge, `pos` is the real
+/// position and `node` the gate.
 type Loc = super::LocInfo;
+
+/// Excursions go at least this far from home, metres.
+const EXCURSION_MIN_M: f64 = 10_000.0;
+/// Roamers' homes lie at least this far beyond the gate, metres.
+const ROAMER_HOME_MIN_M: f64 = 20_000.0;
 
 /// What a stop of a tour is.
 #[derive(Clone, Copy, Debug)]
@@ -23,8 +30,8 @@ enum StopKind {
     Mandatory(f64),
     /// A discretionary stop chosen by exploration and preferential return.
     Discretionary,
-    /// Out of the map for this many seconds.
-    Outside(f64),
+    /// A day trip far from home (leisure), for this many seconds.
+    Excursion(f64),
 }
 
 /// A stop with its place chosen.
@@ -36,13 +43,26 @@ struct Stop {
     duration: f64,
 }
 
+/// A discretionary place a person knows, inside the map or beyond its edge.
+#[derive(Clone, Copy, Debug)]
+struct Known {
+    loc: Loc,
+    activity: Activity,
+    visits: u32,
+}
+
 /// The places a person knows, for exploration and preferential return.
 #[derive(Clone, Debug, Default)]
 struct Memory {
     /// Discretionary places and how often they were visited.
-    places: Vec<(PlaceId, u32)>,
+    places: Vec<Known>,
     /// Home and anchor count as known places too.
     fixed: usize,
+}
+
+/// Whether two locations are the same place (outside: the same position).
+fn same_place(a: &Loc, b: &Loc) -> bool {
+    a.place == b.place && (a.place.is_some() || a.pos == b.pos)
 }
 
 impl Memory {
@@ -50,24 +70,38 @@ impl Memory {
         self.places.len() + self.fixed
     }
 
-    fn visit(&mut self, place: PlaceId) {
-        match self.places.iter_mut().find(|(p, _)| *p == place) {
-            Some(e) => e.1 += 1,
-            None => self.places.push((place, 1)),
+    fn visit(&mut self, loc: Loc, activity: Activity) {
+        match self.places.iter_mut().find(|k| same_place(&k.loc, &loc)) {
+            Some(k) => k.visits += 1,
+            None => self.places.push(Known {
+                loc,
+                activity,
+                visits: 1,
+            }),
         }
     }
 
     fn knows(&self, place: PlaceId) -> bool {
-        self.places.iter().any(|(p, _)| *p == place)
+        self.places.iter().any(|k| k.loc.place == Some(place))
     }
 
     /// A known place ∝ its visits.
-    fn recall<R: Rng + ?Sized>(&self, rng: &mut R) -> Option<PlaceId> {
-        let weights: Vec<f64> = self.places.iter().map(|e| e.1 as f64).collect();
+    fn recall<R: Rng + ?Sized>(&self, rng: &mut R) -> Option<Known> {
+        let weights: Vec<f64> = self.places.iter().map(|k| k.visits as f64).collect();
         if weights.is_empty() {
             return None;
         }
-        Some(self.places[pick(rng, &weights)].0)
+        Some(self.places[pick(rng, &weights)])
+    }
+}
+
+/// The activity of an exploration purpose (index into
+/// `EXPLORE_PURPOSE_SHARES`) at a place beyond the map's edge.
+fn purpose_activity(purpose: usize) -> Activity {
+    match purpose {
+        0 => Activity::Shopping,
+        1 => Activity::Leisure,
+        _ => Activity::Other,
     }
 }
 
@@ -179,9 +213,9 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
         key: u64,
     ) -> Self {
         let home = world.place_loc(sub.home);
-        let anchor = match (sub.anchor, sub.anchor_gate) {
+        let anchor = match (sub.anchor, sub.anchor_outside) {
             (Some(p), _) => Some(world.place_loc(p)),
-            (None, Some(g)) => Some(world.gate_loc(g)),
+            (None, Some(o)) => Some(world.outside_loc(o)),
             _ => None,
         };
         let mut hrng = stream(world.spec.seed, Purpose::Habits, key, 0);
@@ -198,6 +232,19 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
         let mut home_weights = HomeWeights::default();
         for rank in 0..known {
             let purpose = pick(&mut hrng, &super::EXPLORE_PURPOSE_SHARES);
+            let visits = (16.0 / (rank as f64 + 1.0).powf(1.6)).ceil() as u32;
+            // Known places obey the jump-length law too: some lie beyond
+            // the map's edge.
+            let length = world.jumps.draw(&mut hrng);
+            let dir = direction(bearing(&mut hrng));
+            if let Some(o) = jump_beyond(&world.extent, &world.gates, origin, dir, length) {
+                memory.places.push(Known {
+                    loc: world.outside_loc(o),
+                    activity: purpose_activity(purpose),
+                    visits: visits.max(1),
+                });
+                continue;
+            }
             let place = exploration_weights(
                 world,
                 purpose,
@@ -211,8 +258,11 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
                 && !memory.knows(place)
                 && place != sub.home
             {
-                let visits = (16.0 / (rank as f64 + 1.0).powf(1.6)).ceil() as u32;
-                memory.places.push((place, visits.max(1)));
+                memory.places.push(Known {
+                    loc: world.place_loc(place),
+                    activity: activity_of(world.map.place(place).class),
+                    visits: visits.max(1),
+                });
             }
         }
         Sim {
@@ -258,15 +308,19 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
                 };
                 let arrives = f > 0;
                 let leaves = l + 1 < days.len();
+                // Where the roamer lives abroad, beyond a gate.
                 let mut grng = stream(world.spec.seed, Purpose::Habits, self.key, 1);
-                let gate = world.gate_near(self.home.pos, &mut grng);
-                if arrives && let Some(gate) = gate {
-                    self.here = gate;
-                    self.doing = Activity::OutOfArea;
+                let dir = direction(bearing(&mut grng));
+                let length = world.jumps.draw_beyond(&mut grng, ROAMER_HOME_MIN_M);
+                let abroad = place_beyond(&world.extent, &world.gates, self.home.pos, dir, length)
+                    .map(|o| world.outside_loc(o));
+                if arrives && let Some(abroad) = abroad {
+                    self.here = abroad;
+                    self.doing = Activity::Home;
                 }
                 self.since = fd.start_utc;
                 for (d, day) in days.iter().enumerate().take(l + 1).skip(f) {
-                    self.roamer_day(d as u64, day, arrives && d == f, leaves && d == l, gate);
+                    self.roamer_day(d as u64, day, arrives && d == f, leaves && d == l, abroad);
                 }
                 self.end_at(ld.end_utc.min(run_end));
             }
@@ -287,7 +341,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
                     place: stay.place,
                     pos: stay.pos,
                     node: self.home.node,
-                    outside: stay.activity == Activity::OutOfArea,
+                    outside: stay.out_of_area(),
                 };
             }
         }
@@ -334,37 +388,50 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
         // A stay lasts at least a minute, and a trip never starts before it.
         let depart = depart.max(self.since + 60);
         let p = &self.world.params;
-        let outside_before = if self.here.outside {
-            log_normal(rng, p.outside_travel_s, 0.5)
+        let graph = &self.world.map.graph;
+        // Beyond the edge, a trip runs on the straight line between the
+        // place outside and its gate; between two places outside, on the
+        // straight line between them.
+        let leg = if self.here.outside && stop.loc.outside {
+            travel_outside(p, mode, self.here.pos, stop.loc.pos, depart as f64)
         } else {
-            0.0
-        };
-        let outside_after = if stop.loc.outside {
-            log_normal(rng, p.outside_travel_s, 0.5)
-        } else {
-            0.0
-        };
-        let leg = travel(
-            &self.world.map.graph,
-            self.query,
-            p,
-            &LegSpec {
-                mode,
-                from: End {
+            let gate_or = |loc: &Loc| End {
+                pos: if loc.outside {
+                    graph.node_pos(loc.node)
+                } else {
+                    loc.pos
+                },
+                node: loc.node,
+            };
+            let (from, to) = (gate_or(&self.here), gate_or(&stop.loc));
+            let before = self
+                .here
+                .outside
+                .then(|| outside_part(p, mode, from.pos, self.here.pos))
+                .map(|part| super::travel::OutsidePart {
                     pos: self.here.pos,
-                    node: self.here.node,
+                    ..part
+                });
+            let after = stop
+                .loc
+                .outside
+                .then(|| outside_part(p, mode, to.pos, stop.loc.pos));
+            travel(
+                graph,
+                self.query,
+                p,
+                &LegSpec {
+                    mode,
+                    from,
+                    to,
+                    depart: depart as f64,
+                    before,
+                    after,
+                    day,
                 },
-                to: End {
-                    pos: stop.loc.pos,
-                    node: stop.loc.node,
-                },
-                depart: depart as f64,
-                outside_before,
-                outside_after,
-                day,
-            },
-            rng,
-        );
+                rng,
+            )
+        };
         self.close_stay(depart);
         let end = (leg.end as i64).max(depart + 1);
         let from_stay = self.stays.len() - 1;
@@ -385,80 +452,123 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
             stop.activity,
             Activity::Shopping | Activity::Leisure | Activity::Other
         );
-        if let (true, Some(place)) = (discretionary, stop.loc.place) {
-            self.memory.visit(place);
+        if discretionary {
+            self.memory.visit(stop.loc, stop.activity);
         }
         end
     }
 
-    /// A discretionary destination near `from`, by exploration and
-    /// preferential return.
-    fn choose_place(
-        &mut self,
-        from: Coord,
-        here: Option<PlaceId>,
-        rng: &mut Pcg64Mcg,
-    ) -> Option<Stop> {
-        let p = &self.world.params;
+    /// A discretionary destination from `here`, by exploration and
+    /// preferential return. A new place is a jump from the jump-length law
+    /// first: beyond the map's edge it is a place outside; inside, a place
+    /// of the map drawn by the gravity kernel.
+    fn choose_place(&mut self, here: Loc, rng: &mut Pcg64Mcg) -> Option<Stop> {
+        let world = self.world;
+        let p = &world.params;
+        let from = here.pos;
         let s = self.memory.distinct().max(1) as f64;
         let explore =
             self.memory.places.is_empty() || chance(rng, p.epr_rho * s.powf(-p.epr_gamma));
         let mut place = None;
+        let mut outside = None;
         if explore {
             let purpose = pick(rng, &super::EXPLORE_PURPOSE_SHARES);
-            let weighed = exploration_weights(
-                self.world,
-                purpose,
-                from,
-                self.home.pos,
-                &mut self.home_weights,
-                &mut self.scratch,
-            );
-            for _ in 0..12 {
-                let Some((places, weights)) = weighed else {
-                    break;
-                };
-                match places.draw(weights, rng) {
-                    Some(c)
-                        if !self.memory.knows(c)
-                            && c != self.sub.home
-                            && Some(c) != self.sub.anchor =>
-                    {
-                        place = Some(c);
+            let length = world.jumps.draw(rng);
+            let dir = direction(bearing(rng));
+            if let Some(o) = jump_beyond(&world.extent, &world.gates, from, dir, length) {
+                outside = Some((world.outside_loc(o), purpose_activity(purpose)));
+            } else {
+                let weighed = exploration_weights(
+                    world,
+                    purpose,
+                    from,
+                    self.home.pos,
+                    &mut self.home_weights,
+                    &mut self.scratch,
+                );
+                for _ in 0..12 {
+                    let Some((places, weights)) = weighed else {
                         break;
+                    };
+                    match places.draw(weights, rng) {
+                        Some(c)
+                            if !self.memory.knows(c)
+                                && c != self.sub.home
+                                && Some(c) != self.sub.anchor =>
+                        {
+                            place = Some(c);
+                            break;
+                        }
+                        // A known place will do when nothing new turns up.
+                        Some(c) if c != self.sub.home && Some(c) != self.sub.anchor => {
+                            place = Some(c)
+                        }
+                        _ => {}
                     }
-                    // A known place will do when nothing new turns up.
-                    Some(c) if c != self.sub.home && Some(c) != self.sub.anchor => place = Some(c),
-                    _ => {}
                 }
             }
         }
-        if place.is_none() || (!explore && !self.memory.places.is_empty()) {
+        if let Some((loc, activity)) = outside.filter(|(loc, _)| !same_place(loc, &here)) {
+            return Some(Stop {
+                loc,
+                activity,
+                duration: discretionary_duration(rng, activity, false),
+            });
+        }
+        let mut chosen = place
+            .filter(|&c| Some(c) != here.place)
+            .map(|c| (world.place_loc(c), activity_of(world.map.place(c).class)));
+        if chosen.is_none() || (!explore && !self.memory.places.is_empty()) {
             // Returning to where one already is would be no trip at all.
             for _ in 0..4 {
-                let recalled = self.memory.recall(rng);
-                if recalled != here {
-                    place = recalled.or(place);
-                    break;
+                match self.memory.recall(rng) {
+                    Some(k) if !same_place(&k.loc, &here) => {
+                        chosen = Some((k.loc, k.activity));
+                        break;
+                    }
+                    Some(_) => {}
+                    None => break,
                 }
             }
         }
-        let place = place.filter(|&p| Some(p) != here)?;
-        let class = self.world.map.place(place).class;
-        let activity = activity_of(class);
+        let (loc, activity) = chosen.filter(|(loc, _)| !same_place(loc, &here))?;
+        let at_home_place = loc
+            .place
+            .is_some_and(|c| world.map.place(c).class == PlaceClass::Home);
         Some(Stop {
-            loc: self.world.place_loc(place),
+            loc,
             activity,
-            duration: discretionary_duration(rng, activity, class == PlaceClass::Home),
+            duration: discretionary_duration(rng, activity, at_home_place),
         })
     }
 
+    /// A day trip far from home: a jump of at least [`EXCURSION_MIN_M`] by
+    /// the jump-length law, to a place outside when it ends beyond the edge
+    /// and otherwise to a leisure place of the map.
+    fn excursion(&mut self, duration: f64, rng: &mut Pcg64Mcg) -> Option<Stop> {
+        let world = self.world;
+        let length = world.jumps.draw_beyond(rng, EXCURSION_MIN_M);
+        let dir = direction(bearing(rng));
+        match jump_beyond(&world.extent, &world.gates, self.home.pos, dir, length) {
+            Some(o) => Some(Stop {
+                loc: world.outside_loc(o),
+                activity: Activity::Leisure,
+                duration,
+            }),
+            None => {
+                let here = self.here;
+                self.choose_place(here, rng)
+                    .map(|stop| Stop { duration, ..stop })
+            }
+        }
+    }
+
     /// Mode of a tour whose farthest stop is `dist_m` away in a straight
-    /// line; `outside` tours leave the map.
-    fn choose_mode(&self, dist_m: f64, outside: bool, rng: &mut Pcg64Mcg) -> TripMode {
+    /// line, inside the map or beyond its edge alike.
+    fn choose_mode(&self, dist_m: f64, rng: &mut Pcg64Mcg) -> TripMode {
         let c = &self.world.params.mode_constants;
         let sub = self.sub;
-        let km = if outside { 20.0 } else { dist_m / 1000.0 };
+        let km = dist_m / 1000.0;
         let age = sub.age;
         let can_drive = sub.has_car && age >= 18;
         let young_old_bike = if !(10..75).contains(&age) {
@@ -472,12 +582,8 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
         let no_car = !sub.has_car;
         let neg = f64::NEG_INFINITY;
         let u = [
-            if outside { neg } else { c.walk - 1.8 * km },
-            if outside {
-                neg
-            } else {
-                c.bike - 0.45 * km + young_old_bike
-            },
+            c.walk - 1.8 * km,
+            c.bike - 0.45 * km + young_old_bike,
             if can_drive {
                 c.car_driver + 0.05 * km
             } else {
@@ -519,44 +625,31 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
     fn tour(&mut self, day: &Day, depart_s: f64, kinds: &[StopKind], rngs: &mut DayRngs) -> f64 {
         // Choose the places first, so that the mode fits the farthest one.
         let mut stops = Vec::with_capacity(kinds.len() + 1);
-        let mut from = self.here.pos;
-        let mut previous = self.here.place;
+        let mut from = self.here;
         let mut farthest: f64 = 0.0;
-        let mut outside = false;
         for kind in kinds {
             let stop = match *kind {
                 StopKind::Mandatory(duration) => self.anchor.map(|loc| Stop {
                     loc,
-                    // Work abroad is, for the network, time on another network.
                     activity: match self.sub.occupation {
-                        _ if loc.outside => Activity::OutOfArea,
                         Occupation::Pupil | Occupation::Student => Activity::Education,
                         _ => Activity::Work,
                     },
                     duration,
                 }),
-                StopKind::Discretionary => self.choose_place(from, previous, &mut rngs.place),
-                StopKind::Outside(duration) => self
-                    .world
-                    .gate_near(self.home.pos, &mut rngs.place)
-                    .map(|loc| Stop {
-                        loc,
-                        activity: Activity::OutOfArea,
-                        duration,
-                    }),
+                StopKind::Discretionary => self.choose_place(from, &mut rngs.place),
+                StopKind::Excursion(duration) => self.excursion(duration, &mut rngs.place),
             };
             if let Some(stop) = stop {
-                outside |= stop.loc.outside;
                 farthest = farthest.max(crate::map::distance(self.home.pos, stop.loc.pos));
-                from = stop.loc.pos;
-                previous = stop.loc.place;
+                from = stop.loc;
                 stops.push(stop);
             }
         }
         if stops.is_empty() {
             return depart_s;
         }
-        let mode = self.choose_mode(farthest, outside, &mut rngs.mode);
+        let mode = self.choose_mode(farthest, &mut rngs.mode);
         let home_stop = Stop {
             loc: self.home,
             activity: Activity::Home,
@@ -624,7 +717,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
         } else if !self.world.gates.is_empty() && sub.has_car && chance(r, excursion_p) {
             let depart = 8.5 * 3600.0 + 1.5 * 3600.0 * normal(r).clamp(-2.0, 2.0);
             let stay = log_normal(r, 5.0 * 3600.0, 0.4).min(12.0 * 3600.0);
-            let back = self.tour(day, depart, &[StopKind::Outside(stay)], &mut rngs);
+            let back = self.tour(day, depart, &[StopKind::Excursion(stay)], &mut rngs);
             self.evening_tours(day, back, 0.2 * level, &mut rngs);
         } else if chance(r, kind_p(&p.leave_home) * outing_factor(sub.age)) {
             let tours = 1 + pick(r, &[1.0 - 0.6 * level, 0.42 * level, 0.18 * level]);
@@ -686,13 +779,14 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
         }
     }
 
-    fn roamer_day(&mut self, d: u64, day: &Day, arrives: bool, leaves: bool, gate: Option<Loc>) {
+    fn roamer_day(&mut self, d: u64, day: &Day, arrives: bool, leaves: bool, abroad: Option<Loc>) {
         let mut rngs = DayRngs::new(self, d);
         let h = 3600.0;
         let mut t = 9.5 * h + 1.2 * h * normal(&mut rngs.plan).clamp(-2.0, 2.0);
         if arrives {
             let arrival = 12.0 * h + 2.5 * h * normal(&mut rngs.plan).clamp(-2.0, 2.5);
-            let mode = self.choose_mode(0.0, true, &mut rngs.mode);
+            let dist = abroad.map_or(0.0, |a| crate::map::distance(a.pos, self.home.pos));
+            let mode = self.choose_mode(dist, &mut rngs.mode);
             let hotel = Stop {
                 loc: self.home,
                 activity: Activity::Home,
@@ -709,18 +803,19 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
             }
             let r = &mut rngs.plan;
             let kinds = if !self.world.gates.is_empty() && chance(r, 0.12) {
-                vec![StopKind::Outside(log_normal(r, 5.0 * h, 0.4))]
+                vec![StopKind::Excursion(log_normal(r, 5.0 * h, 0.4))]
             } else {
                 vec![StopKind::Discretionary; 1 + pick(r, &[0.45, 0.35, 0.2])]
             };
             let back = self.tour(day, t, &kinds, &mut rngs);
             t = back + log_normal(&mut rngs.plan, 1.5 * h, 0.6).max(1200.0);
         }
-        if leaves && let Some(gate) = gate {
-            let mode = self.choose_mode(0.0, true, &mut rngs.mode);
+        if leaves && let Some(abroad) = abroad {
+            let dist = crate::map::distance(abroad.pos, self.home.pos);
+            let mode = self.choose_mode(dist, &mut rngs.mode);
             let out = Stop {
-                loc: gate,
-                activity: Activity::OutOfArea,
+                loc: abroad,
+                activity: Activity::Home,
                 duration: 0.0,
             };
             self.go(day.utc(leave_at.max(t)), mode, &out, day, &mut rngs.travel);

@@ -34,11 +34,39 @@ pub(crate) struct Leg {
     pub outside: Option<(f64, f64)>,
 }
 
-/// Average speed assumed outside the map, m/s (about 55 km/h).
-const OUTSIDE_SPEED_MPS: f64 = 15.0;
-/// Routes missing in a mode's network fall back to the straight line with
-/// this detour factor.
-const DETOUR: f64 = 1.3;
+/// Average door-to-door car speed beyond the map's edge, m/s (70 km/h:
+/// trips there are long and mostly on main roads).
+const OUTSIDE_CAR_MPS: f64 = 70.0 / 3.6;
+/// Routes missing in a mode's network, and every route beyond the map's
+/// edge, are the straight line with this detour factor.
+pub(crate) const DETOUR: f64 = 1.3;
+
+/// The part of a leg beyond the map's edge: between the place outside and
+/// the border gate, along the straight line.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct OutsidePart {
+    /// The place outside.
+    pub pos: Coord,
+    pub seconds: f64,
+    /// Distance travelled, metres (the straight line with a detour).
+    pub metres: f64,
+}
+
+/// Distance-based travel beyond the edge between `a` and `b` by `mode`.
+pub(crate) fn outside_part(p: &MobilityParams, mode: TripMode, a: Coord, b: Coord) -> OutsidePart {
+    let metres = distance(a, b) * DETOUR;
+    let speed = match mode {
+        TripMode::Walk => WALK_SPEED_MPS,
+        TripMode::Bike => BIKE_SPEED_MPS,
+        TripMode::CarDriver | TripMode::CarPassenger => OUTSIDE_CAR_MPS,
+        TripMode::PublicTransport => OUTSIDE_CAR_MPS * p.transit_speed_factor,
+    };
+    OutsidePart {
+        pos: b,
+        seconds: metres / speed,
+        metres,
+    }
+}
 
 fn smoothstep(a: f64, b: f64, x: f64) -> f64 {
     let t = ((x - a) / (b - a)).clamp(0.0, 1.0);
@@ -117,10 +145,12 @@ pub(crate) struct LegSpec<'a> {
     pub to: End,
     /// UTC seconds of departure.
     pub depart: f64,
-    /// Seconds spent outside the map before reaching `from` (entering).
-    pub outside_before: f64,
-    /// Seconds spent outside the map after reaching `to` (leaving).
-    pub outside_after: f64,
+    /// Coming from beyond the edge: the way from the place outside to the
+    /// gate `from`.
+    pub before: Option<OutsidePart>,
+    /// Going beyond the edge: the way from the gate `to` to the place
+    /// outside.
+    pub after: Option<OutsidePart>,
     pub day: &'a Day,
 }
 
@@ -132,13 +162,16 @@ pub(crate) fn travel<R: Rng + ?Sized>(
     spec: &LegSpec,
     rng: &mut R,
 ) -> Leg {
-    let mut b = PathBuilder::new(spec.depart, spec.from.pos);
     let mut outside = None;
-    if spec.outside_before > 0.0 {
-        outside = Some((b.t, b.t + spec.outside_before));
-        b.hold(spec.outside_before);
-        b.distance_m += spec.outside_before * OUTSIDE_SPEED_MPS;
-    }
+    let mut b = match spec.before {
+        Some(part) => {
+            let mut b = PathBuilder::new(spec.depart, part.pos);
+            b.go_measured(spec.from.pos, part.seconds, part.metres);
+            outside = Some((spec.depart, b.t));
+            b
+        }
+        None => PathBuilder::new(spec.depart, spec.from.pos),
+    };
     let from_node = graph.node_pos(spec.from.node);
     let to_node = graph.node_pos(spec.to.node);
     let headway = p.transit_headway_s;
@@ -148,8 +181,9 @@ pub(crate) fn travel<R: Rng + ?Sized>(
         TripMode::CarDriver | TripMode::CarPassenger => (TravelMode::Car, 1.0),
         TripMode::PublicTransport => (TravelMode::Car, p.transit_speed_factor),
     };
-    // Getting going.
+    // Getting going (from beyond the edge, already under way).
     match spec.mode {
+        _ if spec.before.is_some() => {}
         TripMode::Walk => b.walk(from_node),
         TripMode::Bike => {
             b.hold(30.0 + 60.0 * unit(rng));
@@ -210,19 +244,18 @@ pub(crate) fn travel<R: Rng + ?Sized>(
         // Stops: about 20 s dwell per kilometre travelled.
         b.hold(b.distance_m / 1000.0 * 20.0);
     }
-    // Arriving.
+    // Arriving (going beyond the edge, still under way).
     match spec.mode {
+        _ if spec.after.is_some() => {}
         TripMode::Walk => b.walk(spec.to.pos),
         TripMode::Bike => {
             b.walk(spec.to.pos);
             b.hold(30.0 + 60.0 * unit(rng));
         }
         TripMode::CarDriver => {
-            if spec.outside_after <= 0.0 {
-                b.hold(log_normal(rng, p.parking_search_s, 0.7).min(1800.0));
-                b.walk(spec.to.pos);
-                b.hold(30.0 + 90.0 * unit(rng));
-            }
+            b.hold(log_normal(rng, p.parking_search_s, 0.7).min(1800.0));
+            b.walk(spec.to.pos);
+            b.hold(30.0 + 90.0 * unit(rng));
         }
         TripMode::CarPassenger => b.walk(spec.to.pos),
         TripMode::PublicTransport => {
@@ -231,16 +264,15 @@ pub(crate) fn travel<R: Rng + ?Sized>(
         }
     }
     let crossing = b.t;
-    if spec.outside_after > 0.0 {
-        b.hold(spec.outside_after);
-        b.distance_m += spec.outside_after * OUTSIDE_SPEED_MPS;
+    if let Some(part) = spec.after {
+        b.go_measured(part.pos, part.seconds, part.metres);
     }
     // Whole seconds, so that trip and stay times agree exactly.
     let end = b.t.ceil();
     if end > b.t {
         b.hold(end - b.t);
     }
-    if spec.outside_after > 0.0 {
+    if spec.after.is_some() {
         outside = Some((crossing, end));
     }
     Leg {
@@ -248,5 +280,29 @@ pub(crate) fn travel<R: Rng + ?Sized>(
         distance_m: b.distance_m,
         path: b.path,
         outside,
+    }
+}
+
+/// A leg wholly beyond the map's edge, from `from` to `to` through the same
+/// gate: the straight line with a detour, at the outside speed of the mode.
+pub(crate) fn travel_outside(
+    p: &MobilityParams,
+    mode: TripMode,
+    from: Coord,
+    to: Coord,
+    depart: f64,
+) -> Leg {
+    let part = outside_part(p, mode, from, to);
+    let mut b = PathBuilder::new(depart, from);
+    b.go_measured(to, part.seconds, part.metres);
+    let end = b.t.ceil();
+    if end > b.t {
+        b.hold(end - b.t);
+    }
+    Leg {
+        end,
+        distance_m: b.distance_m,
+        path: b.path,
+        outside: Some((depart, end)),
     }
 }

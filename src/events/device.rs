@@ -21,7 +21,7 @@
 
 use geo::Coord;
 
-use crate::days::{Activity, PersonDays};
+use crate::days::PersonDays;
 use crate::map::distance;
 use crate::population::{DeviceType, Subscriber};
 use crate::radio::{CellIdx, LayerIdx, Network, Servers, Technology};
@@ -70,11 +70,7 @@ pub fn absences(
             });
         }
     }
-    for s in days
-        .stays
-        .iter()
-        .filter(|s| s.activity == Activity::OutOfArea)
-    {
+    for s in days.stays.iter().filter(|s| s.out_of_area()) {
         out.push(Absence {
             start: s.start as f64,
             end: s.end as f64,

@@ -437,8 +437,8 @@ impl Happenings {
             let takes_part = mine.is_some_and(|m| m.contains(&(h.id as usize)));
             match h.spec.kind {
                 Kind::Relocation if takes_part => {
-                    let edge = edge_point(map, home);
-                    let tour = [(Activity::OutOfArea, None, edge, true)];
+                    let away = relocation_point(map, home);
+                    let tour = [(Activity::Home, None, away, true)];
                     replace_window(days, h.start, h.end, &tour, sub, true);
                 }
                 Kind::Closure => self.close(h, sub, map, days),
@@ -612,6 +612,29 @@ fn nearest_place(map: &Map, p: Coord) -> Option<PlaceId> {
 
 /// The point of the map's extent nearest to `p`: where someone leaving the
 /// map is last seen.
+/// How far beyond the map's edge relocated residents settle, metres.
+const RELOCATION_BEYOND_M: f64 = 25_000.0;
+
+/// Where a resident of `p` relocates to: [`RELOCATION_BEYOND_M`] past the
+/// point of the map's bounding box nearest `p`, straight on from `p` (from
+/// the map's centre when `p` is on the edge itself). Their new home is a
+/// real position beyond the map, where the device is on another network.
+fn relocation_point(map: &Map, p: Coord) -> Coord {
+    let edge = edge_point(map, p);
+    let from = if crate::map::distance(edge, p) > 1.0 {
+        p
+    } else {
+        let b = map.bbox;
+        map.projection
+            .to_xy((b.min_lon + b.max_lon) / 2.0, (b.min_lat + b.max_lat) / 2.0)
+    };
+    let len = crate::map::distance(edge, from).max(1.0);
+    Coord {
+        x: edge.x + (edge.x - from.x) / len * RELOCATION_BEYOND_M,
+        y: edge.y + (edge.y - from.y) / len * RELOCATION_BEYOND_M,
+    }
+}
+
 fn edge_point(map: &Map, p: Coord) -> Coord {
     let b = map.bbox;
     let (lon, lat) = map.lon_lat(p);
@@ -836,7 +859,10 @@ fn replace_window(
     }
     days.stays[i].end = leave;
     let arrive = start;
-    let out_span = (outside || stop_outside).then_some((start as f64 - 1.0, start as f64));
+    // The part of a trip beyond the edge: for a relocation, its last
+    // RELOCATION_BEYOND_M of straight line.
+    let beyond_s = ((RELOCATION_BEYOND_M / d.max(1.0)).min(1.0) * travel as f64).max(1.0);
+    let out_span = (outside || stop_outside).then_some((start as f64 - beyond_s, start as f64));
     days.trips
         .push(trip(i, leave, arrive, home.pos, pos, out_span));
     days.stays.push(Stay {
@@ -847,7 +873,7 @@ fn replace_window(
         pos,
     });
     if returns {
-        let back_span = (outside || stop_outside).then_some((end as f64, end as f64 + 1.0));
+        let back_span = (outside || stop_outside).then_some((end as f64, end as f64 + beyond_s));
         days.trips
             .push(trip(i + 1, end, back, pos, home.pos, back_span));
         days.stays.push(Stay {

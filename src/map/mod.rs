@@ -13,6 +13,7 @@
 pub mod graph;
 pub mod osm;
 pub mod places;
+pub mod zone;
 
 use std::path::{Path, PathBuf};
 use std::time::Instant;

@@ -82,7 +82,7 @@ pub fn plant(subscribers: &mut [Subscriber], params: &CanaryParams, map: &Map) {
         };
         s.home = home;
         s.anchor = Some(work);
-        s.anchor_gate = None;
+        s.anchor_outside = None;
         s.occupation = Occupation::Employed;
         if s.device == DeviceType::Iot {
             s.device = DeviceType::Smartphone;

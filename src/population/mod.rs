@@ -8,6 +8,7 @@
 //! one subscriber alone. The model and the sources of its defaults are in
 //! `docs/MODEL.md`.
 
+pub mod beyond;
 pub mod canary;
 pub(crate) mod draw;
 pub mod ids;
@@ -16,10 +17,11 @@ pub mod spatial;
 mod synth;
 
 pub use params::{AgeGroup, DeviceShares, PopulationParams, RoamerNetwork};
+pub(crate) use synth::person_key;
 pub use synth::{PopulationError, Synthesizer, synthesize};
-pub(crate) use synth::{draw_gate, person_key};
 
-use crate::map::{NodeId, PlaceId};
+use crate::map::PlaceId;
+pub use beyond::OutsidePlace;
 
 /// Dense subscriber index, stable for a given scenario and seed: residents
 /// come first, `0..subscribers`, then inbound roamers.
@@ -88,9 +90,9 @@ pub struct Subscriber {
     /// Work or school place, for those who have one inside the map.
     pub anchor: Option<PlaceId>,
     /// For those whose work or school lies outside the map (cross-border
-    /// commuters): the border node they leave through; `anchor` is then
-    /// `None`.
-    pub anchor_gate: Option<NodeId>,
+    /// commuters): its real position and the border gate the commute passes;
+    /// `anchor` is then `None`.
+    pub anchor_outside: Option<OutsidePlace>,
 }
 
 impl Subscriber {
@@ -107,7 +109,7 @@ impl Subscriber {
     /// Whether the subscriber has a workplace or school, inside or outside
     /// the map.
     pub fn has_anchor(&self) -> bool {
-        self.anchor.is_some() || self.anchor_gate.is_some()
+        self.anchor.is_some() || self.anchor_outside.is_some()
     }
 
     /// IMSI as the usual 15-digit string (the test network's MCC 001 starts

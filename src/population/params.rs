@@ -83,9 +83,12 @@ pub struct PopulationParams {
     /// 999, which ITU-T E.212 keeps for internal use and never assigns to a
     /// country, so these IMSIs can never belong to a real subscriber.
     pub roamer_networks: Vec<RoamerNetwork>,
-    /// Share of employed residents whose workplace lies outside the map
-    /// (cross-border commuters). Default 0.10.
-    pub work_outside_share: f64,
+    /// Cutoff κ of the jump-length law (km) that decides whether a work or
+    /// school place lies beyond the map's edge: a commute is a jump from
+    /// home of a length drawn from P(Δr) ∝ (Δr + 1.5 km)^−1.75 e^(−Δr/κ) in
+    /// a uniform direction, and lies outside when it ends beyond the edge
+    /// (see `docs/MODEL.md`). Default 100 km.
+    pub anchor_cutoff_km: f64,
     /// Distance scale of the exponential decay in the choice of a
     /// workplace, metres. Default 8000.
     pub commute_scale_m: f64,
@@ -136,7 +139,7 @@ impl Default for PopulationParams {
                     share,
                 })
                 .collect(),
-            work_outside_share: 0.10,
+            anchor_cutoff_km: 100.0,
             commute_scale_m: 8000.0,
             school_scale_m: 3000.0,
         }
@@ -248,7 +251,7 @@ impl PopulationParams {
             let shares: Vec<f64> = self.roamer_networks.iter().map(|n| n.share).collect();
             sums_to_one("roamer_networks", &shares)?;
         }
-        share("work_outside_share", self.work_outside_share)?;
+        positive("anchor_cutoff_km", self.anchor_cutoff_km)?;
         positive("commute_scale_m", self.commute_scale_m)?;
         positive("school_scale_m", self.school_scale_m)?;
         Ok(())

@@ -4,11 +4,12 @@ use std::ops::Range;
 
 use rayon::prelude::*;
 
-use super::draw::{chance, int_in, pick, unit};
+use super::beyond::{Extent, JumpLaw, OutsidePlace, bearing, direction, jump_beyond};
+use super::draw::{chance, int_in, pick};
 use super::ids;
 use super::spatial::{Gate, GravityPlaces, WeightedPlaces, find_gates};
 use super::{Contract, DeviceType, Occupation, Roaming, Sex, Subscriber, SubscriberId};
-use crate::map::{Map, PlaceClass, PlaceSource, distance};
+use crate::map::{Map, PlaceClass, PlaceSource};
 use crate::population::PopulationParams;
 use crate::rng::{Purpose, stream};
 use crate::spec::RunSpec;
@@ -73,6 +74,8 @@ pub struct Synthesizer<'a> {
     workplaces: GravityPlaces,
     schools: GravityPlaces,
     gates: Vec<Gate>,
+    /// The map's outline, to tell anchors beyond its edge.
+    extent: Extent,
     roamers: u32,
 }
 
@@ -175,6 +178,7 @@ impl<'a> Synthesizer<'a> {
             workplaces,
             schools,
             gates: find_gates(&map.graph),
+            extent: Extent::of(&map.graph),
             roamers: roamers.min((MAX_SUBSCRIBERS - spec.subscribers) as f64) as u32,
         })
     }
@@ -282,10 +286,10 @@ impl<'a> Synthesizer<'a> {
         };
         // Synthesizer::new refused maps without homes.
         let home = home.unwrap_or(crate::map::PlaceId(0));
-        let (anchor, anchor_gate) = if roamer || device == DeviceType::Iot {
+        let (anchor, anchor_outside) = if roamer || device == DeviceType::Iot {
             (None, None)
         } else {
-            self.draw_anchor(&mut arng, occupation, home)
+            self.draw_anchor(&mut arng, occupation, home, key)
         };
 
         Subscriber {
@@ -302,7 +306,7 @@ impl<'a> Synthesizer<'a> {
             roaming,
             home,
             anchor,
-            anchor_gate,
+            anchor_outside,
         }
     }
 
@@ -385,24 +389,33 @@ impl<'a> Synthesizer<'a> {
         rng: &mut impl rand::Rng,
         occupation: Occupation,
         home: crate::map::PlaceId,
-    ) -> (Option<crate::map::PlaceId>, Option<crate::map::NodeId>) {
+        key: u64,
+    ) -> (Option<crate::map::PlaceId>, Option<OutsidePlace>) {
         let p = self.params;
         let origin = self.map.place(home).pos;
+        if matches!(occupation, Occupation::Retired | Occupation::Other) {
+            return (None, None);
+        }
+        // Whether work or school lies beyond the map's edge: a jump from
+        // home by the jump-length law, in a uniform direction, from a stream
+        // of its own so that the choice inside draws as before.
+        let mut jrng = stream(self.spec.seed, Purpose::Anchors, key, 2);
+        let law = JumpLaw::published(p.anchor_cutoff_km);
+        let length = law.draw(&mut jrng);
+        let dir = direction(bearing(&mut jrng));
+        if let Some(outside) = jump_beyond(&self.extent, &self.gates, origin, dir, length) {
+            return (None, Some(outside));
+        }
         let mut scratch = Vec::new();
         match occupation {
             Occupation::Employed => {
-                if chance(rng, p.work_outside_share)
-                    && let Some(gate) = draw_gate(&self.gates, rng, origin)
-                {
-                    return (None, Some(gate));
-                }
                 let scale = p.commute_scale_m;
                 let place =
                     self.workplaces
                         .sample(origin, |d| (-d / scale).exp(), rng, &mut scratch);
                 (place, None)
             }
-            Occupation::Pupil | Occupation::Student => {
+            _ => {
                 // Universities draw from further away than schools.
                 let scale = if occupation == Occupation::Student {
                     p.school_scale_m * 4.0
@@ -418,28 +431,8 @@ impl<'a> Synthesizer<'a> {
                     });
                 (place, None)
             }
-            Occupation::Retired | Occupation::Other => (None, None),
         }
     }
-}
-
-/// A gate ∝ its weight × exp(−distance / 5 km): people leave the map by a
-/// crossing near them, rarely by one across the country.
-pub(crate) fn draw_gate<R: rand::Rng + ?Sized>(
-    gates: &[Gate],
-    rng: &mut R,
-    origin: geo::Coord,
-) -> Option<crate::map::NodeId> {
-    let weights: Vec<f64> = gates
-        .iter()
-        .map(|g| g.weight * (-distance(origin, g.pos) / 5_000.0).exp())
-        .collect();
-    let i = if weights.iter().sum::<f64>() > 0.0 {
-        pick(rng, &weights)
-    } else {
-        (unit(rng) * gates.len() as f64) as usize
-    };
-    gates.get(i).map(|g| g.node)
 }
 
 /// The whole population of a scenario: residents, then inbound roamers.

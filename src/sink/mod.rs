@@ -47,8 +47,9 @@ const HELD_BUDGET_BYTES: usize = 256 << 20;
 
 /// Version of the table layouts; bumped whenever a column changes. Version
 /// 2 made every integer column signed (version 1 wrote ids and codes as
-/// unsigned integers).
-pub const SCHEMA_VERSION: u32 = 2;
+/// unsigned integers); version 3 added the `out_of_area` flags of the truth
+/// tables and dropped the `out_of_area` activity.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Errors while writing output; each names the file or directory.
 #[derive(Debug, thiserror::Error)]

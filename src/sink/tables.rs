@@ -220,14 +220,22 @@ pub fn subscribers_batch(subscribers: &[Subscriber], map: &Map) -> RecordBatch {
         home.append_value(i64::from(s.home.0));
         home_lon.append_value(lon);
         home_lat.append_value(lat);
-        match s.anchor {
-            Some(a) => {
+        match (s.anchor, s.anchor_outside) {
+            (Some(a), _) => {
                 let (lon, lat) = map.lon_lat(map.place(a).pos);
                 anchor.append_value(i64::from(a.0));
                 anchor_lon.append_value(lon);
                 anchor_lat.append_value(lat);
             }
-            None => {
+            // Work or school beyond the map's edge: its real position, no
+            // place of the map.
+            (None, Some(o)) => {
+                let (lon, lat) = map.lon_lat(o.pos);
+                anchor.append_null();
+                anchor_lon.append_value(lon);
+                anchor_lat.append_value(lat);
+            }
+            (None, None) => {
                 anchor.append_null();
                 anchor_lon.append_null();
                 anchor_lat.append_null();
@@ -272,6 +280,7 @@ pub fn stays_schema() -> SchemaRef {
         field("place_id", DataType::Int64, true),
         field("lon", DataType::Float64, false),
         field("lat", DataType::Float64, false),
+        field("out_of_area", DataType::Boolean, false),
     ]))
 }
 
@@ -284,6 +293,7 @@ pub struct StaysBuilder {
     place: Int64Builder,
     lon: Float64Builder,
     lat: Float64Builder,
+    out_of_area: BooleanBuilder,
 }
 
 impl StaysBuilder {
@@ -298,6 +308,7 @@ impl StaysBuilder {
             place: Int64Builder::with_capacity(rows),
             lon: Float64Builder::with_capacity(rows),
             lat: Float64Builder::with_capacity(rows),
+            out_of_area: BooleanBuilder::with_capacity(rows),
         }
     }
 
@@ -310,6 +321,7 @@ impl StaysBuilder {
         self.place.append_option(stay.place.map(|p| i64::from(p.0)));
         self.lon.append_value(lon);
         self.lat.append_value(lat);
+        self.out_of_area.append_value(stay.out_of_area());
     }
 
     pub fn len(&self) -> usize {
@@ -331,6 +343,7 @@ impl StaysBuilder {
                 Arc::new(self.place.finish()),
                 Arc::new(self.lon.finish()),
                 Arc::new(self.lat.finish()),
+                Arc::new(self.out_of_area.finish()),
             ],
         )
     }
@@ -345,6 +358,7 @@ pub fn positions_schema() -> SchemaRef {
         field("lat", DataType::Float64, false),
         field("activity", dict_type(), true),
         field("mode", dict_type(), true),
+        field("out_of_area", DataType::Boolean, false),
     ]))
 }
 
@@ -356,6 +370,7 @@ pub struct PositionsBuilder {
     lat: Float64Builder,
     activity: StringDictionaryBuilder<Int8Type>,
     mode: StringDictionaryBuilder<Int8Type>,
+    out_of_area: BooleanBuilder,
 }
 
 impl PositionsBuilder {
@@ -368,6 +383,7 @@ impl PositionsBuilder {
             lat: Float64Builder::with_capacity(rows),
             activity: names_column(rows),
             mode: names_column(rows),
+            out_of_area: BooleanBuilder::with_capacity(rows),
         }
     }
 
@@ -380,6 +396,7 @@ impl PositionsBuilder {
         self.activity
             .append_option(sample.activity.map(|a| a.name()));
         self.mode.append_option(sample.mode.map(|m| m.name()));
+        self.out_of_area.append_value(sample.out_of_area);
     }
 
     pub fn is_empty(&self) -> bool {
@@ -396,6 +413,7 @@ impl PositionsBuilder {
                 Arc::new(self.lat.finish()),
                 Arc::new(self.activity.finish()),
                 Arc::new(self.mode.finish()),
+                Arc::new(self.out_of_area.finish()),
             ],
         )
     }
@@ -417,6 +435,8 @@ pub fn trips_schema() -> SchemaRef {
         field("origin_lat", DataType::Float64, false),
         field("destination_lon", DataType::Float64, false),
         field("destination_lat", DataType::Float64, false),
+        field("origin_out_of_area", DataType::Boolean, false),
+        field("destination_out_of_area", DataType::Boolean, false),
     ]))
 }
 
@@ -435,6 +455,8 @@ pub struct TripsBuilder {
     origin_lat: Float64Builder,
     destination_lon: Float64Builder,
     destination_lat: Float64Builder,
+    origin_out_of_area: BooleanBuilder,
+    destination_out_of_area: BooleanBuilder,
 }
 
 impl TripsBuilder {
@@ -454,6 +476,8 @@ impl TripsBuilder {
             origin_lat: Float64Builder::with_capacity(rows),
             destination_lon: Float64Builder::with_capacity(rows),
             destination_lat: Float64Builder::with_capacity(rows),
+            origin_out_of_area: BooleanBuilder::with_capacity(rows),
+            destination_out_of_area: BooleanBuilder::with_capacity(rows),
         }
     }
 
@@ -477,6 +501,8 @@ impl TripsBuilder {
         self.origin_lat.append_value(olat);
         self.destination_lon.append_value(dlon);
         self.destination_lat.append_value(dlat);
+        self.origin_out_of_area.append_value(from.out_of_area());
+        self.destination_out_of_area.append_value(to.out_of_area());
     }
 
     pub fn len(&self) -> usize {
@@ -504,6 +530,8 @@ impl TripsBuilder {
                 Arc::new(self.origin_lat.finish()),
                 Arc::new(self.destination_lon.finish()),
                 Arc::new(self.destination_lat.finish()),
+                Arc::new(self.origin_out_of_area.finish()),
+                Arc::new(self.destination_out_of_area.finish()),
             ],
         )
     }

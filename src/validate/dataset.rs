@@ -11,6 +11,7 @@ use std::path::Path;
 use arrow::array::AsArray;
 use arrow::record_batch::RecordBatch;
 
+use super::mobility::outside_place_key;
 use super::{Activity, EventRecord, EventType, PersonRecord, StayRecord, TripMode, TripRecord};
 use crate::map::Projection;
 pub use crate::reader::DatasetError;
@@ -155,8 +156,8 @@ pub fn load(dir: &Path, sample: Option<usize>) -> Result<LoadedDataset, DatasetE
                 subscriber: sub[i],
                 start_s: start[i].div_euclid(1000),
                 end_s: end[i].div_euclid(1000),
-                // Out-of-area stays have no place; they all count as one elsewhere.
-                place: place[i].map_or(u64::MAX, |v| v as u64),
+                // Places beyond the map's edge have no id: their position is.
+                place: place[i].map_or_else(|| outside_place_key(xy.x, xy.y), |v| v as u64),
                 x_m: xy.x,
                 y_m: xy.y,
                 activity: parse_activity(&activity[i])

@@ -81,11 +81,9 @@ pub fn map_svg(d: &LoadedDataset) -> String {
     // Sample subscribers: the first few ids with stays, for their first three days.
     let mut by_sub: BTreeMap<u64, Vec<(f64, f64)>> = BTreeMap::new();
     let first_start = d.stays.iter().map(|s| s.start_s).min().unwrap_or(0);
-    for st in d
-        .stays
-        .iter()
-        .filter(|s| s.activity != Activity::OutOfArea && s.start_s < first_start + 3 * 86_400)
-    {
+    for st in d.stays.iter().filter(|s| {
+        !super::mobility::is_outside_place(s.place) && s.start_s < first_start + 3 * 86_400
+    }) {
         by_sub
             .entry(st.subscriber)
             .or_default()

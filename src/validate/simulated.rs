@@ -5,6 +5,7 @@
 use crate::days::PersonDays;
 use crate::population::Subscriber;
 
+use super::mobility::outside_place_key;
 use super::{Activity, PersonRecord, StayRecord, TripRecord};
 
 /// The truth records of simulated people, in the validator's types.
@@ -16,13 +17,11 @@ pub struct TruthRecords {
 }
 
 fn stay_activity(pd: &PersonDays, stay: usize) -> Activity {
-    pd.stays
-        .get(stay)
-        .map_or(Activity::OutOfArea, |s| s.activity)
+    pd.stays.get(stay).map_or(Activity::Other, |s| s.activity)
 }
 
-/// Converts simulated people. Out-of-area stays share one place id, as in
-/// the dataset reader; positions stay in the map's projected metres.
+/// Converts simulated people. A place beyond the map's edge is keyed by its
+/// position, as in the dataset reader; positions stay in the map's projected metres.
 pub fn truth_records<'a>(
     people: impl IntoIterator<Item = (&'a Subscriber, &'a PersonDays)>,
 ) -> TruthRecords {
@@ -34,14 +33,18 @@ pub fn truth_records<'a>(
             age: sub.age,
             resident: !sub.is_roamer(),
         });
-        out.stays.extend(pd.stays.iter().map(|s| StayRecord {
-            subscriber,
-            start_s: s.start,
-            end_s: s.end,
-            place: s.place.map_or(u64::MAX, |p| u64::from(p.0)),
-            x_m: s.pos.x,
-            y_m: s.pos.y,
-            activity: s.activity,
+        out.stays.extend(pd.stays.iter().map(|s| {
+            StayRecord {
+                subscriber,
+                start_s: s.start,
+                end_s: s.end,
+                place: s
+                    .place
+                    .map_or_else(|| outside_place_key(s.pos.x, s.pos.y), |p| u64::from(p.0)),
+                x_m: s.pos.x,
+                y_m: s.pos.y,
+                activity: s.activity,
+            }
         }));
         out.trips.extend(pd.trips.iter().map(|t| TripRecord {
             subscriber,
