@@ -716,13 +716,10 @@ fn run(args: RunArgs, interrupted: &AtomicBool) -> Result<ExitCode, Failure> {
             scenario.origin
         )));
     }
-    if !args.quiet {
-        let from = if scenario.timezone_from_map {
-            "from the map's location"
-        } else {
-            "as given"
-        };
-        eprintln!("time zone: {} ({from})", scenario.timezone);
+    // A zone the scenario or --timezone names is the user's own; one taken
+    // from the map is said, since the user did not choose it.
+    if !args.quiet && scenario.timezone_from_map {
+        eprintln!("time zone: {} (from the map's location)", scenario.timezone);
     }
     if let Some(warning) = scenario.time_zone_warning() {
         eprintln!("mobsynth: warning: {warning}");

@@ -320,6 +320,13 @@ pub fn column_ms(b: &RecordBatch, name: &str, path: &Path) -> Result<Vec<i64>, D
     Ok(c.as_primitive::<Int64Type>().values().to_vec())
 }
 
+/// A boolean column's values (nulls read as false).
+pub fn column_bool(b: &RecordBatch, name: &str, path: &Path) -> Result<Vec<bool>, DatasetError> {
+    let c = column(b, name, &DataType::Boolean, path)?;
+    let v = c.as_boolean();
+    Ok((0..v.len()).map(|i| v.is_valid(i) && v.value(i)).collect())
+}
+
 /// A text (or dictionary of text) column's values.
 pub fn column_str(b: &RecordBatch, name: &str, path: &Path) -> Result<Vec<String>, DatasetError> {
     let c = column(b, name, &DataType::Utf8, path)?;

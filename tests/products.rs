@@ -83,9 +83,9 @@ fn write_crafted_dataset() -> PathBuf {
     );
     write_file(&dir, "cells.csv", &cells, "cells", &mut files);
     let stay = |sub: u32, start: &str, end: &str, (lon, lat): (f64, f64)| {
-        format!("{sub},2026-10-{start}Z,2026-10-{end}Z,home,1,{lon},{lat}\n")
+        format!("{sub},2026-10-{start}Z,2026-10-{end}Z,home,1,{lon},{lat},false\n")
     };
-    let header = "subscriber_id,start,end,activity,place_id,lon,lat\n";
+    let header = "subscriber_id,start,end,activity,place_id,lon,lat,out_of_area\n";
     // Partitions by the local date a stay starts on.
     let day24 = [
         // Person 1 at A from 22:00 local (CEST) through midnight and the
@@ -120,10 +120,10 @@ fn write_crafted_dataset() -> PathBuf {
         "truth/stays",
         &mut files,
     );
-    let trips = "subscriber_id,start,end,mode,distance_m,origin_place_id,destination_place_id,origin_activity,destination_activity,origin_lon,origin_lat,destination_lon,destination_lat\n";
+    let trips = "subscriber_id,start,end,mode,distance_m,origin_place_id,destination_place_id,origin_activity,destination_activity,origin_lon,origin_lat,destination_lon,destination_lat,origin_out_of_area,destination_out_of_area\n";
     let trips = format!(
-        "{trips}1,2026-10-25T02:30:00.000Z,2026-10-25T02:35:00.000Z,walk,100,1,2,home,work,{},{},{},{}\n\
-         1,2026-10-25T02:50:00.000Z,2026-10-25T02:55:00.000Z,walk,100,2,1,work,home,{},{},{},{}\n",
+        "{trips}1,2026-10-25T02:30:00.000Z,2026-10-25T02:35:00.000Z,walk,100,1,2,home,work,{},{},{},{},false,false\n\
+         1,2026-10-25T02:50:00.000Z,2026-10-25T02:55:00.000Z,walk,100,2,1,work,home,{},{},{},{},false,false\n",
         A.0, A.1, B.0, B.1, B.0, B.1, A.0, A.1
     );
     write_file(
@@ -341,6 +341,15 @@ fn floats(b: &arrow::record_batch::RecordBatch, name: &str) -> Vec<f64> {
     c.as_primitive::<Float64Type>().values().to_vec()
 }
 
+fn flags(b: &arrow::record_batch::RecordBatch, name: &str) -> Vec<bool> {
+    b.column_by_name(name)
+        .unwrap()
+        .as_boolean()
+        .iter()
+        .map(|v| v.unwrap())
+        .collect()
+}
+
 /// H3 cell of a point, by the crate directly.
 fn h3(lon: f64, lat: f64) -> String {
     h3o::LatLng::new(lat, lon)
@@ -432,6 +441,7 @@ fn footfall_and_od_of_a_run_equal_a_recomputation_over_the_rows() {
             column_f64(&b, "lon", &stp).unwrap(),
             column_f64(&b, "lat", &stp).unwrap(),
         );
+        let beyond = flags(&b, "out_of_area");
         for i in 0..b.num_rows() {
             let Some((band, sex)) = who.get(&sub[i]) else {
                 continue;
@@ -439,7 +449,12 @@ fn footfall_and_od_of_a_run_equal_a_recomputation_over_the_rows() {
             if end[i] - start[i] < 15 * 60_000 {
                 continue;
             }
-            let zone = h3(lon[i], lat[i]);
+            // Beyond the map's edge is `outside` whatever the zoning.
+            let zone = if beyond[i] {
+                "outside".to_string()
+            } else {
+                h3(lon[i], lat[i])
+            };
             // Minute by minute: a different walk from the products' hours.
             let mut t = start[i];
             while t < end[i] {
@@ -464,6 +479,8 @@ fn footfall_and_od_of_a_run_equal_a_recomputation_over_the_rows() {
     for (k, ms) in &dwell {
         expected.get_mut(k).unwrap().2 = *ms as f64 / 60_000.0;
     }
+    // People work and shop beyond the map's edge on this map.
+    assert!(expected.keys().any(|k| k.0 == "outside"));
     let mut got: BTreeMap<Key, (i64, i64, f64)> = BTreeMap::new();
     for b in read_parquet(&out.join("footfall.parquet")) {
         let (zone, date, hour) = (strings(&b, "zone"), ints(&b, "date"), ints(&b, "hour"));
@@ -512,14 +529,25 @@ fn footfall_and_od_of_a_run_equal_a_recomputation_over_the_rows() {
             column_f64(&b, "destination_lon", &tp).unwrap(),
             column_f64(&b, "destination_lat", &tp).unwrap(),
         );
+        let (ob, db) = (
+            flags(&b, "origin_out_of_area"),
+            flags(&b, "destination_out_of_area"),
+        );
+        let zone = |beyond: bool, lon: f64, lat: f64| {
+            if beyond {
+                "outside".to_string()
+            } else {
+                h3(lon, lat)
+            }
+        };
         for i in 0..b.num_rows() {
             if !who.contains_key(&sub[i]) {
                 continue;
             }
             let (day, hour) = local(start[i]);
             *od.entry((
-                h3(ol[i], oa[i]),
-                h3(dl[i], da[i]),
+                zone(ob[i], ol[i], oa[i]),
+                zone(db[i], dl[i], da[i]),
                 day as i64,
                 hour,
                 mode[i].clone(),

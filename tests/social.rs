@@ -102,8 +102,10 @@ fn on_net_calls_have_their_twin_in_one_part_and_across_two() {
     let (found, unanswered, missing) = twins(&whole, &msisdn);
     assert!(found > 500, "{found} on-net calls mirrored");
     // A callee away from the region records nothing; everyone else does.
+    // People work, shop and visit beyond the map's edge, so on this map
+    // about one answered on-net call in eight reaches a callee out there.
     let share = found as f64 / (found + unanswered + missing.len()) as f64;
-    assert!(share > 0.93, "mirror share {share}: missing {missing:?}");
+    assert!(share > 0.8, "mirror share {share}: missing {missing:?}");
     // Each unmatched answered call is to a callee without any record at
     // that moment: the callee is off our network, not out of step.
     for r in &missing {

@@ -537,12 +537,9 @@ fn canary_cells(
     for b in reader.read("subscribers", crate::sink::tables::subscribers_schema())? {
         let id = column_i64(&b, "subscriber_id", &path)?;
         let f = |n: &str| crate::reader::column_f64(&b, n, &path);
-        let (hlon, hlat, alon, alat) = (
-            f("home_lon")?,
-            f("home_lat")?,
-            f("anchor_lon")?,
-            f("anchor_lat")?,
-        );
+        let (hlon, hlat) = (f("home_lon")?, f("home_lat")?);
+        let g = |n: &str| crate::reader::column_opt_f64(&b, n, &path);
+        let (alon, alat) = (g("anchor_lon")?, g("anchor_lat")?);
         let anchor = crate::reader::column_opt_i64(&b, "anchor_place_id", &path)?;
         for i in 0..b.num_rows() {
             if let Some((_, products)) = out.iter_mut().find(|(c, _)| *c == id[i]) {
@@ -550,7 +547,7 @@ fn canary_cells(
                     id[i],
                     crate::products::HomeWork {
                         home: Some(zoning.zone_of(hlon[i], hlat[i])),
-                        work: anchor[i].map(|_| zoning.zone_of(alon[i], alat[i])),
+                        work: crate::products::anchor_zone(zoning, anchor[i], alon[i], alat[i]),
                     },
                 );
             }

@@ -127,19 +127,20 @@ pub fn of_dataset(
         );
         let anchor = column_opt_i64(&b, "anchor_place_id", &path)?;
         let (alon, alat) = (
-            column_f64(&b, "anchor_lon", &path)?,
-            column_f64(&b, "anchor_lat", &path)?,
+            crate::reader::column_opt_f64(&b, "anchor_lon", &path)?,
+            crate::reader::column_opt_f64(&b, "anchor_lat", &path)?,
         );
         for i in 0..b.num_rows() {
             let Some(p) = people.get(&id[i]).filter(|p| !p.machine) else {
                 continue;
             };
-            if anchor[i].is_none() {
+            let Some(work) = crate::products::anchor_zone(zoning, anchor[i], alon[i], alat[i])
+            else {
                 continue;
-            }
+            };
             out.push(HomeWorkPerson {
                 home: zoning.zone_of(hlon[i], hlat[i]),
-                work: zoning.zone_of(alon[i], alat[i]),
+                work,
                 band: p.band,
                 sex: p.sex,
             });

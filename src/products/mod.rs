@@ -22,7 +22,8 @@ use clock::{HOUR_MS, LocalHour};
 use crate::calendar::Calendar;
 
 use crate::reader::{
-    DatasetError, DatasetReader, column_f64, column_i64, column_ms, column_opt_i64, column_str, err,
+    DatasetError, DatasetReader, column_bool, column_f64, column_i64, column_ms, column_opt_f64,
+    column_opt_i64, column_str, err,
 };
 use crate::sink::tables::{stays_schema, subscribers_schema, trips_schema};
 use crate::zones::{ZoneId, Zoning};
@@ -466,6 +467,31 @@ impl Source {
     }
 }
 
+/// The zone of a point of the truth: `outside` when it lies beyond the
+/// map's edge, whatever the zoning, since the products describe the region
+/// the operator's network covers.
+pub fn zone_within(zoning: &Zoning, beyond_the_map: bool, lon: f64, lat: f64) -> ZoneId {
+    if beyond_the_map {
+        ZoneId::OUTSIDE
+    } else {
+        zoning.zone_of(lon, lat)
+    }
+}
+
+/// The zone of a subscriber's work or school anchor, from `subscribers`'
+/// `anchor_place_id`, `anchor_lon`, `anchor_lat`: none without an anchor,
+/// `outside` for an anchor beyond the map's edge (a position without a
+/// place id).
+pub fn anchor_zone(
+    zoning: &Zoning,
+    place: Option<i64>,
+    lon: Option<f64>,
+    lat: Option<f64>,
+) -> Option<ZoneId> {
+    lon.zip(lat)
+        .map(|(lon, lat)| zone_within(zoning, place.is_none(), lon, lat))
+}
+
 /// The truth products of a dataset on `zoning`.
 pub fn truth(
     source: &Source,
@@ -492,12 +518,13 @@ pub fn truth(
             let end = column_ms(&b, "end", &path)?;
             let lon = column_f64(&b, "lon", &path)?;
             let lat = column_f64(&b, "lat", &path)?;
+            let beyond = column_bool(&b, "out_of_area", &path)?;
             for i in 0..b.num_rows() {
                 stays.push(ZoneStay {
                     subscriber: sub[i],
                     start_ms: start[i],
                     end_ms: end[i],
-                    zone: zoning.zone_of(lon[i], lat[i]),
+                    zone: zone_within(zoning, beyond[i], lon[i], lat[i]),
                     weight: 1,
                 });
             }
@@ -521,12 +548,16 @@ pub fn truth(
                 column_f64(&b, "destination_lon", &path)?,
                 column_f64(&b, "destination_lat", &path)?,
             );
+            let (obeyond, dbeyond) = (
+                column_bool(&b, "origin_out_of_area", &path)?,
+                column_bool(&b, "destination_out_of_area", &path)?,
+            );
             for (i, mode) in mode.into_iter().enumerate() {
                 trips.push(ZoneTrip {
                     subscriber: sub[i],
                     start_ms: start[i],
-                    origin: zoning.zone_of(olon[i], olat[i]),
-                    destination: zoning.zone_of(dlon[i], dlat[i]),
+                    origin: zone_within(zoning, obeyond[i], olon[i], olat[i]),
+                    destination: zone_within(zoning, dbeyond[i], dlon[i], dlat[i]),
                     mode: Some(mode),
                     weight: 1,
                 });
@@ -544,8 +575,8 @@ pub fn truth(
         );
         let anchor = column_opt_i64(&b, "anchor_place_id", &path)?;
         let (alon, alat) = (
-            column_f64(&b, "anchor_lon", &path)?,
-            column_f64(&b, "anchor_lat", &path)?,
+            column_opt_f64(&b, "anchor_lon", &path)?,
+            column_opt_f64(&b, "anchor_lat", &path)?,
         );
         for i in 0..b.num_rows() {
             if people.get(&id[i]).is_none_or(|p| p.machine) {
@@ -555,7 +586,7 @@ pub fn truth(
                 id[i],
                 HomeWork {
                     home: Some(zoning.zone_of(hlon[i], hlat[i])),
-                    work: anchor[i].map(|_| zoning.zone_of(alon[i], alat[i])),
+                    work: anchor_zone(zoning, anchor[i], alon[i], alat[i]),
                 },
             );
         }

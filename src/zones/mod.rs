@@ -18,7 +18,9 @@
 //!   edge, or in overlapping polygons, belongs to the first feature in file
 //!   order. A point in no polygon belongs to [`OUTSIDE`].
 //!
-//! H3 and grid zonings cover the whole Earth, so no point is outside them.
+//! H3 and grid zonings cover the whole Earth, so no point of the map is
+//! outside them; but the products put what the truth places beyond the
+//! map's edge in [`OUTSIDE`] on every zoning, so every zoning knows its key.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -130,11 +132,6 @@ impl Zoning {
         &self.spec
     }
 
-    /// Whether some points can fall in no zone (GeoJSON zonings only).
-    pub fn has_outside(&self) -> bool {
-        matches!(self.kind, Kind::Polygons(_))
-    }
-
     /// The grid's projection centre (lon, lat), for a grid zoning.
     pub fn grid_centre(&self) -> Option<(f64, f64)> {
         match &self.kind {
@@ -185,8 +182,10 @@ impl Zoning {
     /// The zone a key names, or `None` when the key is not a zone of this
     /// zoning (a cell of another resolution, a misspelt id).
     pub fn parse_key(&self, key: &str) -> Option<ZoneId> {
+        // Every zoning has `outside`: points in no polygon, and whatever
+        // the truth places beyond the map's edge.
         if key == OUTSIDE {
-            return self.has_outside().then_some(ZoneId::OUTSIDE);
+            return Some(ZoneId::OUTSIDE);
         }
         match &self.kind {
             Kind::H3(r) => {
@@ -539,7 +538,7 @@ mod tests {
         // A cell of another resolution is not a zone of this zoning.
         let z9 = Zoning::parse("h3:9", None, (0.0, 0.0)).unwrap();
         assert_eq!(z.parse_key(&z9.key(z9.zone_of(9.52, 47.14))), None);
-        assert_eq!(z.parse_key(OUTSIDE), None);
+        assert_eq!(z.parse_key(OUTSIDE), Some(ZoneId::OUTSIDE));
         let area = z.area_km2(zone).unwrap();
         assert!((0.6..0.9).contains(&area), "{area}");
         let (lon, lat) = z.centroid(zone).unwrap();
