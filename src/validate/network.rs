@@ -13,12 +13,13 @@ use std::path::Path;
 use super::{Metric, Plot, Spec};
 use crate::map::Projection;
 use crate::reader::{
-    DatasetError, DatasetReader, column_f64, column_i64, column_ms, column_opt_i64, column_str,
+    DatasetError, DatasetReader, column_bool, column_f64, column_i64, column_ms, column_opt_i64,
+    column_str,
 };
 use crate::rng::{Purpose, stream};
 use crate::sink::network_tables::events_schema;
 use crate::sink::social_tables::contacts_schema;
-use crate::sink::tables::subscribers_schema;
+use crate::sink::tables::{stays_schema, subscribers_schema, trips_schema};
 
 /// A resident person of the network.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -51,6 +52,20 @@ pub struct NetworkData {
     pub calls: Vec<CallRecord>,
     /// Calls and texts in the log, on-net or not.
     pub all_calls: usize,
+    /// When each subscriber was beyond the map's edge by the truth (UTC ms
+    /// intervals, sorted): stays there, and trips with an end there, whole.
+    /// Empty without the truth.
+    pub away: HashMap<u64, Vec<(i64, i64)>>,
+}
+
+impl NetworkData {
+    /// Whether the truth has `subscriber` beyond the map's edge at `t_ms`.
+    pub fn is_away(&self, subscriber: u64, t_ms: i64) -> bool {
+        self.away.get(&subscriber).is_some_and(|spans| {
+            let i = spans.partition_point(|s| s.0 <= t_ms);
+            i > 0 && spans[i - 1].1 > t_ms
+        })
+    }
 }
 
 /// Reads the subscribers, `truth/contacts` (when written) and the calls
@@ -112,6 +127,36 @@ pub fn load(dir: &Path) -> Result<NetworkData, DatasetError> {
                 d.contacts
                     .push((a[i] as u64, bb[i] as u64, kind[i].clone(), w[i]));
             }
+        }
+    }
+    if reader.has_table("truth/stays") {
+        let p = dir.join("truth/stays");
+        for b in reader.read("truth/stays", stays_schema())? {
+            let sub = column_i64(&b, "subscriber_id", &p)?;
+            let (start, end) = (column_ms(&b, "start", &p)?, column_ms(&b, "end", &p)?);
+            let beyond = column_bool(&b, "out_of_area", &p)?;
+            for i in (0..b.num_rows()).filter(|&i| beyond[i]) {
+                d.away
+                    .entry(sub[i] as u64)
+                    .or_default()
+                    .push((start[i], end[i]));
+            }
+        }
+        let p = dir.join("truth/trips");
+        for b in reader.read("truth/trips", trips_schema())? {
+            let sub = column_i64(&b, "subscriber_id", &p)?;
+            let (start, end) = (column_ms(&b, "start", &p)?, column_ms(&b, "end", &p)?);
+            let o = column_bool(&b, "origin_out_of_area", &p)?;
+            let dd = column_bool(&b, "destination_out_of_area", &p)?;
+            for i in (0..b.num_rows()).filter(|&i| o[i] || dd[i]) {
+                d.away
+                    .entry(sub[i] as u64)
+                    .or_default()
+                    .push((start[i], end[i]));
+            }
+        }
+        for spans in d.away.values_mut() {
+            spans.sort_unstable();
         }
     }
     for b in reader.read("events", events_schema())? {
@@ -202,7 +247,7 @@ pub fn network_metrics(d: &NetworkData, seed: u64) -> Vec<Metric> {
     let mut out = Vec::new();
     if d.all_calls > 0 {
         out.push(on_net_share(d));
-        out.push(mirror_share(&d.calls));
+        out.push(mirror_share(&d.calls, &|sub, t| d.is_away(sub, t)));
     }
     if !d.contacts.is_empty() {
         out.push(degree_tail(d));
@@ -226,8 +271,10 @@ pub fn on_net_share(d: &NetworkData) -> Metric {
 }
 
 /// On-net VOICE_MO records with a VOICE_MT at the callee, same start and
-/// duration, over all on-net VOICE_MO.
-pub fn mirror_share(calls: &[CallRecord]) -> Metric {
+/// duration, over the on-net VOICE_MO whose callee the truth has within
+/// the region (`away(callee, t)` false): a callee beyond the map's edge is
+/// on another network, which records the other side.
+pub fn mirror_share(calls: &[CallRecord], away: &dyn Fn(u64, i64) -> bool) -> Metric {
     let mut mt: HashMap<(u64, u64, i64, Option<i64>), usize> = HashMap::new();
     for c in calls.iter().filter(|c| !c.text && !c.mo) {
         if let Some(o) = c.other {
@@ -235,9 +282,13 @@ pub fn mirror_share(calls: &[CallRecord]) -> Metric {
                 .or_default() += 1;
         }
     }
-    let (mut n, mut found, mut unanswered) = (0usize, 0usize, 0usize);
+    let (mut n, mut found, mut unanswered, mut away_calls) = (0usize, 0usize, 0usize, 0usize);
     for c in calls.iter().filter(|c| !c.text && c.mo) {
         let Some(o) = c.other else { continue };
+        if away(o, c.time_ms) {
+            away_calls += 1;
+            continue;
+        }
         n += 1;
         if mt
             .get(&(c.subscriber, o, c.time_ms, c.duration_ms))
@@ -257,7 +308,7 @@ pub fn mirror_share(calls: &[CallRecord]) -> Metric {
         &MIRROR_SHARE,
         v,
         format!(
-            "{found} of {n} on-net VOICE_MO mirrored; {unanswered} unanswered (callee's phone off), the rest to callees away from the region"
+            "{found} of {n} on-net VOICE_MO to callees in the region mirrored; {unanswered} unanswered (callee's phone off); {away_calls} more to callees beyond the map's edge, not counted"
         ),
     )
 }
@@ -514,7 +565,10 @@ mod tests {
             call(1, true, 3, 9000, 0),
             call(3, false, 1, 9000, 4000),
         ];
-        let m = mirror_share(&calls);
+        let m = mirror_share(&calls, &|_, _| false);
         assert_eq!(m.value, 0.5);
+        // A callee beyond the map's edge does not count.
+        let m = mirror_share(&calls, &|sub, _| sub == 3);
+        assert_eq!(m.value, 1.0);
     }
 }
