@@ -5,12 +5,12 @@
 //! Each test compares the run with the same scenario without the
 //! happening, which is the independent reference.
 
+mod common;
+
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use arrow::array::{AsArray, RecordBatch};
-use arrow::compute::cast;
-use arrow::datatypes::{DataType, Int64Type, TimestampMillisecondType};
+use common::{i64s, ms, strings};
 use mobsynth::{Model, Options, Scenario, Table};
 
 fn scenario(name: &str, subscribers: u32) -> Scenario {
@@ -22,27 +22,6 @@ fn scenario(name: &str, subscribers: u32) -> Scenario {
 fn without_happenings(mut s: Scenario) -> Scenario {
     s.happenings.clear();
     s
-}
-
-fn i64s(b: &RecordBatch, name: &str) -> Vec<Option<i64>> {
-    let c = cast(b.column_by_name(name).unwrap(), &DataType::Int64).unwrap();
-    c.as_primitive::<Int64Type>().iter().collect()
-}
-
-fn ms(b: &RecordBatch, name: &str) -> Vec<i64> {
-    b.column_by_name(name)
-        .unwrap()
-        .as_primitive::<TimestampMillisecondType>()
-        .values()
-        .to_vec()
-}
-
-fn strings(b: &RecordBatch, name: &str) -> Vec<String> {
-    let c = cast(b.column_by_name(name).unwrap(), &DataType::Utf8).unwrap();
-    c.as_string::<i32>()
-        .iter()
-        .map(|s| s.unwrap().to_string())
-        .collect()
 }
 
 /// (subscriber, event id, time ms, cell id) of every event.

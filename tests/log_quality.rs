@@ -5,13 +5,12 @@
 //! bytes; the stream delivers records in order of arrival, duplicates
 //! twice, with a key per line when asked; a cleaning step is scored.
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use arrow::array::{AsArray, RecordBatch};
-use arrow::compute::cast;
-use arrow::datatypes::{DataType, Int64Type, TimestampMillisecondType};
+use common::{i64s, mobsynth, ms, strings};
 use mobsynth::{Model, Options, Scenario, Table};
 
 const SCENARIO: &str = "scenarios/dirty-logs.toml";
@@ -24,31 +23,9 @@ fn scenario(subscribers: u32) -> Scenario {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mobsynth-logq-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = common::temp(name);
     std::fs::create_dir_all(&dir).unwrap();
     dir
-}
-
-fn i64s(b: &RecordBatch, name: &str) -> Vec<Option<i64>> {
-    let c = cast(b.column_by_name(name).unwrap(), &DataType::Int64).unwrap();
-    c.as_primitive::<Int64Type>().iter().collect()
-}
-
-fn ms(b: &RecordBatch, name: &str) -> Vec<i64> {
-    b.column_by_name(name)
-        .unwrap()
-        .as_primitive::<TimestampMillisecondType>()
-        .values()
-        .to_vec()
-}
-
-fn strings(b: &RecordBatch, name: &str) -> Vec<String> {
-    let c = cast(b.column_by_name(name).unwrap(), &DataType::Utf8).unwrap();
-    c.as_string::<i32>()
-        .iter()
-        .map(|s| s.unwrap().to_string())
-        .collect()
 }
 
 /// One record of `events`: (event id, timestamp, subscriber, cell, received_at).
@@ -235,13 +212,6 @@ fn parts_make_the_same_records_as_the_whole_run() {
     }
     assert_eq!(whole, parts);
     assert_eq!(whole_faults, parts_faults);
-}
-
-fn mobsynth(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_mobsynth"))
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 #[test]

@@ -4,28 +4,17 @@
 //! uniqueness recomputed by another path, bad input, and one whole audit of
 //! a small real dataset.
 
+mod common;
+
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+use common::{mobsynth, temp};
 use mobsynth::reader::{
     DatasetReader, column_f64, column_i64, column_opt_f64, column_opt_i64, column_str,
 };
 use mobsynth::sink::tables::subscribers_schema;
-
-fn mobsynth(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mobsynth"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mobsynth-privacy-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
 
 /// A small run and its truth products as CSV on `h3:8`.
 fn small_run() -> &'static (PathBuf, PathBuf) {

@@ -3,13 +3,16 @@
 //! back), an independent recomputation of `footfall` and `od` on a real
 //! run, and scoring's known answers through the command line.
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
 use arrow::array::AsArray;
-use arrow::datatypes::{DataType, Float64Type, Int64Type};
+use arrow::datatypes::DataType;
+use common::{floats, ints, mobsynth, read_parquet, strings, temp};
 use mobsynth::products::{ProductOptions, Products, Source, truth};
 use mobsynth::reader::{DatasetReader, column_f64, column_i64, column_ms, column_str};
 use mobsynth::sink::tables::{stays_schema, subscribers_schema, trips_schema};
@@ -21,19 +24,6 @@ type FootfallKey = (String, i32, u8, String, String);
 type OdRow = (String, String, i32, u8, Option<String>, i64);
 /// origin, destination, local day, hour, mode.
 type OdKey = (String, String, i64, i64, String);
-
-fn mobsynth(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mobsynth"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn temp(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("mobsynth-products-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    dir
-}
 
 // ---------------------------------------------------------------------------
 // A crafted dataset, written by hand in the mobsynth layout (CSV).
@@ -311,34 +301,6 @@ fn small_run() -> &'static PathBuf {
         );
         dir
     })
-}
-
-fn read_parquet(path: &Path) -> Vec<arrow::record_batch::RecordBatch> {
-    let file = std::fs::File::open(path).unwrap();
-    parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
-        .unwrap()
-        .build()
-        .unwrap()
-        .map(Result::unwrap)
-        .collect()
-}
-
-fn strings(b: &arrow::record_batch::RecordBatch, name: &str) -> Vec<String> {
-    let c = arrow::compute::cast(b.column_by_name(name).unwrap(), &DataType::Utf8).unwrap();
-    c.as_string::<i32>()
-        .iter()
-        .map(|v| v.unwrap_or("").to_string())
-        .collect()
-}
-
-fn ints(b: &arrow::record_batch::RecordBatch, name: &str) -> Vec<i64> {
-    let c = arrow::compute::cast(b.column_by_name(name).unwrap(), &DataType::Int64).unwrap();
-    c.as_primitive::<Int64Type>().values().to_vec()
-}
-
-fn floats(b: &arrow::record_batch::RecordBatch, name: &str) -> Vec<f64> {
-    let c = arrow::compute::cast(b.column_by_name(name).unwrap(), &DataType::Float64).unwrap();
-    c.as_primitive::<Float64Type>().values().to_vec()
 }
 
 fn flags(b: &arrow::record_batch::RecordBatch, name: &str) -> Vec<bool> {
