@@ -409,6 +409,56 @@ pub fn radius_of_gyration_per_person(traj: &Trajectories) -> Vec<(u64, f64)> {
         .collect()
 }
 
+/// Radii of gyration in km over people (sorted), and the law
+/// (rg + rg0)^−β e^(−rg/κ) fitted to the positive ones, shared by the
+/// truth's tail metric and the events' median.
+struct RadiusOfGyration {
+    km: Vec<f64>,
+    positive: Vec<f64>,
+    median: f64,
+    p90: f64,
+    fitted: Option<fit::TruncatedPowerLawFit>,
+}
+
+impl RadiusOfGyration {
+    /// `None` for fewer than 2 people.
+    fn of(traj: &Trajectories) -> Option<RadiusOfGyration> {
+        let km = sorted_finite(
+            radius_of_gyration_per_person(traj)
+                .into_iter()
+                .map(|(_, r)| r / 1000.0),
+        );
+        if km.len() < 2 {
+            return None;
+        }
+        let positive: Vec<f64> = km.iter().copied().filter(|r| *r > 0.0).collect();
+        let fitted = fit::fit_shifted_truncated_power_law(&positive, 0.0, None);
+        Some(RadiusOfGyration {
+            median: fit::quantile(&km, 0.5),
+            p90: fit::quantile(&km, 0.9),
+            km,
+            positive,
+            fitted,
+        })
+    }
+
+    /// `detail` with the fit appended (labelled `fit_label`), and the plot
+    /// of the distribution with the fitted law.
+    fn finish(&self, mut m: Metric, fit_label: &str) -> Metric {
+        let mut laws = Vec::new();
+        if let Some(f) = &self.fitted {
+            laws.push(law_series("fit", f, &self.positive));
+            m.detail.push_str(&format!(
+                "; {fit_label} exponent {:.2} (published 1.65), rg0 {:.2} km, kappa {} km",
+                f.exponent,
+                f.shift,
+                fmt_scale(f.cutoff)
+            ));
+        }
+        m.with_plot(ccdf_plot("radius of gyration (km)", &self.positive, laws))
+    }
+}
+
 /// The radius of gyration's right tail (González et al. 2008): p90 / median
 /// over people, judged at [`RG_TAIL_RATIO_MIN`] or more, together with a
 /// fitted tail: the law (rg + rg0)^−β e^(−rg/κ) fitted by maximum likelihood
@@ -416,72 +466,37 @@ pub fn radius_of_gyration_per_person(traj: &Trajectories) -> Vec<(u64, f64)> {
 /// bulk). The median is reported beside it.
 pub fn radius_of_gyration_tail(traj: &Trajectories) -> Metric {
     let spec = &RADIUS_OF_GYRATION;
-    let km = sorted_finite(
-        radius_of_gyration_per_person(traj)
-            .into_iter()
-            .map(|(_, r)| r / 1000.0),
-    );
-    if km.len() < 2 {
+    let Some(rg) = RadiusOfGyration::of(traj) else {
         return Metric::missing(spec, "fewer than 2 people");
-    }
-    let median = fit::quantile(&km, 0.5);
-    let p90 = fit::quantile(&km, 0.9);
-    let positive: Vec<f64> = km.iter().copied().filter(|r| *r > 0.0).collect();
-    let fitted = fit::fit_shifted_truncated_power_law(&positive, 0.0, None);
-    let mut laws = Vec::new();
-    let mut detail = format!(
+    };
+    let (median, p90) = (rg.median, rg.p90);
+    let detail = format!(
         "median {median:.2} km, p90 {p90:.2} km, {} people",
-        km.len()
+        rg.km.len()
     );
-    if let Some(f) = fitted {
-        laws.push(law_series("fit", &f, &positive));
-        detail.push_str(&format!(
-            "; tail fit exponent {:.2} (published 1.65), rg0 {:.2} km, kappa {} km",
-            f.exponent,
-            f.shift,
-            fmt_scale(f.cutoff)
-        ));
-    }
     let ratio = if median > 0.0 { p90 / median } else { f64::NAN };
     let m = Metric::judged(spec, ratio, detail);
     let verdict = m
         .passed
-        .map(|p| p && fitted.is_some_and(|f| f.cutoff > p90));
-    m.with_verdict(verdict)
-        .with_plot(ccdf_plot("radius of gyration (km)", &positive, laws))
+        .map(|p| p && rg.fitted.as_ref().is_some_and(|f| f.cutoff > p90));
+    rg.finish(m.with_verdict(verdict), "tail fit")
 }
 
 /// Radius-of-gyration distribution: median in km, judged on "most people
 /// below a few km" and a right tail (mean above median).
 pub fn radius_of_gyration(traj: &Trajectories, spec: &Spec) -> Metric {
-    let km = sorted_finite(
-        radius_of_gyration_per_person(traj)
-            .into_iter()
-            .map(|(_, r)| r / 1000.0),
-    );
-    if km.len() < 2 {
+    let Some(rg) = RadiusOfGyration::of(traj) else {
         return Metric::missing(spec, "fewer than 2 people");
-    }
-    let median = fit::quantile(&km, 0.5);
-    let mean = mean(&km);
-    let p90 = fit::quantile(&km, 0.9);
-    let positive: Vec<f64> = km.iter().copied().filter(|r| *r > 0.0).collect();
-    let fitted = fit::fit_shifted_truncated_power_law(&positive, 0.0, None);
-    let mut laws = Vec::new();
-    let mut detail = format!("mean {mean:.2} km, p90 {p90:.2} km, {} people", km.len());
-    if let Some(f) = fitted {
-        laws.push(law_series("fit", &f, &positive));
-        detail.push_str(&format!(
-            "; fit exponent {:.2} (published 1.65), rg0 {:.2} km, kappa {} km",
-            f.exponent,
-            f.shift,
-            fmt_scale(f.cutoff)
-        ));
-    }
-    let m = Metric::judged(spec, median, detail);
-    let verdict = m.passed.map(|p| p && mean > median);
-    m.with_verdict(verdict)
-        .with_plot(ccdf_plot("radius of gyration (km)", &positive, laws))
+    };
+    let mean = mean(&rg.km);
+    let detail = format!(
+        "mean {mean:.2} km, p90 {:.2} km, {} people",
+        rg.p90,
+        rg.km.len()
+    );
+    let m = Metric::judged(spec, rg.median, detail);
+    let verdict = m.passed.map(|p| p && mean > rg.median);
+    rg.finish(m.with_verdict(verdict), "fit")
 }
 
 /// Mean number of distinct places seen by the end of each day of the run,
