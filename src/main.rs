@@ -903,11 +903,14 @@ fn export(args: ExportArgs) -> Result<ExitCode, Failure> {
 fn validate(args: ValidateArgs) -> Result<ExitCode, Failure> {
     use mobsynth::validate::{dataset, report};
     let data = dataset::load(&args.dir, args.sample).map_err(bad_input)?;
-    let mut metrics = dataset::evaluate(&data);
+    // With happenings, the judged metrics are those of the other days.
+    let mut evaluation = dataset::evaluate_apart(&data);
     if !args.only.is_empty() {
-        metrics = mobsynth::validate::select_metrics(metrics, &args.only)
+        evaluation
+            .select(&args.only)
             .map_err(|e| Failure(EXIT_BAD_INPUT, format!("--only: {e}")))?;
     }
+    let metrics = &evaluation.metrics;
     if data.machines > 0 {
         println!(
             "{} IoT/M2M devices left out: the laws describe people",
@@ -917,7 +920,13 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Failure> {
     if let Some((kept, total)) = data.sampled {
         println!("measured on a deterministic sample of {kept} of {total} subscribers");
     }
-    print!("{}", report::terminal_table(&metrics));
+    if let Some(h) = &evaluation.happening_days {
+        print!("{}", report::ordinary_days_line(h));
+    }
+    print!("{}", report::terminal_table(metrics));
+    if let Some(h) = &evaluation.happening_days {
+        print!("{}", report::happening_days_table(h));
+    }
     let write = |path: &PathBuf, text: String| {
         std::fs::write(path, text).map_err(|e| {
             Failure(
@@ -927,7 +936,8 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Failure> {
         })
     };
     if let Some(path) = &args.json {
-        let json = serde_json::to_string_pretty(&metrics)
+        let json = evaluation
+            .to_json()
             .map_err(|e| Failure(EXIT_FAILURE, e.to_string()))?;
         write(path, json + "\n")?;
     }
@@ -935,9 +945,9 @@ fn validate(args: ValidateArgs) -> Result<ExitCode, Failure> {
         let title = format!("mobsynth realism report: {}", data.scenario_name);
         write(
             path,
-            report::html_report_with_map(
+            report::html_report_apart(
                 &title,
-                &metrics,
+                &evaluation,
                 &mobsynth::validate::mapview::map_svg(&data),
             ),
         )?;

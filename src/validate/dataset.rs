@@ -4,12 +4,18 @@
 //! The manifest says the format and the time zone. Positions are projected
 //! to planar metres around the centre of the cells, as the metrics measure
 //! distances in metres.
+//!
+//! With `truth/happenings` rows, the days a happening touches are set apart
+//! here, at the loading boundary: [`evaluate_apart`] judges the metrics on
+//! the other days' rows only and measures the happening days' rows apart,
+//! unjudged. The metrics themselves know nothing of happenings.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use arrow::array::AsArray;
 use arrow::record_batch::RecordBatch;
+use serde::Serialize;
 
 use super::mobility::outside_place_key;
 use super::{Activity, EventRecord, EventType, PersonRecord, StayRecord, TripMode, TripRecord};
@@ -18,6 +24,7 @@ pub use crate::reader::DatasetError;
 use crate::reader::{
     DatasetReader, column_f64, column_i64, column_ms, column_opt_i64, column_str, err,
 };
+use crate::sink::happenings::happenings_schema;
 use crate::sink::network_tables::{cells_schema, events_schema};
 use crate::sink::tables::{stays_schema, subscribers_schema, trips_schema};
 
@@ -43,6 +50,23 @@ pub struct LoadedDataset {
     /// Who calls whom: every subscriber's calls and texts with the others
     /// and `truth/contacts`, unsampled.
     pub network: super::network::NetworkData,
+    /// The rows of `truth/happenings`, in id order; empty without it.
+    pub happenings: Vec<HappeningWindow>,
+}
+
+/// One row of `truth/happenings`: what happened and when.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct HappeningWindow {
+    pub happening_id: i64,
+    pub name: String,
+    pub kind: String,
+    /// The window, UTC seconds, end exclusive.
+    #[serde(skip)]
+    pub start_s: i64,
+    #[serde(skip)]
+    pub end_s: i64,
+    /// The local dates (`YYYY-MM-DD`) of the run the window touches.
+    pub dates: Vec<String>,
 }
 
 /// Reads `dir`. With `sample`, keeps only that many subscribers, chosen by a
@@ -246,6 +270,32 @@ pub fn load(dir: &Path, sample: Option<usize>) -> Result<LoadedDataset, DatasetE
     }
     events.sort_by_key(|e| (e.subscriber, e.time_s));
 
+    let mut happenings = Vec::new();
+    if reader.has_table("truth/happenings") {
+        for b in reader.read("truth/happenings", happenings_schema())? {
+            let p = dir.join("truth/happenings");
+            let (id, start, end) = (
+                column_i64(&b, "happening_id", &p)?,
+                column_ms(&b, "start", &p)?,
+                column_ms(&b, "end", &p)?,
+            );
+            let (name, kind) = (column_str(&b, "name", &p)?, column_str(&b, "kind", &p)?);
+            for i in 0..b.num_rows() {
+                let (start_s, end_s) = (start[i].div_euclid(1000), end[i].div_euclid(1000));
+                let days = window_days(start_s, end_s, &calendar, period);
+                happenings.push(HappeningWindow {
+                    happening_id: id[i],
+                    name: name[i].clone(),
+                    kind: kind[i].clone(),
+                    start_s,
+                    end_s,
+                    dates: days.iter().map(|d| date_of(&calendar, *d)).collect(),
+                });
+            }
+        }
+        happenings.sort_by_key(|h| h.happening_id);
+    }
+
     Ok(LoadedDataset {
         sampled: keep.as_ref().map(|k| (k.len(), total)),
         machines: machines.len(),
@@ -259,7 +309,33 @@ pub fn load(dir: &Path, sample: Option<usize>) -> Result<LoadedDataset, DatasetE
         seed: manifest.seed,
         scenario_name: manifest.scenario_name.clone(),
         network: super::network::load(dir)?,
+        happenings,
     })
+}
+
+/// The local days of `period` that the window `[start_s, end_s)` touches. A
+/// window that ends at a midnight does not touch the day after it; an empty
+/// window touches the day of its start.
+fn window_days(
+    start_s: i64,
+    end_s: i64,
+    calendar: &super::Calendar,
+    period: super::DayRange,
+) -> BTreeSet<i64> {
+    let first = calendar.local_day(start_s).max(period.first);
+    let last = calendar
+        .local_day(end_s.max(start_s + 1) - 1)
+        .min(period.last);
+    (first..=last).collect()
+}
+
+/// `YYYY-MM-DD` of a local day number.
+fn date_of(calendar: &super::Calendar, day: i64) -> String {
+    calendar
+        .days()
+        .iter()
+        .position(|d| d.epoch_day() == day)
+        .map_or_else(|| format!("day {day}"), |i| calendar.date(i).to_string())
 }
 
 fn column_u64(b: &RecordBatch, name: &str, path: &Path) -> Result<Vec<u64>, DatasetError> {
@@ -292,28 +368,211 @@ pub fn counts(d: &LoadedDataset) -> BTreeMap<&'static str, usize> {
     ])
 }
 
-/// Every metric the dataset supports: from the truth tables, then from the
-/// events alone. Motifs and unicity are the costly ones; `sample` in
-/// [`load`] bounds them.
+/// Every metric the dataset supports, over the whole run: from the truth
+/// tables, then from the events alone, then who calls whom. Motifs and
+/// unicity are the costly ones; `sample` in [`load`] bounds them.
 pub fn evaluate(d: &LoadedDataset) -> Vec<super::Metric> {
+    let mut metrics = measure(d, &d.stays, &d.trips, &d.events, BTreeSet::new());
+    metrics.extend(super::network::network_metrics(&d.network, d.seed));
+    metrics
+}
+
+/// The metrics of `stays`, `trips` and `events` (rows of `d`, or some of
+/// them) over the run's days but those `set_apart`.
+fn measure(
+    d: &LoadedDataset,
+    stays: &[StayRecord],
+    trips: &[TripRecord],
+    events: &[EventRecord],
+    set_apart: BTreeSet<i64>,
+) -> Vec<super::Metric> {
     let config = super::Config {
         calendar: d.calendar.clone(),
         seed: d.seed,
         map_diameter_m: d.diameter_m,
         period: d.period,
+        set_apart,
         ..super::Config::default()
     };
     let mut metrics = Vec::new();
-    if !d.stays.is_empty() {
-        metrics.extend(super::truth_metrics(
-            &d.persons, &d.stays, &d.trips, &config,
-        ));
+    if !stays.is_empty() {
+        metrics.extend(super::truth_metrics(&d.persons, stays, trips, &config));
     }
-    if !d.events.is_empty() {
+    if !events.is_empty() {
         // The same subscribers on both sides: everyone who has events.
-        let truth = (!d.stays.is_empty()).then(|| super::Trajectories::from_stays(&d.stays));
-        metrics.extend(super::event_metrics(&d.events, truth.as_ref(), &config));
+        let truth = (!stays.is_empty()).then(|| super::Trajectories::from_stays(stays));
+        metrics.extend(super::event_metrics(events, truth.as_ref(), &config));
     }
-    metrics.extend(super::network::network_metrics(&d.network, d.seed));
     metrics
+}
+
+/// The metrics of a dataset with happenings set apart: judged on the days no
+/// happening touches, and measured on the happening days without a verdict.
+#[derive(Debug)]
+pub struct Evaluation {
+    /// Judged on the ordinary days (every day without happenings), then the
+    /// network metrics over the whole run.
+    pub metrics: Vec<super::Metric>,
+    /// `None` when the dataset has no happenings.
+    pub happening_days: Option<HappeningDays>,
+}
+
+/// The days happenings touch and what the metrics measure on them.
+#[derive(Debug, Serialize)]
+pub struct HappeningDays {
+    /// Local dates (`YYYY-MM-DD`) the judged metrics measure.
+    pub ordinary_days: Vec<String>,
+    /// Local dates any happening's window touches.
+    pub happening_days: Vec<String>,
+    pub happenings: Vec<HappeningWindow>,
+    /// The same metrics on the happening days' rows only, not judged.
+    pub metrics: Vec<super::Metric>,
+}
+
+/// The JSON `validate --json` writes with happenings.
+#[derive(Serialize)]
+struct ApartJson<'a> {
+    ordinary_days: &'a [String],
+    happening_days: &'a [String],
+    happenings: &'a [HappeningWindow],
+    metrics: &'a [super::Metric],
+    happening_day_metrics: &'a [super::Metric],
+}
+
+impl Evaluation {
+    /// Keeps the metrics named by `patterns` (see [`super::select_metrics`]);
+    /// a pattern must name a judged metric, and the happening days keep
+    /// the same ones.
+    pub fn select(&mut self, patterns: &[String]) -> Result<(), String> {
+        self.metrics = super::select_metrics(std::mem::take(&mut self.metrics), patterns)?;
+        let ids: BTreeSet<&str> = self.metrics.iter().map(|m| m.id).collect();
+        if let Some(h) = &mut self.happening_days {
+            h.metrics.retain(|m| ids.contains(m.id));
+        }
+        Ok(())
+    }
+
+    /// The JSON document: without happenings, the array of metrics; with
+    /// them, an object with the ordinary and happening days, the
+    /// happenings, the judged `metrics` and the unjudged
+    /// `happening_day_metrics`.
+    pub fn to_json(&self) -> serde_json::Result<String> {
+        match &self.happening_days {
+            None => serde_json::to_string_pretty(&self.metrics),
+            Some(h) => serde_json::to_string_pretty(&ApartJson {
+                ordinary_days: &h.ordinary_days,
+                happening_days: &h.happening_days,
+                happenings: &h.happenings,
+                metrics: &self.metrics,
+                happening_day_metrics: &h.metrics,
+            }),
+        }
+    }
+}
+
+/// [`evaluate`], with the days any happening of `truth/happenings` touches
+/// set apart. Those days' rows are dropped before the metrics see them:
+/// events whose time falls on one, trips that start on one, and the part of
+/// every stay that lies on one (a stay wholly on happening days is dropped;
+/// one across a happening day keeps its parts on either side, which are not
+/// joined again). Per-day metrics count only the other days in their
+/// denominators. The happening days are then measured the same way on their
+/// own rows, and reported without a verdict. The network metrics describe
+/// the whole run and are not split.
+pub fn evaluate_apart(d: &LoadedDataset) -> Evaluation {
+    let happening: BTreeSet<i64> = d
+        .happenings
+        .iter()
+        .flat_map(|h| window_days(h.start_s, h.end_s, &d.calendar, period_of(d)))
+        .collect();
+    if happening.is_empty() {
+        return Evaluation {
+            metrics: evaluate(d),
+            happening_days: None,
+        };
+    }
+    let run: Vec<i64> = period_of(d).measured(&BTreeSet::new()).collect();
+    let ordinary: BTreeSet<i64> = run
+        .iter()
+        .copied()
+        .filter(|day| !happening.contains(day))
+        .collect();
+    let view = |keep: &dyn Fn(i64) -> bool, set_apart: BTreeSet<i64>| {
+        let (stays, trips, events) = rows_on(d, keep);
+        measure(d, &stays, &trips, &events, set_apart)
+    };
+    let mut metrics = view(&|day| !happening.contains(&day), happening.clone());
+    metrics.extend(super::network::network_metrics(&d.network, d.seed));
+    let apart = view(&|day| happening.contains(&day), ordinary.clone())
+        .into_iter()
+        .map(|m| m.with_verdict(None))
+        .collect();
+    let dates = |days: &BTreeSet<i64>| days.iter().map(|x| date_of(&d.calendar, *x)).collect();
+    Evaluation {
+        metrics,
+        happening_days: Some(HappeningDays {
+            ordinary_days: dates(&ordinary),
+            happening_days: dates(&happening),
+            happenings: d.happenings.clone(),
+            metrics: apart,
+        }),
+    }
+}
+
+/// The run's days; the manifest always gives them.
+fn period_of(d: &LoadedDataset) -> super::DayRange {
+    d.period.unwrap_or(super::DayRange { first: 0, last: -1 })
+}
+
+/// The rows of `d` on the local days for which `keep` holds: events whose
+/// time falls on one, trips that start on one, stays cut to them.
+fn rows_on(
+    d: &LoadedDataset,
+    keep: &dyn Fn(i64) -> bool,
+) -> (Vec<StayRecord>, Vec<TripRecord>, Vec<EventRecord>) {
+    let cal = &d.calendar;
+    let mut stays = Vec::new();
+    for s in &d.stays {
+        let (first, last) = (
+            cal.local_day(s.start_s),
+            cal.local_day(s.end_s.max(s.start_s + 1) - 1),
+        );
+        // Each maximal run of kept days becomes one piece of the stay.
+        let mut day = first;
+        while day <= last {
+            if !keep(day) {
+                day += 1;
+                continue;
+            }
+            let from = day;
+            while day < last && keep(day + 1) {
+                day += 1;
+            }
+            let start_s = s.start_s.max(cal.utc_of_local_midnight(from));
+            let end_s = s.end_s.min(cal.utc_of_local_midnight(day + 1));
+            if from == first && day == last {
+                stays.push(*s);
+            } else if end_s > start_s {
+                stays.push(StayRecord {
+                    start_s,
+                    end_s,
+                    ..*s
+                });
+            }
+            day += 1;
+        }
+    }
+    let trips = d
+        .trips
+        .iter()
+        .filter(|t| keep(cal.local_day(t.start_s)))
+        .copied()
+        .collect();
+    let events = d
+        .events
+        .iter()
+        .filter(|e| keep(cal.local_day(e.time_s)))
+        .copied()
+        .collect();
+    (stays, trips, events)
 }

@@ -170,11 +170,29 @@ pub fn truth_metrics(
         .or_else(|| survey::trip_days(trips, calendar));
     let diameter_m = config.map_diameter_m.unwrap_or_else(|| traj.extent_m());
     let mut out = Vec::new();
-    out.extend(survey::leaving_home(persons, trips, days, calendar));
-    out.extend(survey::trips_per_person_day(persons, trips, days, calendar));
+    out.extend(survey::leaving_home(
+        persons,
+        trips,
+        days,
+        &config.set_apart,
+        calendar,
+    ));
+    out.extend(survey::trips_per_person_day(
+        persons,
+        trips,
+        days,
+        &config.set_apart,
+        calendar,
+    ));
     out.extend(survey::mode_shares(persons, trips));
     out.push(survey::commute_distance(trips));
-    out.push(survey::travel_minutes(persons, trips, days, calendar));
+    out.push(survey::travel_minutes(
+        persons,
+        trips,
+        days,
+        &config.set_apart,
+        calendar,
+    ));
     out.push(stay_durations(&traj, &STAY_DURATION));
     out.push(truth_jump_lengths(&traj));
     out.push(radius_of_gyration_tail(&traj));
@@ -1247,15 +1265,20 @@ mod tests {
     fn week_survey_figures() {
         let (persons, stays, trips) = week();
         let days = DayRange::from_stays(&stays, &local());
-        let [all, weekday, sunday] = leaving_home(&persons, &trips, days, &local());
+        let [all, weekday, sunday] =
+            leaving_home(&persons, &trips, days, &BTreeSet::new(), &local());
         assert_eq!(all.value, 6.0 / 14.0);
         assert_eq!(weekday.value, 5.0 / 10.0);
         assert_eq!(sunday.value, 0.0);
-        let [t_all, t_mid, t_old] = trips_per_person_day(&persons, &trips, days, &local());
+        let [t_all, t_mid, t_old] =
+            trips_per_person_day(&persons, &trips, days, &BTreeSet::new(), &local());
         assert_eq!(t_all.value, 14.0 / 14.0);
         assert_eq!(t_mid.value, 2.0);
         assert_eq!(t_old.value, 0.0);
-        assert_eq!(travel_minutes(&persons, &trips, days, &local()).value, 30.0);
+        assert_eq!(
+            travel_minutes(&persons, &trips, days, &BTreeSet::new(), &local()).value,
+            30.0
+        );
         let modes = mode_shares(&persons, &trips);
         // Odd-numbered legs drive (8 of 14 trips), even-numbered ones walk.
         assert_eq!(modes[2].value, 8.0 / 14.0);
@@ -1287,7 +1310,8 @@ mod tests {
                 last: MONDAY + 6
             }
         );
-        let [all, weekday, _] = leaving_home(&persons, &trips, Some(period), &local());
+        let [all, weekday, _] =
+            leaving_home(&persons, &trips, Some(period), &BTreeSet::new(), &local());
         assert_eq!(all.value, 6.0 / 14.0);
         assert_eq!(weekday.value, 5.0 / 10.0);
         let config = Config {

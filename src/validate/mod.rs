@@ -31,7 +31,7 @@ pub mod survey;
 use serde::Serialize;
 
 pub use crate::calendar::Calendar;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub use event_log::event_metrics;
 pub use mobility::truth_metrics;
@@ -104,6 +104,11 @@ pub struct Config {
     /// them: a trip home that ends after the run's last midnight leaves a
     /// stay that begins on the day after.
     pub period: Option<DayRange>,
+    /// Local days of the period that are not measured (the days a
+    /// happening touches, or the ordinary days when the happening days are
+    /// measured). The caller drops their rows before the metrics see them;
+    /// per-day metrics leave them out of their denominators too.
+    pub set_apart: BTreeSet<i64>,
 }
 
 impl Default for Config {
@@ -114,6 +119,7 @@ impl Default for Config {
             map_diameter_m: None,
             unicity_sample: 2_000,
             period: None,
+            set_apart: BTreeSet::new(),
         }
     }
 }
@@ -275,6 +281,12 @@ impl DayRange {
         self.len() <= 0
     }
 
+    /// The days of the range a per-day metric counts: all of them but those
+    /// in `set_apart`.
+    pub fn measured(self, set_apart: &BTreeSet<i64>) -> impl Iterator<Item = i64> + '_ {
+        (self.first..=self.last).filter(move |d| !set_apart.contains(d))
+    }
+
     /// Days from the first stay start to the last stay end.
     ///
     /// A run ending exactly at midnight does not count the next day.
@@ -324,8 +336,9 @@ impl Visit {
 
 /// Each subscriber's visits in time order, subscribers in id order.
 ///
-/// Consecutive stays at the same place are merged, so a stay split at
-/// midnight by the simulator counts as one visit.
+/// Consecutive stays at the same place that touch are merged, so a stay
+/// split at midnight counts as one visit; stays on either side of a day the
+/// validator sets apart are not.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Trajectories {
     pub people: Vec<(u64, Vec<Visit>)>,
@@ -342,7 +355,7 @@ impl Trajectories {
             .into_iter()
             .map(|(sub, mut list)| {
                 list.sort_by_key(|s| (s.start_s, s.end_s, s.place));
-                let visits = merge_runs(list.iter().map(|s| Visit {
+                let visits = merge_touching_runs(list.iter().map(|s| Visit {
                     place: s.place,
                     start_s: s.start_s,
                     end_s: s.end_s,
@@ -386,6 +399,24 @@ pub(crate) fn merge_runs<I: IntoIterator<Item = Visit>>(visits: I) -> Vec<Visit>
     for v in visits {
         match out.last_mut() {
             Some(last) if last.place == v.place => last.end_s = last.end_s.max(v.end_s),
+            _ => out.push(v),
+        }
+    }
+    out
+}
+
+/// Merges consecutive visits to the same place when one ends as the next
+/// begins. Ground-truth stays at one place are never consecutive in an
+/// ordinary run (a trip separates them); a gap between two stays at one place
+/// is a day set apart by the validator, which must not join the visits on
+/// either side of it into one long visit.
+fn merge_touching_runs<I: IntoIterator<Item = Visit>>(visits: I) -> Vec<Visit> {
+    let mut out: Vec<Visit> = Vec::new();
+    for v in visits {
+        match out.last_mut() {
+            Some(last) if last.place == v.place && v.start_s <= last.end_s => {
+                last.end_s = last.end_s.max(v.end_s)
+            }
             _ => out.push(v),
         }
     }

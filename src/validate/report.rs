@@ -4,6 +4,7 @@
 //! The SVG is written by hand: the page needs no script, no stylesheet
 //! from elsewhere and no network.
 
+use super::dataset::{Evaluation, HappeningDays};
 use super::{Metric, Plot, Series};
 use std::fmt::Write;
 
@@ -54,6 +55,56 @@ fn verdict(passed: Option<bool>) -> &'static str {
 
 /// A fixed-width table: metric, measured, band, pass/fail, source.
 pub fn terminal_table(metrics: &[Metric]) -> String {
+    let mut out = table_rows(metrics);
+    let judged = metrics.iter().filter(|m| m.passed.is_some()).count();
+    let passed = metrics.iter().filter(|m| m.passed == Some(true)).count();
+    let _ = writeln!(
+        out,
+        "{passed} of {judged} judged metrics pass; {} not judged",
+        metrics.len() - judged
+    );
+    out
+}
+
+/// The line printed above the judged table when happenings are set apart.
+pub fn ordinary_days_line(h: &HappeningDays) -> String {
+    format!(
+        "judged on the {} day(s) without happenings: {}\n",
+        h.ordinary_days.len(),
+        list_or_none(&h.ordinary_days)
+    )
+}
+
+/// The happening days' section for the terminal: the days, the happenings,
+/// and the metrics measured on those days alone, without a verdict.
+pub fn happening_days_table(h: &HappeningDays) -> String {
+    let mut out = format!(
+        "\nhappening days, measured apart and not judged: {}\n",
+        list_or_none(&h.happening_days)
+    );
+    for x in &h.happenings {
+        let _ = writeln!(
+            out,
+            "  happening {} ({}, {}): {}",
+            x.happening_id,
+            x.kind,
+            x.name,
+            list_or_none(&x.dates)
+        );
+    }
+    out.push_str(&table_rows(&h.metrics));
+    out
+}
+
+fn list_or_none(dates: &[String]) -> String {
+    if dates.is_empty() {
+        "none".into()
+    } else {
+        dates.join(", ")
+    }
+}
+
+fn table_rows(metrics: &[Metric]) -> String {
     let rows: Vec<[String; 5]> = metrics
         .iter()
         .map(|m| {
@@ -101,13 +152,6 @@ pub fn terminal_table(metrics: &[Metric]) -> String {
     for r in &rows {
         line(&mut out, r);
     }
-    let judged = metrics.iter().filter(|m| m.passed.is_some()).count();
-    let passed = metrics.iter().filter(|m| m.passed == Some(true)).count();
-    let _ = writeln!(
-        out,
-        "{passed} of {judged} judged metrics pass; {} not judged",
-        metrics.len() - judged
-    );
     out
 }
 
@@ -134,6 +178,62 @@ pub fn html_report(title: &str, metrics: &[Metric]) -> String {
 
 /// [`html_report`] with a map (an inline SVG) after the summary table.
 pub fn html_report_with_map(title: &str, metrics: &[Metric], map_svg: &str) -> String {
+    html_page(title, metrics, map_svg, None)
+}
+
+/// The report of an [`Evaluation`]: with happenings, the judged metrics
+/// are those of the ordinary days, and a last section gives the happening
+/// days' metrics, unjudged.
+pub fn html_report_apart(title: &str, eval: &Evaluation, map_svg: &str) -> String {
+    html_page(title, &eval.metrics, map_svg, eval.happening_days.as_ref())
+}
+
+fn metric_rows(h: &mut String, metrics: &[Metric], anchor: &str) {
+    h.push_str("<table>\n<tr><th>metric</th><th>measured</th><th>band</th><th>result</th><th>source</th></tr>\n");
+    for (i, m) in metrics.iter().enumerate() {
+        let _ = writeln!(
+            h,
+            "<tr><td><a href=\"#{anchor}{i}\">{}</a></td><td class=\"num\">{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td></tr>",
+            escape(m.name),
+            format_value(m.value),
+            escape(&format_band(m)),
+            verdict_class(m.passed),
+            verdict(m.passed),
+            escape(m.source)
+        );
+    }
+    h.push_str("</table>\n");
+}
+
+fn metric_sections(h: &mut String, metrics: &[Metric], anchor: &str) {
+    for (i, m) in metrics.iter().enumerate() {
+        let _ = writeln!(
+            h,
+            "<section id=\"{anchor}{i}\">\n<h2>{}</h2>\n<p><code>{}</code>: measured <b>{}</b>, band {}, <span class=\"{}\">{}</span>.</p>\n<p>Published: {} ({})</p>\n<p class=\"detail\">{}</p>",
+            escape(m.name),
+            escape(m.id),
+            format_value(m.value),
+            escape(&format_band(m)),
+            verdict_class(m.passed),
+            verdict(m.passed),
+            escape(m.published),
+            escape(m.source),
+            escape(&m.detail)
+        );
+        if let Some(plot) = &m.plot {
+            h.push_str(&svg_chart(plot));
+            h.push('\n');
+        }
+        h.push_str("</section>\n");
+    }
+}
+
+fn html_page(
+    title: &str,
+    metrics: &[Metric],
+    map_svg: &str,
+    happening: Option<&HappeningDays>,
+) -> String {
     let mut h = String::new();
     let _ = write!(
         h,
@@ -150,20 +250,16 @@ pub fn html_report_with_map(title: &str, metrics: &[Metric], map_svg: &str) -> S
     let judged = metrics.iter().filter(|m| m.passed.is_some()).count();
     let passed = metrics.iter().filter(|m| m.passed == Some(true)).count();
     let _ = writeln!(h, "<p>{passed} of {judged} judged metrics pass.</p>");
-    h.push_str("<table>\n<tr><th>metric</th><th>measured</th><th>band</th><th>result</th><th>source</th></tr>\n");
-    for (i, m) in metrics.iter().enumerate() {
+    if let Some(x) = happening {
         let _ = writeln!(
             h,
-            "<tr><td><a href=\"#m{i}\">{}</a></td><td class=\"num\">{}</td><td>{}</td><td class=\"{}\">{}</td><td>{}</td></tr>",
-            escape(m.name),
-            format_value(m.value),
-            escape(&format_band(m)),
-            verdict_class(m.passed),
-            verdict(m.passed),
-            escape(m.source)
+            "<p>Judged on the {} day(s) without happenings: {}. The happening days ({}) are <a href=\"#happening-days\">measured apart</a>, not judged.</p>",
+            x.ordinary_days.len(),
+            escape(&list_or_none(&x.ordinary_days)),
+            escape(&list_or_none(&x.happening_days))
         );
     }
-    h.push_str("</table>\n");
+    metric_rows(&mut h, metrics, "m");
     if !map_svg.is_empty() {
         h.push_str(
             "<section id=\"map\">\n<h2>Map</h2>\n<p>Shaded squares: where subscribers live (darker is denser); \
@@ -172,25 +268,27 @@ pub fn html_report_with_map(title: &str, metrics: &[Metric], map_svg: &str) -> S
         h.push_str(map_svg);
         h.push_str("\n</section>\n");
     }
-    for (i, m) in metrics.iter().enumerate() {
+    metric_sections(&mut h, metrics, "m");
+    if let Some(x) = happening {
         let _ = writeln!(
             h,
-            "<section id=\"m{i}\">\n<h2>{}</h2>\n<p><code>{}</code>: measured <b>{}</b>, band {}, <span class=\"{}\">{}</span>.</p>\n<p>Published: {} ({})</p>\n<p class=\"detail\">{}</p>",
-            escape(m.name),
-            escape(m.id),
-            format_value(m.value),
-            escape(&format_band(m)),
-            verdict_class(m.passed),
-            verdict(m.passed),
-            escape(m.published),
-            escape(m.source),
-            escape(&m.detail)
+            "<section id=\"happening-days\">\n<h2>Happening days, measured apart</h2>\n<p>The same metrics on the rows of the days a happening touches ({}) alone. They are not judged: on these days the population does not behave as the published laws describe.</p>\n<ul>",
+            escape(&list_or_none(&x.happening_days))
         );
-        if let Some(plot) = &m.plot {
-            h.push_str(&svg_chart(plot));
-            h.push('\n');
+        for w in &x.happenings {
+            let _ = writeln!(
+                h,
+                "<li>{} {}: {} ({})</li>",
+                escape(&w.kind),
+                w.happening_id,
+                escape(&w.name),
+                escape(&list_or_none(&w.dates))
+            );
         }
+        h.push_str("</ul>\n");
+        metric_rows(&mut h, &x.metrics, "h");
         h.push_str("</section>\n");
+        metric_sections(&mut h, &x.metrics, "h");
     }
     h.push_str("</body>\n</html>\n");
     h

@@ -13,7 +13,7 @@ use super::{
     sorted_finite, weekday,
 };
 use crate::calendar::Calendar;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 const MID: &str = "infas/BMVI (2018), Mobilität in Deutschland 2017";
 
@@ -153,6 +153,7 @@ pub fn leaving_home(
     persons: &[PersonRecord],
     trips: &[TripRecord],
     days: Option<DayRange>,
+    set_apart: &BTreeSet<i64>,
     calendar: &Calendar,
 ) -> [Metric; 3] {
     let specs = [&LEAVE_HOME, &LEAVE_HOME_WEEKDAY, &LEAVE_HOME_SUNDAY];
@@ -164,7 +165,7 @@ pub fn leaving_home(
     // [all, weekday, sunday] × (person-days, person-days with a trip)
     let mut tally = [(0u64, 0u64); 3];
     for &sub in res.keys() {
-        for day in days.first..=days.last {
+        for day in days.measured(set_apart) {
             let out = counts.contains_key(&(sub, day)) as u64;
             let wd = weekday(day);
             let groups = [true, wd < 5, wd == 6];
@@ -194,6 +195,7 @@ pub fn trips_per_person_day(
     persons: &[PersonRecord],
     trips: &[TripRecord],
     days: Option<DayRange>,
+    set_apart: &BTreeSet<i64>,
     calendar: &Calendar,
 ) -> [Metric; 3] {
     let specs = [&TRIPS_PER_DAY, &TRIPS_PER_DAY_30_49, &TRIPS_PER_DAY_80];
@@ -204,7 +206,7 @@ pub fn trips_per_person_day(
     let mut per_person: BTreeMap<u64, u64> = BTreeMap::new();
     for t in trips.iter().filter(|t| res.contains_key(&t.subscriber)) {
         let d = local_day(t.start_s, calendar);
-        if d >= days.first && d <= days.last {
+        if d >= days.first && d <= days.last && !set_apart.contains(&d) {
             *per_person.entry(t.subscriber).or_insert(0) += 1;
         }
     }
@@ -225,7 +227,7 @@ pub fn trips_per_person_day(
             .iter()
             .map(|s| per_person.get(s).copied().unwrap_or(0))
             .sum();
-        let person_days = people.len() as f64 * days.len() as f64;
+        let person_days = people.len() as f64 * days.measured(set_apart).count() as f64;
         Metric::judged(
             spec,
             total as f64 / person_days,
@@ -307,6 +309,7 @@ pub fn travel_minutes(
     persons: &[PersonRecord],
     trips: &[TripRecord],
     days: Option<DayRange>,
+    set_apart: &BTreeSet<i64>,
     calendar: &Calendar,
 ) -> Metric {
     let res = residents(persons);
@@ -318,11 +321,11 @@ pub fn travel_minutes(
         .filter(|t| res.contains_key(&t.subscriber))
         .filter(|t| {
             let d = local_day(t.start_s, calendar);
-            d >= days.first && d <= days.last
+            d >= days.first && d <= days.last && !set_apart.contains(&d)
         })
         .map(|t| (t.end_s - t.start_s).max(0))
         .sum();
-    let person_days = res.len() as f64 * days.len() as f64;
+    let person_days = res.len() as f64 * days.measured(set_apart).count() as f64;
     Metric::judged(
         &TRAVEL_MINUTES,
         seconds as f64 / 60.0 / person_days,
