@@ -1,7 +1,9 @@
 //! Happenings on real runs of the bundled map: a gathering fills its venue's
 //! cells and its attendees are in the truth; an outage's sites carry nothing
 //! in the window while their neighbours gain; a closure leaves no stay at a
-//! closed place; relocated residents leave their homes; parts agree.
+//! closed place; relocated residents leave their homes; parts agree;
+//! `validate` judges the days without happenings and reports the happening
+//! day apart.
 //! Each test compares the run with the same scenario without the
 //! happening, which is the independent reference.
 
@@ -10,7 +12,7 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
-use common::{i64s, ms, strings};
+use common::{i64s, mobsynth, ms, read_parquet, strings, temp};
 use mobsynth::{Model, Options, Scenario, Table};
 
 fn scenario(name: &str, subscribers: u32) -> Scenario {
@@ -273,4 +275,139 @@ fn parts_make_the_same_events_with_happenings() {
     b.sort();
     participants.sort();
     assert_eq!(b, participants);
+}
+
+/// Trips of residents (people, not roamers or IoT devices) per date
+/// partition of `truth/trips`, and the number of residents: the files as
+/// the writer split them, read without the validator.
+fn resident_trips_by_date(dir: &Path) -> (HashMap<String, u64>, u64) {
+    let mut residents = HashSet::new();
+    for b in read_parquet(&dir.join("subscribers.parquet")) {
+        let (id, roamer, device) = (
+            i64s(&b, "subscriber_id"),
+            strings(&b, "roamer"),
+            strings(&b, "device"),
+        );
+        for i in 0..b.num_rows() {
+            if roamer[i] == "false" && device[i] != "iot" {
+                residents.insert(id[i].unwrap());
+            }
+        }
+    }
+    let mut trips = HashMap::new();
+    for entry in std::fs::read_dir(dir.join("truth/trips")).unwrap() {
+        let path = entry.unwrap().path();
+        let date = path.file_name().unwrap().to_string_lossy()["date=".len()..].to_string();
+        for file in std::fs::read_dir(&path).unwrap() {
+            for b in read_parquet(&file.unwrap().path()) {
+                let n = i64s(&b, "subscriber_id")
+                    .into_iter()
+                    .filter(|s| residents.contains(&s.unwrap()))
+                    .count() as u64;
+                *trips.entry(date.clone()).or_insert(0) += n;
+            }
+        }
+    }
+    (trips, residents.len() as u64)
+}
+
+fn metric<'a>(list: &'a serde_json::Value, id: &str) -> &'a serde_json::Value {
+    list.as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == id)
+        .unwrap_or_else(|| panic!("no metric {id}"))
+}
+
+#[test]
+fn validate_judges_the_days_without_happenings_and_reports_the_happening_day_apart() {
+    // The closure (a flood) closes Vaduz's centre all Tuesday of a
+    // Monday-to-Wednesday run.
+    let dir = temp("validate-closure");
+    let out = mobsynth(&[
+        "run",
+        "scenarios/closure.toml",
+        "--subscribers",
+        "600",
+        "-q",
+        "--yes",
+        "-o",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (json, html) = (dir.join("validate.json"), dir.join("validate.html"));
+    let out = mobsynth(&[
+        "validate",
+        dir.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        "--report",
+        html.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("judged on the 2 day(s) without happenings: 2026-03-02, 2026-03-04"),
+        "{text}"
+    );
+    assert!(
+        text.contains("happening days, measured apart and not judged: 2026-03-03"),
+        "{text}"
+    );
+
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(v["happening_days"], serde_json::json!(["2026-03-03"]));
+    assert_eq!(
+        v["ordinary_days"],
+        serde_json::json!(["2026-03-02", "2026-03-04"])
+    );
+    assert_eq!(v["happenings"][0]["kind"], "closure");
+    assert_eq!(
+        v["happenings"][0]["dates"],
+        serde_json::json!(["2026-03-03"])
+    );
+
+    // Trips per person-day recomputed from the trips' date partitions: the
+    // judged value leaves Tuesday out of both the trips and the days; the
+    // happening day's value is Tuesday's alone.
+    let (trips, residents) = resident_trips_by_date(&dir);
+    let ordinary = (trips["2026-03-02"] + trips["2026-03-04"]) as f64 / (2 * residents) as f64;
+    let tuesday = trips["2026-03-03"] as f64 / residents as f64;
+    let judged = metric(&v["metrics"], "truth.trips_per_day.all");
+    let apart = metric(&v["happening_day_metrics"], "truth.trips_per_day.all");
+    assert!(
+        (judged["value"].as_f64().unwrap() - ordinary).abs() < 1e-9,
+        "{judged} vs {ordinary}"
+    );
+    assert!(
+        (apart["value"].as_f64().unwrap() - tuesday).abs() < 1e-9,
+        "{apart} vs {tuesday}"
+    );
+    assert!(
+        judged["passed"].is_boolean(),
+        "the ordinary days are judged"
+    );
+    // People stay home on the flooded day.
+    assert!(tuesday < 0.95 * ordinary, "Tuesday {tuesday} vs {ordinary}");
+
+    // The happening day's section holds the same metrics, none judged.
+    let apart = v["happening_day_metrics"].as_array().unwrap();
+    assert!(
+        apart.len() > 20,
+        "{} metrics on the happening day",
+        apart.len()
+    );
+    assert!(apart.iter().all(|m| m["passed"].is_null()));
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("<section id=\"happening-days\">"));
+    let _ = std::fs::remove_dir_all(&dir);
 }

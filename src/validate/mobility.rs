@@ -196,7 +196,7 @@ pub fn truth_metrics(
     out.push(stay_durations(&traj, &STAY_DURATION));
     out.push(truth_jump_lengths(&traj));
     out.push(radius_of_gyration_tail(&traj));
-    out.push(distinct_locations(&traj, days, calendar));
+    out.push(distinct_locations(&traj, days, &config.set_apart, calendar));
     out.push(zipf_visitation(&traj));
     out.push(exploration(&traj));
     out.push(uncorrelated_entropy(&traj));
@@ -552,15 +552,24 @@ pub fn distinct_places_by_day(
 }
 
 /// Log-log slope of the mean S(t) over days 1…D.
+///
+/// Days `set_apart` (happening days, whose visits the caller dropped) are
+/// left out of the curve: t counts the measured days only.
 pub fn distinct_locations(
     traj: &Trajectories,
     days: Option<DayRange>,
+    set_apart: &BTreeSet<i64>,
     calendar: &Calendar,
 ) -> Metric {
-    let Some(days) = days.filter(|d| d.len() >= 2) else {
+    let Some(days) = days.filter(|d| d.measured(set_apart).count() >= 2) else {
         return Metric::missing(&DISTINCT_LOCATIONS, "need at least 2 days");
     };
-    let s = distinct_places_by_day(traj, days, calendar);
+    let s: Vec<f64> = distinct_places_by_day(traj, days, calendar)
+        .into_iter()
+        .zip(days.first..)
+        .filter(|(_, day)| !set_apart.contains(day))
+        .map(|(v, _)| v)
+        .collect();
     let pts: Vec<(f64, f64)> = s
         .iter()
         .enumerate()
@@ -569,7 +578,7 @@ pub fn distinct_locations(
     let Some((slope, icpt)) = fit::loglog_slope(&pts) else {
         return Metric::missing(&DISTINCT_LOCATIONS, "no visits");
     };
-    let short = days.len() < MIN_MULTI_DAY_RUN;
+    let short = (s.len() as i64) < MIN_MULTI_DAY_RUN;
     let line: Vec<(f64, f64)> = pts
         .iter()
         .map(|(t, _)| (*t, (icpt + slope * t.ln()).exp()))
@@ -580,7 +589,7 @@ pub fn distinct_locations(
         slope,
         format!(
             "S after {} days: {:.1}{}",
-            days.len(),
+            s.len(),
             s.last().copied().unwrap_or(0.0),
             if short {
                 "; run shorter than 14 days, not judged"
@@ -1241,7 +1250,7 @@ mod tests {
         let both = distinct_places_by_day(&traj, days, &local());
         assert_eq!(both, vec![1.5, 2.0, 2.0, 2.5, 2.5, 2.5, 2.5]);
         // A week is too short to judge S(t).
-        let m = distinct_locations(&traj, Some(days), &local());
+        let m = distinct_locations(&traj, Some(days), &BTreeSet::new(), &local());
         assert_eq!(m.passed, None);
         assert!(m.value > 0.0);
 
