@@ -498,7 +498,7 @@ pub fn evaluate_apart(d: &LoadedDataset) -> Evaluation {
         .filter(|day| !happening.contains(day))
         .collect();
     let view = |keep: &dyn Fn(i64) -> bool, set_apart: BTreeSet<i64>| {
-        let (stays, trips, events) = rows_on(d, keep);
+        let (stays, trips, events) = rows_on(&d.stays, &d.trips, &d.events, &d.calendar, keep);
         measure(d, &stays, &trips, &events, set_apart)
     };
     let mut metrics = view(&|day| !happening.contains(&day), happening.clone());
@@ -524,15 +524,17 @@ fn period_of(d: &LoadedDataset) -> super::DayRange {
     d.period.unwrap_or(super::DayRange { first: 0, last: -1 })
 }
 
-/// The rows of `d` on the local days for which `keep` holds: events whose
-/// time falls on one, trips that start on one, stays cut to them.
+/// The rows on the local days for which `keep` holds: events whose time
+/// falls on one, trips that start on one, stays cut to them.
 fn rows_on(
-    d: &LoadedDataset,
+    all_stays: &[StayRecord],
+    all_trips: &[TripRecord],
+    all_events: &[EventRecord],
+    cal: &super::Calendar,
     keep: &dyn Fn(i64) -> bool,
 ) -> (Vec<StayRecord>, Vec<TripRecord>, Vec<EventRecord>) {
-    let cal = &d.calendar;
     let mut stays = Vec::new();
-    for s in &d.stays {
+    for s in all_stays {
         let (first, last) = (
             cal.local_day(s.start_s),
             cal.local_day(s.end_s.max(s.start_s + 1) - 1),
@@ -562,17 +564,76 @@ fn rows_on(
             day += 1;
         }
     }
-    let trips = d
-        .trips
+    let trips = all_trips
         .iter()
         .filter(|t| keep(cal.local_day(t.start_s)))
         .copied()
         .collect();
-    let events = d
-        .events
+    let events = all_events
         .iter()
         .filter(|e| keep(cal.local_day(e.time_s)))
         .copied()
         .collect();
     (stays, trips, events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::{Calendar, DAY_S, DayRange, Trajectories};
+
+    fn stay(start_s: i64, end_s: i64, place: u64) -> StayRecord {
+        StayRecord {
+            subscriber: 1,
+            start_s,
+            end_s,
+            place,
+            x_m: place as f64,
+            y_m: 0.0,
+            activity: Activity::Home,
+        }
+    }
+
+    #[test]
+    fn a_window_touches_the_days_it_overlaps_and_not_the_midnight_it_ends_on() {
+        let utc = Calendar::fixed_offset(0);
+        let run = DayRange { first: 0, last: 4 };
+        let days = |a, b| window_days(a, b, &utc, run).into_iter().collect::<Vec<_>>();
+        assert_eq!(days(DAY_S + 3600, DAY_S + 7200), [1]);
+        assert_eq!(days(DAY_S, 2 * DAY_S), [1]);
+        assert_eq!(days(DAY_S + 1, 3 * DAY_S + 1), [1, 2, 3]);
+        // A relocation for good ends with the run: every day from its start.
+        assert_eq!(days(2 * DAY_S + 28_800, 5 * DAY_S), [2, 3, 4]);
+        assert_eq!(days(3 * DAY_S, 3 * DAY_S), [3]);
+    }
+
+    #[test]
+    fn stays_are_cut_to_the_kept_days_and_not_joined_across_a_day_set_apart() {
+        let utc = Calendar::fixed_offset(0);
+        // Home from 18:00 on day 0 to 08:00 on day 3, then work on day 3.
+        let stays = [
+            stay(18 * 3600, 3 * DAY_S + 8 * 3600, 7),
+            stay(3 * DAY_S + 9 * 3600, 3 * DAY_S + 17 * 3600, 9),
+            stay(DAY_S + 3600, DAY_S + 7200, 8),
+        ];
+        let keep = |d: i64| d != 1;
+        let (kept, _, _) = rows_on(&stays, &[], &[], &utc, &keep);
+        let spans: Vec<(i64, i64, u64)> =
+            kept.iter().map(|s| (s.start_s, s.end_s, s.place)).collect();
+        assert_eq!(
+            spans,
+            [
+                (18 * 3600, DAY_S, 7),
+                (2 * DAY_S, 3 * DAY_S + 8 * 3600, 7),
+                (3 * DAY_S + 9 * 3600, 3 * DAY_S + 17 * 3600, 9),
+            ]
+        );
+        // Two visits at home, not one across the day set apart.
+        let t = Trajectories::from_stays(&kept);
+        assert_eq!(t.people[0].1.len(), 3);
+        // The day set apart alone: the part of the long stay on it.
+        let (apart, _, _) = rows_on(&stays, &[], &[], &utc, &|d| d == 1);
+        let spans: Vec<(i64, i64)> = apart.iter().map(|s| (s.start_s, s.end_s)).collect();
+        assert_eq!(spans, [(DAY_S, 2 * DAY_S), (DAY_S + 3600, DAY_S + 7200)]);
+    }
 }
