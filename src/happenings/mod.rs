@@ -763,7 +763,10 @@ fn cancel_tours(days: &mut PersonDays, cancel: &[(usize, usize)]) {
         days.stays.push(s);
     }
     for t in old_trips {
-        if drop[t.to_stay] || drop[t.from_stay] {
+        // The trip that leaves the home stay reached by a cancelled tour
+        // now leaves the home stay that absorbed it.
+        let leaves_merged = merge_into.contains_key(&t.from_stay);
+        if drop[t.to_stay] || (drop[t.from_stay] && !leaves_merged) {
             continue;
         }
         let mut t = t;
@@ -887,5 +890,62 @@ fn replace_window(
         }
         days.stays.extend(after_stays);
         days.trips.extend(after_trips);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::population::SubscriberId;
+
+    fn day(places: &[(Activity, u32)]) -> PersonDays {
+        let stays: Vec<Stay> = places
+            .iter()
+            .enumerate()
+            .map(|(i, &(activity, p))| Stay {
+                start: i as i64 * 1000,
+                end: i as i64 * 1000 + 900,
+                activity,
+                place: Some(PlaceId(p)),
+                pos: Coord {
+                    x: f64::from(p),
+                    y: 0.0,
+                },
+            })
+            .collect();
+        let trips = (0..stays.len() - 1)
+            .map(|i| Trip {
+                start: stays[i].end,
+                end: stays[i + 1].start,
+                mode: TripMode::Walk,
+                distance_m: 1.0,
+                from_stay: i,
+                to_stay: i + 1,
+                path: Vec::new(),
+                outside: None,
+            })
+            .collect();
+        PersonDays {
+            subscriber: SubscriberId(1),
+            stays,
+            trips,
+        }
+    }
+
+    #[test]
+    fn a_cancelled_tour_keeps_the_trip_that_leaves_home_afterwards() {
+        use Activity::{Home, Shopping, Work};
+        // home, shop, home, work, home: cancel the shopping tour.
+        let mut d = day(&[(Home, 1), (Shopping, 2), (Home, 1), (Work, 3), (Home, 1)]);
+        cancel_tours(&mut d, &[(0, 2)]);
+        assert_eq!(d.stays.len(), 3);
+        assert_eq!((d.stays[0].start, d.stays[0].end), (0, 2900));
+        // Stays and trips still alternate: the trip to work leaves the
+        // merged home stay when it ends.
+        assert_eq!(d.trips.len(), 2);
+        for (i, t) in d.trips.iter().enumerate() {
+            assert_eq!((t.from_stay, t.to_stay), (i, i + 1));
+            assert_eq!((t.start, t.end), (d.stays[i].end, d.stays[i + 1].start));
+        }
     }
 }
