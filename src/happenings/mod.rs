@@ -454,8 +454,10 @@ impl Happenings {
         }
     }
 
-    /// Cancels the tours of `days` that reach a closed place during the
-    /// closure, each with probability `compliance`.
+    /// Each tour of `days` that reaches a closed place during the closure
+    /// complies with probability `compliance`: its closed stops are skipped
+    /// (see [`skip_stops`]), or, when every stop is closed or one lies beyond
+    /// the map's edge, the whole tour is cancelled.
     fn close(&self, h: &Happening, sub: &Subscriber, map: &Map, days: &mut PersonDays) {
         let compliance = h.spec.compliance.unwrap_or(DEFAULT_COMPLIANCE);
         let closed = |s: &Stay| {
@@ -469,21 +471,34 @@ impl Happenings {
                     kind_ok && area_ok && place.class != PlaceClass::Home
                 })
         };
-        let mut cancel = Vec::new();
-        for (a, b) in tours(days) {
-            if days.stays[a + 1..b].iter().any(closed) {
-                let u = rng::unit_hash(
-                    self.seed,
-                    Purpose::Happenings,
-                    (u64::from(h.id) << 32) | u64::from(sub.id.0),
-                    days.stays[a].end as u64,
-                );
-                if u < compliance {
-                    cancel.push((a, b));
-                }
+        let mode = if sub.has_car {
+            TripMode::CarDriver
+        } else {
+            TripMode::PublicTransport
+        };
+        // Later tours first, so that editing one leaves the indices of the
+        // earlier ones valid.
+        for (a, b) in tours(days).into_iter().rev() {
+            let shut: Vec<usize> = (a + 1..b).filter(|&i| closed(&days.stays[i])).collect();
+            if shut.is_empty() {
+                continue;
+            }
+            let u = rng::unit_hash(
+                self.seed,
+                Purpose::Happenings,
+                (u64::from(h.id) << 32) | u64::from(sub.id.0),
+                days.stays[a].end as u64,
+            );
+            if u >= compliance {
+                continue;
+            }
+            let beyond_edge = days.stays[a + 1..b].iter().any(|s| s.place.is_none());
+            if shut.len() == b - a - 1 || beyond_edge {
+                cancel_tours(days, &[(a, b)]);
+            } else {
+                skip_stops(days, &shut, mode);
             }
         }
-        cancel_tours(days, &cancel);
     }
 
     /// Edits one subscriber's events: outages re-serve or drop what dark
@@ -776,6 +791,73 @@ fn cancel_tours(days: &mut PersonDays, cancel: &[(usize, usize)]) {
     }
 }
 
+/// Removes the stays `shut` (stops inside one tour, never its home stays at
+/// either end, in order). The person stays on at the stop before a removed
+/// run and goes from there straight to the stop after it (a straight-line
+/// trip at [`TRAVEL_SPEED_MS`] plus [`TRAVEL_EXTRA_S`]), arriving when they
+/// would have, or, when the straight trip is longer than the time between
+/// the two stops, leaving when they would have. Two stops at the same place
+/// either side of a removed run become one stay.
+fn skip_stops(days: &mut PersonDays, shut: &[usize], mode: TripMode) {
+    let old_stays = std::mem::take(&mut days.stays);
+    let old_trips = std::mem::take(&mut days.trips);
+    let removed: HashSet<usize> = shut.iter().copied().collect();
+    let mut new_index = vec![usize::MAX; old_stays.len()];
+    let mut added = Vec::new();
+    let mut prev: Option<usize> = None;
+    for (i, s) in old_stays.into_iter().enumerate() {
+        if removed.contains(&i) {
+            continue;
+        }
+        if let Some(p) = prev.filter(|&p| i > p + 1) {
+            let from = new_index[p];
+            let before = &mut days.stays[from];
+            if before.place.is_some() && before.place == s.place {
+                before.end = s.end;
+                new_index[i] = from;
+                prev = Some(i);
+                continue;
+            }
+            let d = crate::map::distance(before.pos, s.pos);
+            let travel = (d / TRAVEL_SPEED_MS + TRAVEL_EXTRA_S).round() as i64;
+            let leave = (s.start - travel).max(before.end);
+            before.end = leave;
+            added.push(Trip {
+                start: leave,
+                end: s.start,
+                mode,
+                distance_m: d * DETOUR,
+                from_stay: from,
+                to_stay: from + 1,
+                path: vec![
+                    Waypoint {
+                        t: leave as f64,
+                        pos: before.pos,
+                    },
+                    Waypoint {
+                        t: s.start as f64,
+                        pos: s.pos,
+                    },
+                ],
+                outside: None,
+            });
+        }
+        new_index[i] = days.stays.len();
+        days.stays.push(s);
+        prev = Some(i);
+    }
+    for mut t in old_trips {
+        if removed.contains(&t.from_stay) || removed.contains(&t.to_stay) {
+            continue;
+        }
+        t.from_stay = new_index[t.from_stay];
+        t.to_stay = new_index[t.to_stay];
+        days.trips.push(t);
+    }
+    days.trips.extend(added);
+    days.trips.sort_by_key(|t| (t.start, t.from_stay));
+}
+
 /// Puts the subscriber at `tour`'s stops for `[start, end)`: tours that
 /// overlap the window, with travel, are cancelled, and a straight-line trip
 /// leads from home to the stop and, unless the window runs to the end of
@@ -929,6 +1011,33 @@ mod tests {
             subscriber: SubscriberId(1),
             stays,
             trips,
+        }
+    }
+
+    #[test]
+    fn skipped_stops_leave_the_open_ones_reached_on_time() {
+        use Activity::{Home, Leisure, Shopping, Work};
+        // home, work (closed), shop, leisure (closed), shop again, home.
+        let mut d = day(&[
+            (Home, 1),
+            (Work, 2),
+            (Shopping, 3),
+            (Leisure, 4),
+            (Shopping, 3),
+            (Home, 1),
+        ]);
+        let shop_start = d.stays[2].start;
+        skip_stops(&mut d, &[1, 3], TripMode::Walk);
+        let places: Vec<u32> = d.stays.iter().map(|s| s.place.unwrap().0).collect();
+        assert_eq!(places, [1, 3, 1]);
+        // The shop is reached when it was, and the two visits either side
+        // of the closed leisure stop are one stay.
+        assert_eq!(d.stays[1].start, shop_start);
+        assert_eq!(d.stays[1].end, 4900);
+        assert_eq!(d.trips.len(), 2);
+        for (i, t) in d.trips.iter().enumerate() {
+            assert_eq!((t.from_stay, t.to_stay), (i, i + 1));
+            assert_eq!((t.start, t.end), (d.stays[i].end, d.stays[i + 1].start));
         }
     }
 
