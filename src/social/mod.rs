@@ -310,62 +310,81 @@ impl SocialNetwork {
         let age = |i: u32| sub(i).age as f64;
 
         let prefs = AgePreference::new(params);
-        let mut edges: Vec<(u32, u32, TieKind)> = Vec::new();
         // Households: residents of a home place, grouped by age preference.
+        // Each home place has its own stream, so the places are grouped in
+        // parallel and their ties concatenated in the order of the places:
+        // the same edge list whatever the threads.
         let mut by_home: Vec<(u32, u32)> = members.iter().map(|&i| (sub(i).home.0, i)).collect();
-        by_home.sort_unstable();
-        for group in by_home.chunk_by(|a, b| a.0 == b.0) {
-            let mut rng = stream(seed, Purpose::Social, group[0].0 as u64, KEY_HOUSEHOLD);
-            let mut left: Vec<u32> = group.iter().map(|&(_, i)| i).collect();
-            let mut weights = Vec::new();
-            while !left.is_empty() {
-                let head = left.remove(0);
-                let size = pick(&mut rng, &HOUSEHOLD_SIZES).unwrap_or(0) + 1;
-                let mut household = vec![head];
-                for _ in 1..size {
-                    let window = left.len().min(HOUSEHOLD_CANDIDATES);
-                    weights.clear();
-                    weights.extend(
-                        left[..window]
-                            .iter()
-                            .map(|&j| prefs.get(age(j) - age(head))),
-                    );
-                    let Some(k) = pick(&mut rng, &weights) else {
-                        break;
-                    };
-                    household.push(left.remove(k));
-                }
-                for (x, &a) in household.iter().enumerate() {
-                    for &b in &household[x + 1..] {
-                        edges.push((a.min(b), a.max(b), TieKind::Household));
+        by_home.par_sort_unstable();
+        let homes: Vec<&[(u32, u32)]> = by_home.chunk_by(|a, b| a.0 == b.0).collect();
+        let households: Vec<Vec<(u32, u32, TieKind)>> = homes
+            .par_iter()
+            .map(|group| {
+                let mut out = Vec::new();
+                let mut rng = stream(seed, Purpose::Social, group[0].0 as u64, KEY_HOUSEHOLD);
+                let mut left: Vec<u32> = group.iter().map(|&(_, i)| i).collect();
+                let mut weights = Vec::new();
+                while !left.is_empty() {
+                    let head = left.remove(0);
+                    let size = pick(&mut rng, &HOUSEHOLD_SIZES).unwrap_or(0) + 1;
+                    let mut household = vec![head];
+                    for _ in 1..size {
+                        let window = left.len().min(HOUSEHOLD_CANDIDATES);
+                        weights.clear();
+                        weights.extend(
+                            left[..window]
+                                .iter()
+                                .map(|&j| prefs.get(age(j) - age(head))),
+                        );
+                        let Some(k) = pick(&mut rng, &weights) else {
+                            break;
+                        };
+                        household.push(left.remove(k));
+                    }
+                    for (x, &a) in household.iter().enumerate() {
+                        for &b in &household[x + 1..] {
+                            out.push((a.min(b), a.max(b), TieKind::Household));
+                        }
                     }
                 }
-            }
-        }
-        // Colleagues and classmates within a shared anchor.
+                out
+            })
+            .collect();
+        drop(homes);
+        let mut edges: Vec<(u32, u32, TieKind)> = households.into_iter().flatten().collect();
+        // Colleagues and classmates within a shared anchor; each person has
+        // a stream, so anchors are worked in parallel and joined in order.
         let mut by_anchor: Vec<(u32, u32)> = members
             .iter()
             .filter_map(|&i| sub(i).anchor.map(|a| (a.0, i)))
             .collect();
-        by_anchor.sort_unstable();
-        for group in by_anchor.chunk_by(|a, b| a.0 == b.0) {
-            if group.len() < 2 {
-                continue;
-            }
-            for &(_, i) in group {
-                let mut rng = stream(seed, Purpose::Social, i as u64, KEY_WORK);
-                let c = Poisson::new(params.colleagues_mean)
-                    .map(|d| d.sample(&mut rng) as usize)
-                    .unwrap_or(0)
-                    .min(group.len() - 1);
-                for _ in 0..c {
-                    let j = group[rng.random_range(0..group.len())].1;
-                    if j != i {
-                        edges.push((i.min(j), i.max(j), TieKind::Work));
+        by_anchor.par_sort_unstable();
+        let anchors: Vec<&[(u32, u32)]> = by_anchor
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|g| g.len() >= 2)
+            .collect();
+        let colleagues: Vec<Vec<(u32, u32, TieKind)>> = anchors
+            .par_iter()
+            .map(|group| {
+                let mut out = Vec::new();
+                for &(_, i) in group.iter() {
+                    let mut rng = stream(seed, Purpose::Social, i as u64, KEY_WORK);
+                    let c = Poisson::new(params.colleagues_mean)
+                        .map(|d| d.sample(&mut rng) as usize)
+                        .unwrap_or(0)
+                        .min(group.len() - 1);
+                    for _ in 0..c {
+                        let j = group[rng.random_range(0..group.len())].1;
+                        if j != i {
+                            out.push((i.min(j), i.max(j), TieKind::Work));
+                        }
                     }
                 }
-            }
-        }
+                out
+            })
+            .collect();
+        drop(anchors);
+        edges.extend(colleagues.into_iter().flatten());
         // Household and work neighbours, for closing triangles.
         let have = Adjacency::new(n, &edges);
         let grid = HomeGrid::new(params, &members, subscribers, map);
