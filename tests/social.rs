@@ -295,5 +295,172 @@ fn the_bandicoot_export_holds_both_sides_in_its_documented_format() {
         }
     }
     assert!(mirrored > 50, "{mirrored} reciprocated calls");
+    // Written in blocks of a few users (each block reading the events
+    // again), the files are the same, byte for byte.
+    let blocks = dir.join("bc-blocks");
+    let reader = mobsynth::reader::DatasetReader::open(&data).expect("dataset");
+    let mut output = mobsynth::export::Output::create(&blocks, false).expect("output");
+    mobsynth::export::bandicoot::export_in_blocks(&reader, &mut output, &mut Vec::new(), 50)
+        .expect("export in blocks");
+    for user in records.keys() {
+        let rel = format!("records/{user}.csv");
+        assert_eq!(
+            std::fs::read(blocks.join(&rel)).expect("block file"),
+            std::fs::read(out.join(&rel)).expect("whole file"),
+            "{rel}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_dir(blocks.join("records"))
+            .expect("records")
+            .count(),
+        records.len()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn roamers_have_sparse_ties_and_their_on_net_calls_are_mirrored_when_both_are_here() {
+    use mobsynth::reader::DatasetReader;
+    use mobsynth::sink::tables::subscribers_schema;
+    use mobsynth::validate::network::load;
+
+    let dir = std::env::temp_dir().join(format!("mobsynth-roamers-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("scratch directory");
+    // Many roamers, so that their few ties carry enough calls to check.
+    let toml = "name = \"roamers\"\nseed = 7\nsubscribers = 1500\ndays = 2\nstart = \"2026-03-02\"\ntimezone = \"Europe/Vaduz\"\n[population]\nroamer_share = 0.3\n";
+    let file = dir.join("roamers.toml");
+    std::fs::write(&file, toml).expect("scenario file");
+    let data = dir.join("data");
+    let map = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("scenarios/maps/liechtenstein.osm.pbf");
+    let o = Command::new(env!("CARGO_BIN_EXE_mobsynth"))
+        .args(["run", file.to_str().expect("utf-8"), "-q", "--map"])
+        .arg(&map)
+        .arg("-o")
+        .arg(&data)
+        .output()
+        .expect("mobsynth runs");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let d = load(&data).expect("dataset");
+    let roamers: BTreeSet<u64> = d.roamers.iter().copied().collect();
+    let residents: BTreeSet<u64> = d.members.iter().map(|m| m.id).collect();
+    assert!(roamers.len() > 300, "{} roamers", roamers.len());
+
+    // Sparse ties of two kinds: companions among roamers, hosts to residents.
+    let mut degree: HashMap<u64, usize> = HashMap::new();
+    let mut companions: HashMap<u64, usize> = HashMap::new();
+    let (mut n_companion, mut n_host) = (0, 0);
+    for (a, b, kind, w) in &d.contacts {
+        assert!(*w > 0.0, "tie ({a}, {b}) without weight");
+        let (ra, rb) = (roamers.contains(a), roamers.contains(b));
+        match kind.as_str() {
+            "companion" => {
+                assert!(ra && rb, "companion tie ({a}, {b}) not between roamers");
+                n_companion += 1;
+                *companions.entry(*a).or_default() += 1;
+                *companions.entry(*b).or_default() += 1;
+            }
+            "host" => {
+                assert!(
+                    (ra && residents.contains(b)) || (rb && residents.contains(a)),
+                    "host tie ({a}, {b}) not between a roamer and a resident"
+                );
+                n_host += 1;
+            }
+            _ => assert!(!ra && !rb, "{kind} tie ({a}, {b}) with a roamer"),
+        }
+        for x in [a, b] {
+            *degree.entry(*x).or_default() += 1;
+        }
+    }
+    assert!(
+        n_companion > 100 && n_host > 10,
+        "{n_companion} companion, {n_host} host ties"
+    );
+    // A party is at most four: three companions each.
+    assert!(companions.values().all(|&k| k <= 3));
+    let mean = |set: &BTreeSet<u64>| {
+        set.iter()
+            .map(|x| degree.get(x).copied().unwrap_or(0))
+            .sum::<usize>() as f64
+            / set.len() as f64
+    };
+    let (roamer_mean, resident_mean) = (mean(&roamers), mean(&residents));
+    assert!(
+        roamer_mean > 0.5 && roamer_mean < resident_mean / 4.0,
+        "ties per roamer {roamer_mean}, per resident {resident_mean}"
+    );
+
+    // Their on-net calls: with a twin at the callee when the callee is in
+    // the region (or unanswered), and none when the callee is away, which
+    // for a roamer includes the days before and after its visit.
+    // Each roamer's visit, UTC ms, from the subscribers table and the
+    // calendar (independently of the validator's spans).
+    let reader = DatasetReader::open(&data).expect("dataset");
+    let calendar = reader.calendar().expect("calendar");
+    let day = |k: Option<i64>, end: bool| {
+        let d = &calendar.days()[k.expect("a roamer's day") as usize];
+        1000 * if end { d.end_utc } else { d.start_utc }
+    };
+    let mut visits: HashMap<u64, (i64, i64)> = HashMap::new();
+    for b in reader
+        .read("subscribers", subscribers_schema())
+        .expect("subscribers")
+    {
+        let (id, first, last) = (
+            ints(&b, "subscriber_id"),
+            ints(&b, "first_day"),
+            ints(&b, "last_day"),
+        );
+        let roamer = b.column_by_name("roamer").expect("roamer").as_boolean();
+        for i in (0..b.num_rows()).filter(|&i| roamer.value(i)) {
+            let id = id[i].expect("id") as u64;
+            visits.insert(id, (day(first[i], false), day(last[i], true)));
+        }
+    }
+    assert_eq!(visits.len(), roamers.len());
+    let mt: BTreeSet<(u64, u64, i64, Option<i64>)> = d
+        .calls
+        .iter()
+        .filter(|c| !c.text && !c.mo)
+        .filter_map(|c| c.other.map(|o| (c.subscriber, o, c.time_ms, c.duration_ms)))
+        .collect();
+    let (mut here, mut mirrored, mut unanswered, mut away, mut roamer_mo) = (0, 0, 0, 0, 0);
+    for c in d.calls.iter().filter(|c| !c.text && c.mo) {
+        let Some(callee) = c.other else { continue };
+        if !(roamers.contains(&c.subscriber) || roamers.contains(&callee)) {
+            continue;
+        }
+        roamer_mo += usize::from(roamers.contains(&c.subscriber));
+        let twin = mt.contains(&(callee, c.subscriber, c.time_ms, c.duration_ms));
+        // Before or after a roamer's visit: no record at all. On a trip
+        // across the edge the truth's span is the whole trip, and the
+        // device is followed from the border, so a twin may or may not
+        // exist.
+        let outside_visit = visits
+            .get(&callee)
+            .is_some_and(|&(a, b)| c.time_ms < a || c.time_ms >= b);
+        if d.is_away(callee, c.time_ms) {
+            away += 1;
+            assert!(
+                !(outside_visit && twin),
+                "{c:?}: a roamer away recorded the call"
+            );
+        } else {
+            here += 1;
+            if twin {
+                mirrored += 1;
+            } else {
+                assert_eq!(c.duration_ms, Some(0), "{c:?} has no twin");
+                unanswered += 1;
+            }
+        }
+    }
+    assert!(
+        mirrored >= 20 && away >= 10 && roamer_mo >= 30,
+        "{mirrored} mirrored of {here} ({unanswered} unanswered, {away} away); {roamer_mo} made by roamers"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

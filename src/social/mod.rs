@@ -1,8 +1,9 @@
 //! Who calls whom: the social network among the run's subscribers.
 //!
 //! Built once per run from the seed and the whole population, so it does not
-//! depend on threads or parts. Resident persons (not IoT modules, not
-//! inbound roamers) are its nodes; its ties come in three kinds:
+//! depend on threads or parts. Resident persons are its nodes, and
+//! sparsely inbound roamers (IoT modules never); residents' ties come in
+//! three kinds:
 //!
 //! - **household**: residents of one home place, grouped into households
 //!   whose members are chosen by age preference (partners near the same age,
@@ -14,6 +15,10 @@
 //!   of home cells with pair probability ∝ d^−α (Lambiotte et al. 2008) and
 //!   age homophily with a second mode a generation apart (Palchykov et al.
 //!   2012).
+//!
+//! An inbound roamer has a few ties: its travel companions (**companion**:
+//! roamers of its home network arriving the same day, in parties of 1–4)
+//! and, rarely, a resident it knows (**host**: family, friends, business).
 //!
 //! Each tie has a weight, the expected calls and texts per week between the
 //! two, which grows with the overlap of their neighbourhoods (Onnela et al.
@@ -41,10 +46,21 @@ pub enum TieKind {
     Household = 0,
     Work = 1,
     Social = 2,
+    /// Two inbound roamers travelling together.
+    Companion = 3,
+    /// An inbound roamer and a resident: family, a friend or a business
+    /// contact in the region.
+    Host = 4,
 }
 
 impl TieKind {
-    pub const ALL: [TieKind; 3] = [TieKind::Household, TieKind::Work, TieKind::Social];
+    pub const ALL: [TieKind; 5] = [
+        TieKind::Household,
+        TieKind::Work,
+        TieKind::Social,
+        TieKind::Companion,
+        TieKind::Host,
+    ];
 
     /// The name written in `truth/contacts`.
     pub fn name(self) -> &'static str {
@@ -52,6 +68,8 @@ impl TieKind {
             TieKind::Household => "household",
             TieKind::Work => "work",
             TieKind::Social => "social",
+            TieKind::Companion => "companion",
+            TieKind::Host => "host",
         }
     }
 }
@@ -100,6 +118,10 @@ pub struct SocialParams {
     /// (4.0), and the log-normal σ of the tie-to-tie spread (0.8).
     pub overlap_gain: f64,
     pub weight_sigma: f64,
+    /// People in the region an inbound roamer is in touch with (family,
+    /// friends, business), Poisson mean (0.5); `on_net_share` of them are
+    /// subscribers and get a tie.
+    pub roamer_local_contacts: f64,
 }
 
 impl Default for SocialParams {
@@ -119,6 +141,7 @@ impl Default for SocialParams {
             social_weight: 1.5,
             overlap_gain: 4.0,
             weight_sigma: 0.8,
+            roamer_local_contacts: 0.5,
         }
     }
 }
@@ -164,6 +187,7 @@ impl SocialParams {
             ("social_weight", self.social_weight),
             ("overlap_gain", self.overlap_gain),
             ("weight_sigma", self.weight_sigma),
+            ("roamer_local_contacts", self.roamer_local_contacts),
         ] {
             if !(v.is_finite() && v >= 0.0) {
                 return err(k, format!("must be zero or more, got {v}"));
@@ -171,6 +195,9 @@ impl SocialParams {
         }
         if self.colleagues_mean > 100.0 {
             return err("colleagues_mean", "must be at most 100".into());
+        }
+        if self.roamer_local_contacts > 100.0 {
+            return err("roamer_local_contacts", "must be at most 100".into());
         }
         Ok(())
     }
@@ -217,7 +244,7 @@ impl AgePreference {
 }
 
 /// The network: every subscriber's ties, in compressed rows by subscriber
-/// index (IoT modules and roamers have none).
+/// index (IoT modules have none).
 #[derive(Debug, Default)]
 pub struct SocialNetwork {
     offsets: Vec<u32>,
@@ -235,6 +262,11 @@ const KEY_SOCIAL: u64 = 3;
 const KEY_WEIGHT: u64 = 4;
 const KEY_GEOGRAPHIC: u64 = 5;
 const KEY_CLOSURE: u64 = 6;
+const KEY_PARTY: u64 = 7;
+const KEY_HOST: u64 = 8;
+/// Travel-party sizes 1..=4 as shares (assumption: most visitors travel
+/// with a partner or family, a quarter alone; mean 2.1).
+const TRAVEL_PARTY_SIZES: [f64; 4] = [0.3, 0.45, 0.1, 0.15];
 /// Most non-empty grid cells of the geographic draw: the cell size grows
 /// until the homes fit, so the cell-to-cell table stays small.
 const MAX_CELLS: usize = 2048;
@@ -310,62 +342,81 @@ impl SocialNetwork {
         let age = |i: u32| sub(i).age as f64;
 
         let prefs = AgePreference::new(params);
-        let mut edges: Vec<(u32, u32, TieKind)> = Vec::new();
         // Households: residents of a home place, grouped by age preference.
+        // Each home place has its own stream, so the places are grouped in
+        // parallel and their ties concatenated in the order of the places:
+        // the same edge list whatever the threads.
         let mut by_home: Vec<(u32, u32)> = members.iter().map(|&i| (sub(i).home.0, i)).collect();
-        by_home.sort_unstable();
-        for group in by_home.chunk_by(|a, b| a.0 == b.0) {
-            let mut rng = stream(seed, Purpose::Social, group[0].0 as u64, KEY_HOUSEHOLD);
-            let mut left: Vec<u32> = group.iter().map(|&(_, i)| i).collect();
-            let mut weights = Vec::new();
-            while !left.is_empty() {
-                let head = left.remove(0);
-                let size = pick(&mut rng, &HOUSEHOLD_SIZES).unwrap_or(0) + 1;
-                let mut household = vec![head];
-                for _ in 1..size {
-                    let window = left.len().min(HOUSEHOLD_CANDIDATES);
-                    weights.clear();
-                    weights.extend(
-                        left[..window]
-                            .iter()
-                            .map(|&j| prefs.get(age(j) - age(head))),
-                    );
-                    let Some(k) = pick(&mut rng, &weights) else {
-                        break;
-                    };
-                    household.push(left.remove(k));
-                }
-                for (x, &a) in household.iter().enumerate() {
-                    for &b in &household[x + 1..] {
-                        edges.push((a.min(b), a.max(b), TieKind::Household));
+        by_home.par_sort_unstable();
+        let homes: Vec<&[(u32, u32)]> = by_home.chunk_by(|a, b| a.0 == b.0).collect();
+        let households: Vec<Vec<(u32, u32, TieKind)>> = homes
+            .par_iter()
+            .map(|group| {
+                let mut out = Vec::new();
+                let mut rng = stream(seed, Purpose::Social, group[0].0 as u64, KEY_HOUSEHOLD);
+                let mut left: Vec<u32> = group.iter().map(|&(_, i)| i).collect();
+                let mut weights = Vec::new();
+                while !left.is_empty() {
+                    let head = left.remove(0);
+                    let size = pick(&mut rng, &HOUSEHOLD_SIZES).unwrap_or(0) + 1;
+                    let mut household = vec![head];
+                    for _ in 1..size {
+                        let window = left.len().min(HOUSEHOLD_CANDIDATES);
+                        weights.clear();
+                        weights.extend(
+                            left[..window]
+                                .iter()
+                                .map(|&j| prefs.get(age(j) - age(head))),
+                        );
+                        let Some(k) = pick(&mut rng, &weights) else {
+                            break;
+                        };
+                        household.push(left.remove(k));
+                    }
+                    for (x, &a) in household.iter().enumerate() {
+                        for &b in &household[x + 1..] {
+                            out.push((a.min(b), a.max(b), TieKind::Household));
+                        }
                     }
                 }
-            }
-        }
-        // Colleagues and classmates within a shared anchor.
+                out
+            })
+            .collect();
+        drop(homes);
+        let mut edges: Vec<(u32, u32, TieKind)> = households.into_iter().flatten().collect();
+        // Colleagues and classmates within a shared anchor; each person has
+        // a stream, so anchors are worked in parallel and joined in order.
         let mut by_anchor: Vec<(u32, u32)> = members
             .iter()
             .filter_map(|&i| sub(i).anchor.map(|a| (a.0, i)))
             .collect();
-        by_anchor.sort_unstable();
-        for group in by_anchor.chunk_by(|a, b| a.0 == b.0) {
-            if group.len() < 2 {
-                continue;
-            }
-            for &(_, i) in group {
-                let mut rng = stream(seed, Purpose::Social, i as u64, KEY_WORK);
-                let c = Poisson::new(params.colleagues_mean)
-                    .map(|d| d.sample(&mut rng) as usize)
-                    .unwrap_or(0)
-                    .min(group.len() - 1);
-                for _ in 0..c {
-                    let j = group[rng.random_range(0..group.len())].1;
-                    if j != i {
-                        edges.push((i.min(j), i.max(j), TieKind::Work));
+        by_anchor.par_sort_unstable();
+        let anchors: Vec<&[(u32, u32)]> = by_anchor
+            .chunk_by(|a, b| a.0 == b.0)
+            .filter(|g| g.len() >= 2)
+            .collect();
+        let colleagues: Vec<Vec<(u32, u32, TieKind)>> = anchors
+            .par_iter()
+            .map(|group| {
+                let mut out = Vec::new();
+                for &(_, i) in group.iter() {
+                    let mut rng = stream(seed, Purpose::Social, i as u64, KEY_WORK);
+                    let c = Poisson::new(params.colleagues_mean)
+                        .map(|d| d.sample(&mut rng) as usize)
+                        .unwrap_or(0)
+                        .min(group.len() - 1);
+                    for _ in 0..c {
+                        let j = group[rng.random_range(0..group.len())].1;
+                        if j != i {
+                            out.push((i.min(j), i.max(j), TieKind::Work));
+                        }
                     }
                 }
-            }
-        }
+                out
+            })
+            .collect();
+        drop(anchors);
+        edges.extend(colleagues.into_iter().flatten());
         // Household and work neighbours, for closing triangles.
         let have = Adjacency::new(n, &edges);
         let grid = HomeGrid::new(params, &members, subscribers, map);
@@ -447,6 +498,13 @@ impl SocialNetwork {
             .collect();
         edges.extend(geographic);
         edges.extend(closed.into_iter().flatten());
+        // Inbound roamers: their travel companions and a few people here.
+        let roamers: Vec<u32> = subscribers
+            .iter()
+            .filter(|s| s.is_person() && s.is_roamer())
+            .map(|s| s.id.0)
+            .collect();
+        edges.extend(roamer_edges(params, seed, subscribers, &roamers, &members));
         // One tie per pair, of its closest kind.
         edges.par_sort_unstable();
         edges.dedup_by(|b, a| a.0 == b.0 && a.1 == b.1);
@@ -490,9 +548,9 @@ impl SocialNetwork {
                 let union = (ra.len() - 1 + rb.len() - 1) as f64 - common;
                 let overlap = if union > 0.0 { common / union } else { 0.0 };
                 let base = match kind {
-                    TieKind::Household => params.household_weight,
+                    TieKind::Household | TieKind::Companion => params.household_weight,
                     TieKind::Work => params.work_weight,
-                    TieKind::Social => params.social_weight,
+                    TieKind::Social | TieKind::Host => params.social_weight,
                 };
                 let mut rng = stream(seed, Purpose::Social, pair_key(a, b), KEY_WEIGHT);
                 base * (1.0 + params.overlap_gain * overlap)
@@ -509,6 +567,18 @@ impl SocialNetwork {
         let mut scale = vec![0.0f64; n];
         for (&i, h) in members.iter().zip(&habits) {
             let target = params.on_net_share * (h.voice_per_day + h.sms_per_day) * week;
+            if raw_sum[i as usize] > 0.0 {
+                scale[i as usize] = target / raw_sum[i as usize];
+            }
+        }
+        // A roamer's few ties each carry an average contact's share of
+        // their calls (rate / contacts), together at most `on_net_share`:
+        // most of a visitor's calls go home, off this network.
+        for &i in &roamers {
+            let h = Habits::draw(phone, seed, sub(i));
+            let k = (offsets[i as usize + 1] - offsets[i as usize]) as f64;
+            let share = (k / h.contacts.max(1) as f64).min(params.on_net_share);
+            let target = share * (h.voice_per_day + h.sms_per_day) * week;
             if raw_sum[i as usize] > 0.0 {
                 scale[i as usize] = target / raw_sum[i as usize];
             }
@@ -587,6 +657,62 @@ impl SocialNetwork {
             + self.device.len()
             + self.strength.len() * 4
     }
+}
+
+/// The ties of inbound roamers, (a, b, kind) with a < b, in a fixed order.
+///
+/// - Companions: the roamers of one home network arriving on one day are
+///   split, in id order, into travel parties of 1–4 (`TRAVEL_PARTY_SIZES`);
+///   each party is a clique.
+/// - Hosts: each roamer knows Poisson(`roamer_local_contacts`) people in
+///   the region, each a subscriber with probability `on_net_share`, drawn
+///   uniformly among resident persons (family, friends and business
+///   contacts live anywhere in the region).
+fn roamer_edges(
+    params: &SocialParams,
+    seed: u64,
+    subscribers: &[Subscriber],
+    roamers: &[u32],
+    residents: &[u32],
+) -> Vec<(u32, u32, TieKind)> {
+    let mut out = Vec::new();
+    let mut by_trip: Vec<((u16, u16, u32), u32)> = roamers
+        .iter()
+        .filter_map(|&i| {
+            subscribers[i as usize]
+                .roaming
+                .map(|r| ((r.mcc, r.mnc, r.first_day), i))
+        })
+        .collect();
+    by_trip.sort_unstable();
+    for group in by_trip.chunk_by(|a, b| a.0 == b.0) {
+        let mut rng = stream(seed, Purpose::Social, group[0].1 as u64, KEY_PARTY);
+        let mut k = 0;
+        while k < group.len() {
+            let size = (pick(&mut rng, &TRAVEL_PARTY_SIZES).unwrap_or(0) + 1).min(group.len() - k);
+            let party = &group[k..k + size];
+            for (x, &(_, a)) in party.iter().enumerate() {
+                for &(_, b) in &party[x + 1..] {
+                    out.push((a.min(b), a.max(b), TieKind::Companion));
+                }
+            }
+            k += size;
+        }
+    }
+    let mean = params.roamer_local_contacts * params.on_net_share;
+    if mean > 0.0 && !residents.is_empty() {
+        for &i in roamers {
+            let mut rng = stream(seed, Purpose::Social, i as u64, KEY_HOST);
+            let c = Poisson::new(mean)
+                .map(|d| d.sample(&mut rng) as usize)
+                .unwrap_or(0);
+            for _ in 0..c {
+                let j = residents[rng.random_range(0..residents.len())];
+                out.push((j.min(i), j.max(i), TieKind::Host));
+            }
+        }
+    }
+    out
 }
 
 /// Number of common `other`s of two rows sorted by `other`.

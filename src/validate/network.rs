@@ -52,10 +52,13 @@ pub struct NetworkData {
     pub calls: Vec<CallRecord>,
     /// Calls and texts in the log, on-net or not.
     pub all_calls: usize,
-    /// When each subscriber was beyond the map's edge by the truth (UTC ms
-    /// intervals, sorted): stays there, and trips with an end there, whole.
-    /// Empty without the truth.
+    /// When each subscriber was away from the region (UTC ms intervals,
+    /// sorted, disjoint): by the truth, stays beyond the map's edge and trips
+    /// with an end there, whole; for inbound roamers, before the first and
+    /// after the last day of the visit.
     pub away: HashMap<u64, Vec<(i64, i64)>>,
+    /// Inbound roamers (not IoT), by id.
+    pub roamers: Vec<u64>,
 }
 
 impl NetworkData {
@@ -75,6 +78,8 @@ pub fn load(dir: &Path) -> Result<NetworkData, DatasetError> {
     let mut d = NetworkData::default();
     let mut by_msisdn: HashMap<String, u64> = HashMap::new();
     let mut homes = Vec::new();
+    // Inbound roamers: (id, first day, last day) of their visit.
+    let mut visits = Vec::new();
     for b in reader.read("subscribers", subscribers_schema())? {
         let p = dir.join("subscribers");
         let id = column_i64(&b, "subscriber_id", &p)?;
@@ -90,9 +95,19 @@ pub fn load(dir: &Path) -> Result<NetworkData, DatasetError> {
         let roamer = b
             .column_by_name("roamer")
             .and_then(|c| c.as_boolean_opt().cloned());
+        let (first, last) = (
+            column_opt_i64(&b, "first_day", &p)?,
+            column_opt_i64(&b, "last_day", &p)?,
+        );
         for i in 0..b.num_rows() {
             by_msisdn.insert(msisdn[i].clone(), id[i] as u64);
             let is_roamer = roamer.as_ref().is_some_and(|r| r.value(i));
+            if is_roamer && let (Some(f), Some(l)) = (first[i], last[i]) {
+                visits.push((id[i] as u64, f, l));
+            }
+            if is_roamer && device[i] != "iot" {
+                d.roamers.push(id[i] as u64);
+            }
             if device[i] != "iot" && !is_roamer {
                 homes.push((id[i] as u64, age[i].clamp(0, 255) as u8, lon[i], lat[i]));
             }
@@ -155,9 +170,34 @@ pub fn load(dir: &Path) -> Result<NetworkData, DatasetError> {
                     .push((start[i], end[i]));
             }
         }
-        for spans in d.away.values_mut() {
-            spans.sort_unstable();
+    }
+    // A roamer is away (at home, abroad) before the first and after the
+    // last day of its visit.
+    if !visits.is_empty() {
+        let calendar = reader.calendar()?;
+        let days = calendar.days();
+        for (id, f, l) in visits {
+            let day = |k: i64| days.get(usize::try_from(k).ok()?);
+            if let (Some(fd), Some(ld)) = (day(f), day(l)) {
+                let spans = d.away.entry(id).or_default();
+                spans.push((i64::MIN, fd.start_utc * 1000));
+                spans.push((ld.end_utc * 1000, i64::MAX));
+            }
         }
+    }
+    // Sorted and merged, so that the span before an instant is the only
+    // one that can hold it (a roamer's visit ends at a day's end, while its
+    // journey home may run past it).
+    for spans in d.away.values_mut() {
+        spans.sort_unstable();
+        let mut merged: Vec<(i64, i64)> = Vec::with_capacity(spans.len());
+        for &(a, b) in spans.iter() {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        *spans = merged;
     }
     for b in reader.read("events", events_schema())? {
         let p = dir.join("events");
@@ -234,6 +274,13 @@ pub const OVERLAP_WEIGHT: Spec = Spec {
     published: "overlap grows with tie strength (positive)",
     source: "Onnela et al. 2007, PNAS 104:7332",
 };
+pub const ROAMER_TIES: Spec = Spec {
+    id: "truth.contacts.roamer_ties_mean",
+    name: "On-net ties per inbound roamer: travel companions and residents (reported)",
+    band: None,
+    published: "sparse: a visitor's calls go mostly home",
+    source: "model assumption (docs/MODEL.md, Social network, Inbound roamers)",
+};
 pub const AGE_GAP: Spec = Spec {
     id: "truth.contacts.age_gap_generation_mode",
     name: "Top contacts 20-35 years apart over 10-20 years apart (per 5-year bin)",
@@ -253,6 +300,9 @@ pub fn network_metrics(d: &NetworkData, seed: u64) -> Vec<Metric> {
         out.push(degree_tail(d));
         out.push(distance_decay(d, seed));
         out.push(age_gap(d));
+        if !d.roamers.is_empty() {
+            out.push(roamer_ties(d));
+        }
         if !d.calls.is_empty() {
             out.push(overlap_weight(d));
         }
@@ -272,8 +322,9 @@ pub fn on_net_share(d: &NetworkData) -> Metric {
 
 /// On-net VOICE_MO records with a VOICE_MT at the callee, same start and
 /// duration, over the on-net VOICE_MO whose callee the truth has within
-/// the region (`away(callee, t)` false): a callee beyond the map's edge is
-/// on another network, which records the other side.
+/// the region (`away(callee, t)` false): a callee beyond the map's edge,
+/// or a roamer before or after its visit, is on another network, which
+/// records the other side.
 pub fn mirror_share(calls: &[CallRecord], away: &dyn Fn(u64, i64) -> bool) -> Metric {
     let mut mt: HashMap<(u64, u64, i64, Option<i64>), usize> = HashMap::new();
     for c in calls.iter().filter(|c| !c.text && !c.mo) {
@@ -308,14 +359,21 @@ pub fn mirror_share(calls: &[CallRecord], away: &dyn Fn(u64, i64) -> bool) -> Me
         &MIRROR_SHARE,
         v,
         format!(
-            "{found} of {n} on-net VOICE_MO to callees in the region mirrored; {unanswered} unanswered (callee's phone off); {away_calls} more to callees beyond the map's edge, not counted"
+            "{found} of {n} on-net VOICE_MO to callees in the region mirrored; {unanswered} unanswered (callee's phone off); {away_calls} more to callees away (beyond the map's edge, or roamers outside their visit), not counted"
         ),
     )
 }
 
+/// Whether a tie of `kind` is between two residents: inbound roamers'
+/// ties (`companion`, `host`) are left out of the residents' degree and
+/// age metrics, which describe a national network.
+fn between_residents(kind: &str) -> bool {
+    matches!(kind, "household" | "work" | "social")
+}
+
 fn degrees(d: &NetworkData) -> HashMap<u64, usize> {
     let mut deg: HashMap<u64, usize> = d.members.iter().map(|m| (m.id, 0)).collect();
-    for (a, b, _, _) in &d.contacts {
+    for (a, b, _, _) in d.contacts.iter().filter(|c| between_residents(&c.2)) {
         *deg.entry(*a).or_default() += 1;
         *deg.entry(*b).or_default() += 1;
     }
@@ -420,11 +478,46 @@ pub fn distance_decay(d: &NetworkData, seed: u64) -> Metric {
     })
 }
 
+/// Mean ties per inbound roamer, with the share of roamers that have one
+/// and the ties by kind.
+pub fn roamer_ties(d: &NetworkData) -> Metric {
+    let roamers: std::collections::HashSet<u64> = d.roamers.iter().copied().collect();
+    let mut deg: HashMap<u64, usize> = HashMap::new();
+    let (mut companions, mut hosts) = (0usize, 0usize);
+    for (a, b, kind, _) in &d.contacts {
+        let (ra, rb) = (roamers.contains(a), roamers.contains(b));
+        if !(ra || rb) {
+            continue;
+        }
+        match kind.as_str() {
+            "companion" => companions += 1,
+            "host" => hosts += 1,
+            _ => {}
+        }
+        for (x, r) in [(a, ra), (b, rb)] {
+            if r {
+                *deg.entry(*x).or_default() += 1;
+            }
+        }
+    }
+    let n = roamers.len().max(1) as f64;
+    let v = deg.values().sum::<usize>() as f64 / n;
+    Metric::judged(
+        &ROAMER_TIES,
+        v,
+        format!(
+            "{} roamers, {:.2} with a tie; {companions} companion and {hosts} host ties",
+            roamers.len(),
+            deg.len() as f64 / n
+        ),
+    )
+}
+
 /// Counts of the age gap to each member's strongest tie, 5-year bins.
 pub fn top_contact_age_gaps(d: &NetworkData) -> Vec<f64> {
     let age: HashMap<u64, u8> = d.members.iter().map(|m| (m.id, m.age)).collect();
     let mut top: HashMap<u64, (f64, u64)> = HashMap::new();
-    for (a, b, _, w) in &d.contacts {
+    for (a, b, _, w) in d.contacts.iter().filter(|c| between_residents(&c.2)) {
         for (x, y) in [(*a, *b), (*b, *a)] {
             let e = top.entry(x).or_insert((f64::MIN, y));
             if *w > e.0 || (*w == e.0 && y < e.1) {
