@@ -256,14 +256,6 @@ fn release_of_batches(
                 .collect()
         })
         .unwrap_or_default();
-    if product == "footfall" && !batches.is_empty() && !columns.contains("hour") {
-        return Err(serr(
-            path,
-            "footfall without `hour`: visitors are distinct people per hour and do not add up \
-             over a day, so a daily footfall is not audited (daily trips are: `od` without \
-             `departure_hour`)",
-        ));
-    }
     let optional = |k: &str| spec.optional.contains(&k) || DAILY.contains(&(product, k));
     let keys: Vec<(&'static str, KeyKind)> = spec
         .keys
@@ -276,6 +268,14 @@ fn release_of_batches(
         return Err(serr(
             path,
             format!("column `{value}` missing (the {product} schema's count column)"),
+        ));
+    }
+    if product == "footfall" && !batches.is_empty() && !columns.contains("hour") {
+        return Err(serr(
+            path,
+            "footfall without `hour`: visitors are distinct people per hour and do not add up \
+             over a day, so a daily footfall is not audited (daily trips are: `od` without \
+             `departure_hour`)",
         ));
     }
     let keyed = key_rows(batches, &keys, &[value], zoning, path, false)?;
