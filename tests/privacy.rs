@@ -485,7 +485,8 @@ fn planted_canaries_are_reported_when_a_released_cell_exposes_them() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let ff = format!("footfall={}", truth.join("footfall.csv").display());
-    let run = |k: &str| -> serde_json::Value {
+    let od = format!("od={}", truth.join("od.csv").display());
+    let run = |k: &str, product: &str| -> serde_json::Value {
         let json = temp(&format!("canary-{k}.json"));
         let o = mobsynth(&[
             "privacy",
@@ -493,7 +494,7 @@ fn planted_canaries_are_reported_when_a_released_cell_exposes_them() {
             "--zones",
             "h3:8",
             "--product",
-            &ff,
+            product,
             "--k",
             k,
             "--no-unicity",
@@ -505,17 +506,42 @@ fn planted_canaries_are_reported_when_a_released_cell_exposes_them() {
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap()
     };
     // Every cell is below a k of 10,000: each canary cell exposes it.
-    let v = run("10000");
+    let v = run("10000", &ff);
     let c = &v["canaries"];
     assert_eq!(c["planted"], 2);
     assert!(c["cells_with_a_canary"].as_u64().unwrap() > 0, "{c}");
     assert_eq!(c["exposing_cells"], c["cells_with_a_canary"]);
     assert_eq!(c["canaries_exposed"], serde_json::json!([0, 1]));
+    // Their commutes are in the released `od` too.
+    let v = run("10000", &od);
+    let c = &v["canaries"];
+    assert!(c["exposing_cells"].as_u64().unwrap() > 0, "{c}");
+    assert_eq!(c["examples"][0]["key"][0][0], "origin_zone");
     // No cell is below a k of 1.
-    let v = run("1");
+    let v = run("1", &ff);
     assert_eq!(v["canaries"]["exposing_cells"], 0);
-    // The canaries commute: each has a work place, apart from home.
+    // The canaries work nights: every work stay of theirs begins between
+    // 20:00 and 23:59 local time (CET, UTC+1 in early March).
     let reader = DatasetReader::open(&dir).unwrap();
+    let path = dir.join("truth/stays");
+    let mut night_work = 0;
+    for b in reader
+        .read("truth/stays", mobsynth::sink::tables::stays_schema())
+        .unwrap()
+    {
+        let id = column_i64(&b, "subscriber_id", &path).unwrap();
+        let start = common::ints(&b, "start");
+        let activity = common::strings(&b, "activity");
+        for i in 0..b.num_rows() {
+            if id[i] < 2 && activity[i] == "work" {
+                let local_h = (start[i] / 1000 + 3600).rem_euclid(86_400) / 3600;
+                assert!((20..24).contains(&local_h), "work from {local_h}:00");
+                night_work += 1;
+            }
+        }
+    }
+    assert!(night_work > 0);
+    // The canaries commute: each has a work place, apart from home.
     let path = dir.join("subscribers");
     for b in reader.read("subscribers", subscribers_schema()).unwrap() {
         let id = column_i64(&b, "subscriber_id", &path).unwrap();
