@@ -1106,7 +1106,10 @@ pub fn run(request: &Request) -> Result<Audit, PrivacyError> {
                 }
             },
         };
-        let release = read_release(name, path, &zonings[at])?;
+        let mut release = read_release(name, path, &zonings[at])?;
+        if at != 0 {
+            release.source = format!("{} (at {})", release.source, zonings[at].spec());
+        }
         let totals = if options.add_totals && name == "footfall" {
             release.totals_over_breakdown()
         } else {
