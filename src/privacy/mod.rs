@@ -492,8 +492,8 @@ fn od_travellers(source: &Source, zoning: &Zoning) -> Result<(Products, Products
     let reader = &source.reader;
     let people = crate::products::read_people(reader)?;
     let path = reader.dir().join("truth/trips");
-    let mut seen: BTreeSet<(OdKey, i64)> = BTreeSet::new();
-    let mut seen_daily: BTreeSet<(OdKey, i64)> = BTreeSet::new();
+    let mut seen: HashSet<(OdKey, i64)> = HashSet::new();
+    let mut seen_daily: HashSet<(OdKey, i64)> = HashSet::new();
     let mut out = Products {
         od_has_mode: true,
         ..Products::default()
@@ -503,6 +503,11 @@ fn od_travellers(source: &Source, zoning: &Zoning) -> Result<(Products, Products
         ..Products::default()
     };
     for (date, _) in source.days("truth/trips")? {
+        // Trips of a partition start on its local day: when every one
+        // does, no later partition can repeat one of its keys, and the
+        // pairs seen can be forgotten (memory holds a day, not the run).
+        let partition_day = crate::products::clock::day_of(&date);
+        let mut within_day = true;
         for b in reader.read_date("truth/trips", &date, trips_schema())? {
             let sub = column_i64(&b, "subscriber_id", &path)?;
             let start = column_ms(&b, "start", &path)?;
@@ -528,6 +533,7 @@ fn od_travellers(source: &Source, zoning: &Zoning) -> Result<(Products, Products
                     when: crate::products::clock::local_hour(&source.calendar, start[i]),
                     mode: Some(mode),
                 };
+                within_day &= partition_day == Some(key.when.day);
                 let mut day_key = key.clone();
                 day_key.when.hour = 0;
                 if seen_daily.insert((day_key.clone(), sub[i])) {
@@ -537,6 +543,10 @@ fn od_travellers(source: &Source, zoning: &Zoning) -> Result<(Products, Products
                     *out.od.entry(key).or_insert(0) += 1;
                 }
             }
+        }
+        if within_day {
+            seen.clear();
+            seen_daily.clear();
         }
     }
     Ok((out, daily))
