@@ -446,6 +446,12 @@ fn bad_input_is_one_line_and_exit_code_2() {
         &["privacy", d, "--zones", "h3:8", "--product", "dwell=x.csv"],
         "no product",
     );
+    // A release's own zoning that is not one.
+    let ff_at = format!("footfall@h3:99={}", truth.join("footfall.csv").display());
+    check(
+        &["privacy", d, "--zones", "h3:8", "--product", &ff_at],
+        "--product footfall@h3:99=",
+    );
 }
 
 #[test]

@@ -1108,10 +1108,18 @@ pub fn run(request: &Request) -> Result<Audit, PrivacyError> {
             Some(spec) => match zonings.iter().position(|z| z.spec() == spec) {
                 Some(i) => i,
                 None => {
-                    zonings.push(
+                    // The zoning's own message names `--zones`: say which
+                    // release it belongs to.
+                    let named_path = format!("--product {named}={}", path.display());
+                    if spec.is_empty() {
+                        return Err(PrivacyError::Options(format!(
+                            "{named_path}: expected a zoning after `@` (h3:RES, grid:METRES or a GeoJSON file)"
+                        )));
+                    }
+                    let z =
                         crate::zones::for_dataset(spec, request.products.zone_id, &source.reader)
-                            .map_err(ProductsError::from)?,
-                    );
+                            .map_err(|e| PrivacyError::Options(format!("{named_path}: {e}")))?;
+                    zonings.push(z);
                     zonings.len() - 1
                 }
             },
