@@ -7,7 +7,11 @@
 //! 1. **Threshold violations**: released cells whose true number of distinct
 //!    subscribers behind them is below k (FlowKit's redaction rule, k = 15).
 //! 2. **Differencing**: cells a reader recovers by subtracting released
-//!    breakdowns from a released total of the same product.
+//!    breakdowns from a released total of the same product: age × sex
+//!    cells from zone totals, an hour of `od` from its day (an `od`
+//!    without `departure_hour`), a zone from the same product at a coarser
+//!    zoning it nests in ([`nesting`], `NAME@ZONING=PATH`). Only counts
+//!    that add up over what is subtracted are differenced.
 //! 3. **Uniqueness** of (home zone, work zone) and (home, work, age band,
 //!    sex) in the truth ([`uniqueness`]).
 //! 4. **Unicity** of the raw log at p = 2..5 points, with the validator's
