@@ -295,8 +295,13 @@ impl Model {
             message,
         };
         let spec = self.scenario.spec(&self.calendar);
-        let world = days::World::new(spec, &self.scenario.mobility, &self.map)
+        let mut world = days::World::new(spec, &self.scenario.mobility, &self.map)
             .map_err(|e| invalid(e.to_string()))?;
+        world.night_shift = population::canary::night_shift_workers(
+            &self.subscribers,
+            &self.scenario.canaries,
+            &self.map,
+        );
         let range = part_range(self.subscribers.len(), options.part, options.parts);
         Ok(Generator {
             model: self,

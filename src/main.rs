@@ -337,7 +337,8 @@ struct PrivacyArgs {
     zones: ZoneArgs,
     /// A released product as NAME=PATH (Parquet or CSV; NAME one of
     /// footfall, presence, od, commute); repeat for several, the same NAME
-    /// too (a total and its breakdown).
+    /// too (a total and its breakdown). NAME@ZONING=PATH: a release on
+    /// another zoning than --zones (e.g. presence@grid:1000=...).
     #[arg(long = "product", value_name = "NAME=PATH")]
     products: Vec<String>,
     /// Cells with fewer true contributors than this are violations
@@ -352,6 +353,10 @@ struct PrivacyArgs {
     /// before suppression), as operators do.
     #[arg(long)]
     add_totals: bool,
+    /// Release each hourly `od` with its daily totals (summed over
+    /// departure hours before suppression).
+    #[arg(long)]
+    add_daily: bool,
     /// Subscribers sampled for unicity and trajectories scored.
     #[arg(long, default_value_t = mobsynth::privacy::DEFAULT_SAMPLE)]
     sample: usize,
@@ -625,9 +630,10 @@ fn privacy(args: PrivacyArgs) -> Result<ExitCode, Failure> {
         let Some((name, path)) = p.split_once('=') else {
             return Err(bad_input(format!("--product {p}: expected NAME=PATH")));
         };
-        if !AUDITED.contains(&name) {
+        let base = name.split_once('@').map_or(name, |(n, _)| n);
+        if !AUDITED.contains(&base) {
             return Err(bad_input(format!(
-                "--product {p}: no product {name:?} to audit (expected one of {})",
+                "--product {p}: no product {base:?} to audit (expected one of {})",
                 AUDITED.join(", ")
             )));
         }
@@ -646,6 +652,7 @@ fn privacy(args: PrivacyArgs) -> Result<ExitCode, Failure> {
             k: args.k,
             suppress: args.suppress,
             add_totals: args.add_totals,
+            add_daily: args.add_daily,
             sample: args.sample,
             unicity: !args.no_unicity,
             trajectory: !args.no_trajectory,

@@ -446,6 +446,12 @@ fn bad_input_is_one_line_and_exit_code_2() {
         &["privacy", d, "--zones", "h3:8", "--product", "dwell=x.csv"],
         "no product",
     );
+    // A release's own zoning that is not one.
+    let ff_at = format!("footfall@h3:99={}", truth.join("footfall.csv").display());
+    check(
+        &["privacy", d, "--zones", "h3:8", "--product", &ff_at],
+        "--product footfall@h3:99=",
+    );
 }
 
 #[test]
@@ -485,7 +491,8 @@ fn planted_canaries_are_reported_when_a_released_cell_exposes_them() {
     ]);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let ff = format!("footfall={}", truth.join("footfall.csv").display());
-    let run = |k: &str| -> serde_json::Value {
+    let od = format!("od={}", truth.join("od.csv").display());
+    let run = |k: &str, product: &str| -> serde_json::Value {
         let json = temp(&format!("canary-{k}.json"));
         let o = mobsynth(&[
             "privacy",
@@ -493,7 +500,7 @@ fn planted_canaries_are_reported_when_a_released_cell_exposes_them() {
             "--zones",
             "h3:8",
             "--product",
-            &ff,
+            product,
             "--k",
             k,
             "--no-unicity",
@@ -505,17 +512,42 @@ fn planted_canaries_are_reported_when_a_released_cell_exposes_them() {
         serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap()
     };
     // Every cell is below a k of 10,000: each canary cell exposes it.
-    let v = run("10000");
+    let v = run("10000", &ff);
     let c = &v["canaries"];
     assert_eq!(c["planted"], 2);
     assert!(c["cells_with_a_canary"].as_u64().unwrap() > 0, "{c}");
     assert_eq!(c["exposing_cells"], c["cells_with_a_canary"]);
     assert_eq!(c["canaries_exposed"], serde_json::json!([0, 1]));
+    // Their commutes are in the released `od` too.
+    let v = run("10000", &od);
+    let c = &v["canaries"];
+    assert!(c["exposing_cells"].as_u64().unwrap() > 0, "{c}");
+    assert_eq!(c["examples"][0]["key"][0][0], "origin_zone");
     // No cell is below a k of 1.
-    let v = run("1");
+    let v = run("1", &ff);
     assert_eq!(v["canaries"]["exposing_cells"], 0);
-    // The canaries commute: each has a work place, apart from home.
+    // The canaries work nights: every work stay of theirs begins between
+    // 20:00 and 23:59 local time (CET, UTC+1 in early March).
     let reader = DatasetReader::open(&dir).unwrap();
+    let path = dir.join("truth/stays");
+    let mut night_work = 0;
+    for b in reader
+        .read("truth/stays", mobsynth::sink::tables::stays_schema())
+        .unwrap()
+    {
+        let id = column_i64(&b, "subscriber_id", &path).unwrap();
+        let start = common::ints(&b, "start");
+        let activity = common::strings(&b, "activity");
+        for i in 0..b.num_rows() {
+            if id[i] < 2 && activity[i] == "work" {
+                let local_h = (start[i] / 1000 + 3600).rem_euclid(86_400) / 3600;
+                assert!((20..24).contains(&local_h), "work from {local_h}:00");
+                night_work += 1;
+            }
+        }
+    }
+    assert!(night_work > 0);
+    // The canaries commute: each has a work place, apart from home.
     let path = dir.join("subscribers");
     for b in reader.read("subscribers", subscribers_schema()).unwrap() {
         let id = column_i64(&b, "subscriber_id", &path).unwrap();
@@ -577,4 +609,310 @@ fn unicity_at_four_points_is_the_validators() {
         .as_f64()
         .unwrap();
     assert_eq!(p4, validator);
+}
+
+/// A CSV file's header and rows, as text.
+fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap().split(',').map(String::from).collect();
+    let rows = lines
+        .map(|l| l.split(',').map(String::from).collect())
+        .collect();
+    (header, rows)
+}
+
+fn write_csv(path: &Path, header: &str, rows: &[Vec<String>]) {
+    let mut text = format!("{header}\n");
+    for r in rows {
+        text.push_str(&r.join(","));
+        text.push('\n');
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+/// The small run's truth products as CSV on another zoning.
+fn truth_at(zones: &str) -> PathBuf {
+    let (dir, _) = small_run();
+    let out = temp(&format!("truth-{}", zones.replace(':', "")));
+    if !out.join("presence.csv").exists() {
+        let o = mobsynth(&[
+            "products",
+            dir.to_str().unwrap(),
+            "--zones",
+            zones,
+            "--format",
+            "csv",
+            "-o",
+            out.to_str().unwrap(),
+        ]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    out
+}
+
+#[test]
+fn an_hour_suppressed_from_a_released_day_is_recovered_exactly() {
+    let (_, truth) = small_run();
+    let (header, rows) = read_csv(&truth.join("od.csv"));
+    assert_eq!(
+        header,
+        [
+            "origin_zone",
+            "destination_zone",
+            "date",
+            "departure_hour",
+            "mode",
+            "trips"
+        ]
+    );
+    // Trips by (origin, destination, date, mode), then departure hour.
+    let mut days: BTreeMap<Vec<String>, BTreeMap<i64, i64>> = BTreeMap::new();
+    for r in &rows {
+        let key = vec![r[0].clone(), r[1].clone(), r[2].clone(), r[4].clone()];
+        let hour: i64 = r[3].parse().unwrap();
+        days.entry(key)
+            .or_default()
+            .insert(hour, r[5].parse().unwrap());
+    }
+    // A day with trips at two hours at least; the busiest hour is
+    // suppressed, every other hour released, zeros included, with the day.
+    let (day, hours) = days
+        .iter()
+        .find(|(_, h)| h.len() >= 2)
+        .expect("a day cell with trips at two hours");
+    let (&hidden_hour, &hidden) = hours.iter().max_by_key(|(h, t)| (**t, -**h)).unwrap();
+    let hourly: Vec<Vec<String>> = (0..24)
+        .filter(|h| *h != hidden_hour)
+        .map(|h| {
+            let t = hours.get(&h).copied().unwrap_or(0);
+            vec![
+                day[0].clone(),
+                day[1].clone(),
+                day[2].clone(),
+                h.to_string(),
+                day[3].clone(),
+                t.to_string(),
+            ]
+        })
+        .collect();
+    let total: i64 = hours.values().sum();
+    let mut daily = day.clone();
+    daily.push(total.to_string());
+    let (h_path, d_path) = (temp("od-hourly.csv"), temp("od-daily.csv"));
+    write_csv(
+        &h_path,
+        "origin_zone,destination_zone,date,departure_hour,mode,trips",
+        &hourly,
+    );
+    write_csv(
+        &d_path,
+        "origin_zone,destination_zone,date,mode,trips",
+        &[daily],
+    );
+    let v = audit(
+        &[
+            "--product",
+            &format!("od={}", h_path.display()),
+            "--product",
+            &format!("od={}", d_path.display()),
+        ],
+        false,
+    );
+    let d = v["differencing"].as_array().unwrap();
+    assert_eq!(d.len(), 1, "{v}");
+    assert_eq!(d[0]["over"], serde_json::json!(["departure_hour"]));
+    assert_eq!(d[0]["recovered"], 1);
+    assert_eq!(d[0]["recovered_exactly"], 1);
+    let cell = &d[0]["cells"][0];
+    assert_eq!(cell["recovered"].as_f64(), Some(hidden as f64));
+    assert_eq!(cell["true_value"].as_f64(), Some(hidden as f64));
+    assert_eq!(cell["key"][3][1], hidden_hour.to_string().as_str());
+    // Distinct travellers: at least one, at most one per trip.
+    let n = cell["true_contributors"].as_i64().unwrap();
+    assert!(n >= 1 && n <= hidden, "{cell}");
+    assert_eq!(cell["below_k"], n < 15);
+    // The daily release's contributors are the day's distinct travellers:
+    // no more than the trips, and no fewer than the busiest hour's.
+    let t = v["threshold"].as_array().unwrap();
+    assert_eq!(t.len(), 2);
+    // Released with its hour, the day leaks nothing.
+    let mut all = hourly.clone();
+    all.push(vec![
+        day[0].clone(),
+        day[1].clone(),
+        day[2].clone(),
+        hidden_hour.to_string(),
+        day[3].clone(),
+        hidden.to_string(),
+    ]);
+    write_csv(
+        &h_path,
+        "origin_zone,destination_zone,date,departure_hour,mode,trips",
+        &all,
+    );
+    let v = audit(
+        &[
+            "--product",
+            &format!("od={}", h_path.display()),
+            "--product",
+            &format!("od={}", d_path.display()),
+        ],
+        false,
+    );
+    assert_eq!(v["differencing"][0]["recovered"], 0, "{v}");
+    // A daily footfall is refused: visitors do not add up over hours.
+    let ff = temp("footfall-daily.csv");
+    std::fs::write(&ff, "zone,date,visitors\noutside,2026-03-02,3\n").unwrap();
+    let (dir, _) = small_run();
+    let o = mobsynth(&[
+        "privacy",
+        dir.to_str().unwrap(),
+        "--zones",
+        "h3:8",
+        "--product",
+        &format!("footfall={}", ff.display()),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("do not add up"));
+}
+
+#[test]
+fn a_square_suppressed_at_a_fine_grid_is_recovered_from_the_coarse_grid() {
+    let coarse = truth_at("grid:1000");
+    let fine = truth_at("grid:500");
+    let (_, crows) = read_csv(&coarse.join("presence.csv"));
+    let (fheader, frows) = read_csv(&fine.join("presence.csv"));
+    assert_eq!(fheader, ["zone", "hour", "people", "person_minutes"]);
+    let fine_people: HashMap<(String, String), i64> = frows
+        .iter()
+        .map(|r| ((r[0].clone(), r[1].clone()), r[2].parse().unwrap()))
+        .collect();
+    // The four 500 m squares of a 1 km square (i, j): (2i + a, 2j + b).
+    let children = |zone: &str| -> Vec<String> {
+        let (i, j) = zone.split_once('_').unwrap();
+        let (i, j): (i64, i64) = (i.parse().unwrap(), j.parse().unwrap());
+        let mut v = Vec::new();
+        for a in 0..2 {
+            for b in 0..2 {
+                v.push(format!("{}_{}", 2 * i + a, 2 * j + b));
+            }
+        }
+        v
+    };
+    // A coarse zone-hour whose people are in two squares at least (the
+    // grids nest exactly: the children add up to the coarse count).
+    let (zone, hour, total) = crows
+        .iter()
+        .filter(|r| r[0] != "outside")
+        .map(|r| (r[0].clone(), r[1].clone(), r[2].parse::<i64>().unwrap()))
+        .find(|(z, h, _)| {
+            children(z)
+                .iter()
+                .filter(|c| fine_people.contains_key(&((*c).clone(), h.clone())))
+                .count()
+                >= 2
+        })
+        .expect("a 1 km square-hour over two 500 m squares");
+    let kids = children(&zone);
+    let counts: Vec<i64> = kids
+        .iter()
+        .map(|c| {
+            fine_people
+                .get(&(c.clone(), hour.clone()))
+                .copied()
+                .unwrap_or(0)
+        })
+        .collect();
+    assert_eq!(counts.iter().sum::<i64>(), total);
+    let hidden = (0..4).max_by_key(|&i| (counts[i], i)).unwrap();
+    let released: Vec<Vec<String>> = (0..4)
+        .filter(|&i| i != hidden)
+        .map(|i| vec![kids[i].clone(), hour.clone(), counts[i].to_string()])
+        .collect();
+    let (f_path, c_path) = (temp("grid500.csv"), temp("grid1000.csv"));
+    write_csv(&f_path, "zone,hour,people", &released);
+    write_csv(
+        &c_path,
+        "zone,hour,people",
+        &[vec![zone.clone(), hour.clone(), total.to_string()]],
+    );
+    let run = |zones: &str, coarse_at: &str, fine_at: &str| {
+        audit_on(
+            zones,
+            &[
+                "--product",
+                &format!("presence{coarse_at}={}", c_path.display()),
+                "--product",
+                &format!("presence{fine_at}={}", f_path.display()),
+            ],
+        )
+    };
+    // Either zoning may be `--zones`.
+    for v in [
+        run("grid:1000", "", "@grid:500"),
+        run("grid:500", "@grid:1000", ""),
+    ] {
+        let d = v["differencing"].as_array().unwrap();
+        assert_eq!(d.len(), 1, "{v}");
+        assert_eq!(d[0]["recovered"], 1, "{v}");
+        assert_eq!(d[0]["recovered_exactly"], 1);
+        let cell = &d[0]["cells"][0];
+        assert_eq!(cell["key"][0][1], kids[hidden].as_str());
+        assert_eq!(cell["recovered"].as_f64(), Some(counts[hidden] as f64));
+        assert_eq!(cell["true_value"].as_f64(), Some(counts[hidden] as f64));
+        // Presence counts distinct people: the value is the contributors.
+        assert_eq!(cell["true_contributors"], counts[hidden]);
+        assert_eq!(cell["below_k"], counts[hidden] < 15);
+    }
+    // All four squares released: nothing to recover.
+    let mut all = released.clone();
+    all.push(vec![
+        kids[hidden].clone(),
+        hour.clone(),
+        counts[hidden].to_string(),
+    ]);
+    write_csv(&f_path, "zone,hour,people", &all);
+    let v = run("grid:1000", "", "@grid:500");
+    assert_eq!(v["differencing"][0]["recovered"], 0, "{v}");
+    // A fine release on a zoning that does not nest is not differenced.
+    let v = audit_on(
+        "grid:1000",
+        &[
+            "--product",
+            &format!("presence={}", c_path.display()),
+            "--product",
+            &format!(
+                "presence@h3:8={}",
+                truth_at("h3:8").join("presence.csv").display()
+            ),
+        ],
+    );
+    assert_eq!(v["differencing"].as_array().unwrap().len(), 0, "{v}");
+}
+
+/// The audit on `zones`, without unicity and trajectories.
+fn audit_on(zones: &str, extra: &[&str]) -> serde_json::Value {
+    let (dir, _) = small_run();
+    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+    let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let json = temp(&format!("audit-on-{n}.json"));
+    let mut args = vec![
+        "privacy",
+        dir.to_str().unwrap(),
+        "--zones",
+        zones,
+        "--no-unicity",
+        "--no-trajectory",
+        "--json",
+        json.to_str().unwrap(),
+    ];
+    args.extend(extra);
+    let out = mobsynth(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap()
 }

@@ -284,6 +284,9 @@ pub struct World<'a> {
     pub jumps: JumpLaw,
     /// New places by purpose: shopping, leisure, other errands.
     explore: [GravityPlaces; 3],
+    /// Subscribers (by id) who work night shifts: empty unless a scenario
+    /// plants night-shift canaries (`population::canary`).
+    pub night_shift: std::collections::BTreeSet<u32>,
 }
 
 /// Where a subscriber can be: a place of the map, or a place beyond its
@@ -355,6 +358,7 @@ impl<'a> World<'a> {
             extent: Extent::of(&map.graph),
             jumps,
             explore: [sampler(0), sampler(1), sampler(2)],
+            night_shift: std::collections::BTreeSet::new(),
         })
     }
 

@@ -754,6 +754,11 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
                     (5.0 * h + 2.0 * h * normal(r)).clamp(1.5 * h, 10.0 * h),
                 )
             }
+            // A night shift (canaries): from about 22:00 for eight hours.
+            _ if self.world.night_shift.contains(&self.sub.id.0) => (
+                22.0 * h + 0.25 * h * normal(r).clamp(-2.0, 2.0),
+                8.0 * h + 0.25 * h * normal(r).clamp(-2.0, 2.0),
+            ),
             _ => {
                 let start = 7.75 * h + 1.2 * h * normal(r).clamp(-2.0, 4.0);
                 // About one in four works part time.

@@ -7,7 +7,11 @@
 //! 1. **Threshold violations**: released cells whose true number of distinct
 //!    subscribers behind them is below k (FlowKit's redaction rule, k = 15).
 //! 2. **Differencing**: cells a reader recovers by subtracting released
-//!    breakdowns from a released total of the same product.
+//!    breakdowns from a released total of the same product: age × sex
+//!    cells from zone totals, an hour of `od` from its day (an `od`
+//!    without `departure_hour`), a zone from the same product at a coarser
+//!    zoning it nests in ([`nesting`], `NAME@ZONING=PATH`). Only counts
+//!    that add up over what is subtracted are differenced.
 //! 3. **Uniqueness** of (home zone, work zone) and (home, work, age band,
 //!    sex) in the truth ([`uniqueness`]).
 //! 4. **Unicity** of the raw log at p = 2..5 points, with the validator's
@@ -18,6 +22,7 @@
 //! `score` accepts is a file the audit accepts, and the truth of each
 //! released key comes from the same truth products `score` uses.
 
+pub mod nesting;
 pub mod report;
 pub mod trajectory;
 pub mod uniqueness;
@@ -28,7 +33,7 @@ use std::path::{Path, PathBuf};
 use arrow::record_batch::RecordBatch;
 use serde::Serialize;
 
-use crate::products::{OdKey, Products, ProductsError, Source, tables};
+use crate::products::{OdKey, Products, ProductsError, Source, tables, zone_within};
 use crate::reader::{DatasetError, column_i64, column_ms, column_str};
 use crate::score::{KeyKind, SPECS, ScoreError, key_rows, read_table, serr};
 use crate::sink::network_tables::events_schema;
@@ -56,6 +61,9 @@ pub struct PrivacyOptions {
     /// Release, beside each `footfall` file with age band and sex, its zone
     /// totals (the sum over age band and sex, before suppression).
     pub add_totals: bool,
+    /// Release, beside each hourly `od` file, its daily totals (the sum
+    /// over departure hours, before suppression).
+    pub add_daily: bool,
     /// Subscribers sampled for unicity, recovered trajectories scored.
     pub sample: usize,
     /// Whether to run the unicity curve (reads the whole event log).
@@ -70,6 +78,7 @@ impl Default for PrivacyOptions {
             k: DEFAULT_K,
             suppress: false,
             add_totals: false,
+            add_daily: false,
             sample: DEFAULT_SAMPLE,
             unicity: true,
             trajectory: true,
@@ -126,7 +135,9 @@ pub struct DifferencingAudit {
     pub product: String,
     pub total: String,
     pub breakdown: String,
-    /// The breakdown columns the total sums over.
+    /// The breakdown columns the total sums over; for two zonings, the
+    /// zone columns and how the zonings nest (`zone: grid:500 in
+    /// grid:1000`).
     pub over: Vec<String>,
     /// Released totals examined.
     pub totals: usize,
@@ -208,6 +219,8 @@ impl From<DatasetError> for PrivacyError {
 pub struct Release {
     pub product: String,
     pub source: String,
+    /// The zoning of its zone keys (`--zones`, or `NAME@ZONING=PATH`).
+    pub zones: String,
     pub(crate) keys: Vec<(&'static str, KeyKind)>,
     pub value: &'static str,
     pub rows: HashMap<Vec<String>, f64>,
@@ -247,10 +260,11 @@ fn release_of_batches(
                 .collect()
         })
         .unwrap_or_default();
+    let optional = |k: &str| spec.optional.contains(&k) || DAILY.contains(&(product, k));
     let keys: Vec<(&'static str, KeyKind)> = spec
         .keys
         .iter()
-        .filter(|(k, _)| !spec.optional.contains(k) || columns.contains(*k) || batches.is_empty())
+        .filter(|(k, _)| !optional(k) || columns.contains(*k) || batches.is_empty())
         .copied()
         .collect();
     let value = spec.values[0];
@@ -258,6 +272,14 @@ fn release_of_batches(
         return Err(serr(
             path,
             format!("column `{value}` missing (the {product} schema's count column)"),
+        ));
+    }
+    if product == "footfall" && !batches.is_empty() && !columns.contains("hour") {
+        return Err(serr(
+            path,
+            "footfall without `hour`: visitors are distinct people per hour and do not add up \
+             over a day, so a daily footfall is not audited (daily trips are: `od` without \
+             `departure_hour`)",
         ));
     }
     let keyed = key_rows(batches, &keys, &[value], zoning, path, false)?;
@@ -285,20 +307,37 @@ fn release_of_batches(
     Ok(Release {
         product: product.to_string(),
         source: source.to_string(),
+        zones: zoning.spec().to_string(),
         keys,
         value,
         rows: keyed.rows.into_iter().map(|(k, v)| (k, v[0])).collect(),
     })
 }
 
+/// Key columns a release may leave out beyond those `score` allows: an
+/// `od` without `departure_hour` is a daily release (trips add up over
+/// hours, so a day is the sum of its hours).
+pub const DAILY: [(&str, &str); 1] = [("od", "departure_hour")];
+
 impl Release {
     /// The zone totals of a breakdown: the sum over age band and sex.
     pub fn totals_over_breakdown(&self) -> Option<Release> {
+        self.sum_over(&["age_band", "sex"], "zone totals")
+    }
+
+    /// The daily totals of an hourly `od`: the sum over departure hours.
+    pub fn daily_totals(&self) -> Option<Release> {
+        self.sum_over(&["departure_hour"], "daily totals")
+    }
+
+    /// The release summed over `columns` (those it has), or `None` when it
+    /// has none of them.
+    fn sum_over(&self, columns: &[&str], what: &str) -> Option<Release> {
         let drop: Vec<usize> = self
             .keys
             .iter()
             .enumerate()
-            .filter(|(_, (k, _))| *k == "age_band" || *k == "sex")
+            .filter(|(_, (k, _))| columns.contains(k))
             .map(|(i, _)| i)
             .collect();
         if drop.is_empty() {
@@ -316,7 +355,8 @@ impl Release {
         }
         Some(Release {
             product: self.product.clone(),
-            source: format!("{} (zone totals)", self.source),
+            source: format!("{} ({what})", self.source),
+            zones: self.zones.clone(),
             keys: self
                 .keys
                 .iter()
@@ -357,6 +397,9 @@ pub struct TruthTables {
     /// distinct subscribers of each `od` cell in the `trips` column.
     products: Products,
     od_travellers: Products,
+    /// The same for a daily `od` (every key at hour 0): the distinct
+    /// subscribers of the day's cell, not the sum of its hours'.
+    od_daily_travellers: Products,
 }
 
 impl TruthTables {
@@ -369,14 +412,15 @@ impl TruthTables {
     ) -> Result<TruthTables, DatasetError> {
         let products = crate::products::truth(source, zoning, options)?;
         // A second pass over the trips, only when an `od` is released.
-        let od_travellers = if with_od {
+        let (od_travellers, od_daily_travellers) = if with_od {
             od_travellers(source, zoning)?
         } else {
-            Products::default()
+            (Products::default(), Products::default())
         };
         Ok(TruthTables {
             products,
             od_travellers,
+            od_daily_travellers,
         })
     }
 
@@ -401,8 +445,14 @@ impl TruthTables {
             true,
         )?;
         let people = if product == "od" {
+            let daily = !keys.iter().any(|k| k.0 == "departure_hour");
+            let travellers = if daily {
+                &self.od_daily_travellers
+            } else {
+                &self.od_travellers
+            };
             key_rows(
-                &batch(&self.od_travellers, "od"),
+                &batch(travellers, "od"),
                 keys,
                 &["trips"],
                 zoning,
@@ -439,18 +489,29 @@ impl TruthTables {
 /// `od` with each cell's distinct travellers instead of its trips. Summed
 /// over a breakdown (mode) it is an upper bound of the travellers of the
 /// coarser cell (one person may use two modes in an hour): a below-k
-/// verdict on it is then certain, a pass is not.
-fn od_travellers(source: &Source, zoning: &Zoning) -> Result<Products, DatasetError> {
+/// verdict on it is then certain, a pass is not. Returns the hourly cells
+/// and the daily ones (keyed at hour 0).
+fn od_travellers(source: &Source, zoning: &Zoning) -> Result<(Products, Products), DatasetError> {
     use crate::sink::tables::trips_schema;
     let reader = &source.reader;
     let people = crate::products::read_people(reader)?;
     let path = reader.dir().join("truth/trips");
-    let mut seen: BTreeSet<(OdKey, i64)> = BTreeSet::new();
+    let mut seen: HashSet<(OdKey, i64)> = HashSet::new();
+    let mut seen_daily: HashSet<(OdKey, i64)> = HashSet::new();
     let mut out = Products {
         od_has_mode: true,
         ..Products::default()
     };
+    let mut daily = Products {
+        od_has_mode: true,
+        ..Products::default()
+    };
     for (date, _) in source.days("truth/trips")? {
+        // Trips of a partition start on its local day: when every one
+        // does, no later partition can repeat one of its keys, and the
+        // pairs seen can be forgotten (memory holds a day, not the run).
+        let partition_day = crate::products::clock::day_of(&date);
+        let mut within_day = true;
         for b in reader.read_date("truth/trips", &date, trips_schema())? {
             let sub = column_i64(&b, "subscriber_id", &path)?;
             let start = column_ms(&b, "start", &path)?;
@@ -462,29 +523,43 @@ fn od_travellers(source: &Source, zoning: &Zoning) -> Result<Products, DatasetEr
                 f("destination_lon")?,
                 f("destination_lat")?,
             );
+            let g = |n: &str| crate::reader::column_bool(&b, n, &path);
+            let (obeyond, dbeyond) = (g("origin_out_of_area")?, g("destination_out_of_area")?);
             for (i, mode) in mode.into_iter().enumerate() {
                 if people.get(&sub[i]).is_none_or(|p| p.machine) {
                     continue;
                 }
+                // Zones as the truth's `od` places them: beyond the map's
+                // edge is `outside`.
                 let key = OdKey {
-                    origin: zoning.zone_of(olon[i], olat[i]),
-                    destination: zoning.zone_of(dlon[i], dlat[i]),
+                    origin: zone_within(zoning, obeyond[i], olon[i], olat[i]),
+                    destination: zone_within(zoning, dbeyond[i], dlon[i], dlat[i]),
                     when: crate::products::clock::local_hour(&source.calendar, start[i]),
                     mode: Some(mode),
                 };
+                within_day &= partition_day == Some(key.when.day);
+                let mut day_key = key.clone();
+                day_key.when.hour = 0;
+                if seen_daily.insert((day_key.clone(), sub[i])) {
+                    *daily.od.entry(day_key).or_insert(0) += 1;
+                }
                 if seen.insert((key.clone(), sub[i])) {
                     *out.od.entry(key).or_insert(0) += 1;
                 }
             }
         }
+        if within_day {
+            seen.clear();
+            seen_daily.clear();
+        }
     }
-    Ok(out)
+    Ok((out, daily))
 }
 
 const MAX_EXAMPLES: usize = 50;
 
-/// Each canary's own products (its stays alone, and its home and work),
-/// by subscriber id.
+/// Each canary's own products (its stays and trips alone, and its home
+/// and work), by subscriber id.
 fn canary_cells(
     source: &Source,
     zoning: &Zoning,
@@ -497,7 +572,16 @@ fn canary_cells(
     let people = crate::products::read_people(reader)?;
     let path = reader.dir().join("truth/stays");
     let ids: Vec<i64> = (0..i64::from(planted)).collect();
-    let mut out: Vec<(i64, Products)> = ids.iter().map(|&i| (i, Products::default())).collect();
+    let mut out: Vec<(i64, Products)> = ids
+        .iter()
+        .map(|&i| {
+            let p = Products {
+                od_has_mode: true,
+                ..Products::default()
+            };
+            (i, p)
+        })
+        .collect();
     let mut aggregators: Vec<StayAggregator> = ids
         .iter()
         .map(|_| StayAggregator::new(&source.calendar, options))
@@ -512,13 +596,14 @@ fn canary_cells(
             let end = column_ms(&b, "end", &path)?;
             let lon = crate::reader::column_f64(&b, "lon", &path)?;
             let lat = crate::reader::column_f64(&b, "lat", &path)?;
+            let beyond = crate::reader::column_bool(&b, "out_of_area", &path)?;
             for i in 0..b.num_rows() {
                 if sub[i] >= 0 && sub[i] < i64::from(planted) {
                     stays[sub[i] as usize].push(ZoneStay {
                         subscriber: sub[i],
                         start_ms: start[i],
                         end_ms: end[i],
-                        zone: zoning.zone_of(lon[i], lat[i]),
+                        zone: zone_within(zoning, beyond[i], lon[i], lat[i]),
                         weight: 1,
                     });
                 }
@@ -531,6 +616,39 @@ fn canary_cells(
     }
     for (agg, (_, products)) in aggregators.into_iter().zip(&mut out) {
         agg.finish(products);
+    }
+    // Their trips, for `od`, zoned as the truth's `od` zones them.
+    let path = reader.dir().join("truth/trips");
+    for (date, _) in source.days("truth/trips")? {
+        for b in reader.read_date("truth/trips", &date, crate::sink::tables::trips_schema())? {
+            let sub = column_i64(&b, "subscriber_id", &path)?;
+            let start = column_ms(&b, "start", &path)?;
+            let mode = column_str(&b, "mode", &path)?;
+            let f = |n: &str| crate::reader::column_f64(&b, n, &path);
+            let (olon, olat, dlon, dlat) = (
+                f("origin_lon")?,
+                f("origin_lat")?,
+                f("destination_lon")?,
+                f("destination_lat")?,
+            );
+            let g = |n: &str| crate::reader::column_bool(&b, n, &path);
+            let (obeyond, dbeyond) = (g("origin_out_of_area")?, g("destination_out_of_area")?);
+            for (i, mode) in mode.into_iter().enumerate() {
+                if sub[i] < 0 || sub[i] >= i64::from(planted) {
+                    continue;
+                }
+                let trip = crate::products::ZoneTrip {
+                    subscriber: sub[i],
+                    start_ms: start[i],
+                    origin: zone_within(zoning, obeyond[i], olon[i], olat[i]),
+                    destination: zone_within(zoning, dbeyond[i], dlon[i], dlat[i]),
+                    mode: Some(mode),
+                    weight: 1,
+                };
+                let products = &mut out[sub[i] as usize].1;
+                crate::products::add_trips(&[trip], &source.calendar, &people, products);
+            }
+        }
     }
     // Home and work, for `commute`.
     let path = reader.dir().join("subscribers");
@@ -631,6 +749,8 @@ fn domain(column: &str, breakdown: &Release, at: usize) -> BTreeSet<String> {
             .map(|b| b.2.to_string())
             .collect(),
         "sex" => ["F", "M"].iter().map(|s| s.to_string()).collect(),
+        // Local hours of a day (a reader of a daily release knows them).
+        "departure_hour" => (0..24).map(|h: i32| h.to_string()).collect(),
         _ => BTreeSet::new(),
     };
     d.extend(breakdown.rows.keys().map(|k| k[at].clone()));
@@ -713,25 +833,162 @@ pub fn differencing(
                 for (j, &i) in over.iter().enumerate() {
                     key[i] = one[j].clone();
                 }
-                let (n, v) = truth.get(&key).copied().unwrap_or((0, 0.0));
-                out.recovered += 1;
-                if n > 0 && n < k {
-                    out.recovered_below_k += 1;
-                }
-                if (remainder - v).abs() < 1e-6 {
-                    out.recovered_exactly += 1;
-                }
-                if out.cells.len() < MAX_EXAMPLES || (n > 0 && n < k) {
-                    out.cells.push(Recovered {
-                        key: breakdown.named(&key),
-                        recovered: remainder,
-                        true_contributors: n,
-                        true_value: v,
-                        below_k: n > 0 && n < k,
-                    });
-                }
+                out.record(breakdown, &key, remainder, truth, k);
             }
             [] => {}
+            _ => {
+                if remainder < k as f64 {
+                    out.small_remainders += 1;
+                }
+            }
+        }
+    }
+    out.cells.truncate(MAX_EXAMPLES * 4);
+    Some(out)
+}
+
+impl DifferencingAudit {
+    /// Counts a cell recovered with value `remainder` (its key in the
+    /// breakdown's columns) against the truth, and keeps it as an example
+    /// (every one below k, and the first others).
+    fn record(
+        &mut self,
+        breakdown: &Release,
+        key: &[String],
+        remainder: f64,
+        truth: &HashMap<Vec<String>, (i64, f64)>,
+        k: i64,
+    ) {
+        let (n, v) = truth.get(key).copied().unwrap_or((0, 0.0));
+        self.recovered += 1;
+        if n > 0 && n < k {
+            self.recovered_below_k += 1;
+        }
+        if (remainder - v).abs() < 1e-6 {
+            self.recovered_exactly += 1;
+        }
+        if self.cells.len() < MAX_EXAMPLES || (n > 0 && n < k) {
+            self.cells.push(Recovered {
+                key: breakdown.named(key),
+                recovered: remainder,
+                true_contributors: n,
+                true_value: v,
+                below_k: n > 0 && n < k,
+            });
+        }
+    }
+}
+
+/// Products whose count adds up over zones: each person is in one place at
+/// the half hour (`presence`), each trip has one origin and one destination
+/// (`od`), each person one home and one work zone (`commute`). `footfall`
+/// visitors do not: one person may visit two zones in an hour.
+pub const ADDITIVE_OVER_ZONES: [&str; 3] = ["presence", "od", "commute"];
+
+/// Every combination of one value from each domain, in order.
+fn combinations(domains: &[Vec<String>]) -> Vec<Vec<String>> {
+    let mut combos: Vec<Vec<String>> = vec![Vec::new()];
+    for d in domains {
+        combos = combos
+            .into_iter()
+            .flat_map(|c| {
+                d.iter().map(move |v| {
+                    let mut c = c.clone();
+                    c.push(v.clone());
+                    c
+                })
+            })
+            .collect();
+    }
+    combos
+}
+
+/// Attack 2 across zonings: a release at a coarse zoning minus the
+/// released cells of the same product at a fine zoning nested in it
+/// ([`nesting`]), key by key with every zone column mapped to its parent.
+/// A reader considers every child of each zone column; with exactly one
+/// child combination not released and a remainder of at least 0.5, the
+/// remainder is that cell's value (exactly for grids; give or take the
+/// slivers for H3). Both releases must have the same key columns and an
+/// additive count ([`ADDITIVE_OVER_ZONES`]); `truth` is keyed as `fine`.
+pub fn differencing_zonings(
+    coarse: &Release,
+    fine: &Release,
+    nest: &nesting::Nesting,
+    truth: &HashMap<Vec<String>, (i64, f64)>,
+    k: i64,
+) -> Option<DifferencingAudit> {
+    if coarse.product != fine.product
+        || coarse.key_names() != fine.key_names()
+        || !ADDITIVE_OVER_ZONES.contains(&coarse.product.as_str())
+    {
+        return None;
+    }
+    let zone_cols: Vec<usize> = fine
+        .keys
+        .iter()
+        .enumerate()
+        .filter(|(_, (_, kind))| *kind == KeyKind::Zone)
+        .map(|(i, _)| i)
+        .collect();
+    // The fine cells under each coarse key, by their zones.
+    let mut under: HashMap<Vec<String>, Vec<(Vec<String>, f64)>> = HashMap::new();
+    'rows: for (key, v) in &fine.rows {
+        let mut c = key.clone();
+        for &i in &zone_cols {
+            let Some(p) = nest.parent(&key[i]) else {
+                continue 'rows;
+            };
+            c[i] = p;
+        }
+        let zones = zone_cols.iter().map(|&i| key[i].clone()).collect();
+        under.entry(c).or_default().push((zones, *v));
+    }
+    let mut over: Vec<String> = zone_cols
+        .iter()
+        .map(|&i| fine.keys[i].0.to_string())
+        .collect();
+    over.push(format!("{} in {}", fine.zones, coarse.zones));
+    let mut out = DifferencingAudit {
+        product: coarse.product.clone(),
+        total: coarse.source.clone(),
+        breakdown: fine.source.clone(),
+        over,
+        totals: coarse.rows.len(),
+        recovered: 0,
+        recovered_below_k: 0,
+        recovered_exactly: 0,
+        small_remainders: 0,
+        cells: Vec::new(),
+    };
+    let mut totals: Vec<&Vec<String>> = coarse.rows.keys().collect();
+    totals.sort_unstable();
+    for ckey in totals {
+        let released = under.get(ckey).map(Vec::as_slice).unwrap_or(&[]);
+        let sum: f64 = released.iter().map(|r| r.1).sum();
+        let remainder = coarse.rows[ckey] - sum;
+        if remainder < 0.5 {
+            continue;
+        }
+        let children: Vec<Vec<String>> =
+            zone_cols.iter().map(|&i| nest.children(&ckey[i])).collect();
+        let combos: usize = children.iter().map(Vec::len).product();
+        let shown: HashSet<&Vec<String>> = released.iter().map(|r| &r.0).collect();
+        match combos.saturating_sub(shown.len()) {
+            0 => {}
+            1 => {
+                let Some(one) = combinations(&children)
+                    .into_iter()
+                    .find(|c| !shown.contains(c))
+                else {
+                    continue;
+                };
+                let mut key = ckey.clone();
+                for (j, &i) in zone_cols.iter().enumerate() {
+                    key[i] = one[j].clone();
+                }
+                out.record(fine, &key, remainder, truth, k);
+            }
             _ => {
                 if remainder < k as f64 {
                     out.small_remainders += 1;
@@ -830,10 +1087,17 @@ pub fn run(request: &Request) -> Result<Audit, PrivacyError> {
         )));
     }
     let (source, zoning) = crate::products::open(&request.products)?;
+    // The zonings releases are keyed on: `--zones` first, then each other
+    // one a `NAME@ZONING=PATH` names.
+    let mut zonings: Vec<Zoning> = vec![zoning];
     // Read and check every file before the costly truth.
     let mut releases: Vec<(Release, usize)> = Vec::new();
-    for (name, path) in request.files {
-        if !AUDITED.contains(&name.as_str()) {
+    for (named, path) in request.files {
+        let (name, spec) = match named.split_once('@') {
+            Some((n, z)) => (n, Some(z)),
+            None => (named.as_str(), None),
+        };
+        if !AUDITED.contains(&name) {
             return Err(serr(
                 path,
                 format!(
@@ -843,15 +1107,52 @@ pub fn run(request: &Request) -> Result<Audit, PrivacyError> {
             )
             .into());
         }
-        let release = read_release(name, path, &zoning)?;
+        let at = match spec {
+            None => 0,
+            Some(spec) => match zonings.iter().position(|z| z.spec() == spec) {
+                Some(i) => i,
+                None => {
+                    // The zoning's own message names `--zones`: say which
+                    // release it belongs to.
+                    let named_path = format!("--product {named}={}", path.display());
+                    if spec.is_empty() {
+                        return Err(PrivacyError::Options(format!(
+                            "{named_path}: expected a zoning after `@` (h3:RES, grid:METRES or a GeoJSON file)"
+                        )));
+                    }
+                    let z =
+                        crate::zones::for_dataset(spec, request.products.zone_id, &source.reader)
+                            .map_err(|e| PrivacyError::Options(format!("{named_path}: {e}")))?;
+                    zonings.push(z);
+                    zonings.len() - 1
+                }
+            },
+        };
+        let mut release = read_release(name, path, &zonings[at])?;
+        if at != 0 {
+            release.source = format!("{} (at {})", release.source, zonings[at].spec());
+        }
         let totals = if options.add_totals && name == "footfall" {
             release.totals_over_breakdown()
         } else {
             None
         };
+        let daily = if options.add_daily && name == "od" {
+            release.daily_totals()
+        } else {
+            None
+        };
         releases.push((release, 0));
         releases.extend(totals.map(|t| (t, 0)));
+        releases.extend(daily.map(|t| (t, 0)));
     }
+    let zoning = &zonings[0];
+    let zoning_of = |r: &Release| {
+        zonings
+            .iter()
+            .position(|z| z.spec() == r.zones)
+            .unwrap_or(0)
+    };
     if options.suppress {
         for (r, dropped) in &mut releases {
             *dropped = r.suppress(options.k);
@@ -869,34 +1170,49 @@ pub fn run(request: &Request) -> Result<Audit, PrivacyError> {
         trajectory: None,
         canaries: None,
     };
-    let need_truth = !releases.is_empty() || options.trajectory;
-    let truth = if need_truth {
-        Some(TruthTables::compute(
-            &source,
-            &zoning,
-            &request.products.options,
-            releases.iter().any(|(r, _)| r.product == "od"),
-        )?)
-    } else {
-        None
-    };
+    // The truth on each zoning a release (or trajectory recovery) needs.
+    let mut truths: Vec<Option<TruthTables>> = Vec::new();
+    for (i, z) in zonings.iter().enumerate() {
+        let used: Vec<&Release> = releases
+            .iter()
+            .map(|(r, _)| r)
+            .filter(|r| zoning_of(r) == i)
+            .collect();
+        let needed = !used.is_empty() || (i == 0 && options.trajectory);
+        truths.push(if needed {
+            Some(TruthTables::compute(
+                &source,
+                z,
+                &request.products.options,
+                used.iter().any(|r| r.product == "od"),
+            )?)
+        } else {
+            None
+        });
+    }
     let mut audit_truth: Vec<HashMap<Vec<String>, (i64, f64)>> = Vec::new();
-    if let Some(truth) = &truth {
-        let truth_of = &mut audit_truth;
-        for (r, dropped) in &releases {
-            let t = truth.by_key(&r.product, &r.keys, r.value, &zoning)?;
-            audit.threshold.push(threshold(r, &t, options.k, *dropped));
-            truth_of.push(t);
-        }
-        for (i, (total, _)) in releases.iter().enumerate() {
-            for (j, (breakdown, _)) in releases.iter().enumerate() {
-                if i == j || total.product != breakdown.product {
-                    continue;
-                }
-                if let Some(d) = differencing(total, breakdown, &audit_truth[j], options.k) {
-                    audit.differencing.push(d);
-                }
+    for (r, dropped) in &releases {
+        let z = zoning_of(r);
+        let t = match &truths[z] {
+            Some(truth) => truth.by_key(&r.product, &r.keys, r.value, &zonings[z])?,
+            None => HashMap::new(),
+        };
+        audit.threshold.push(threshold(r, &t, options.k, *dropped));
+        audit_truth.push(t);
+    }
+    for (i, (total, _)) in releases.iter().enumerate() {
+        for (j, (breakdown, _)) in releases.iter().enumerate() {
+            if i == j || total.product != breakdown.product {
+                continue;
             }
+            let found = if total.zones == breakdown.zones {
+                differencing(total, breakdown, &audit_truth[j], options.k)
+            } else {
+                nesting::Nesting::of(&total.zones, &breakdown.zones).and_then(|nest| {
+                    differencing_zonings(total, breakdown, &nest, &audit_truth[j], options.k)
+                })
+            };
+            audit.differencing.extend(found);
         }
     }
     let planted = source
@@ -905,7 +1221,6 @@ pub fn run(request: &Request) -> Result<Audit, PrivacyError> {
         .map(|s| s.canaries.count)
         .unwrap_or(0);
     if planted > 0 && !releases.is_empty() {
-        let cells = canary_cells(&source, &zoning, &request.products.options, planted)?;
         let mut out = CanaryAudit {
             planted,
             cells_with_a_canary: 0,
@@ -914,25 +1229,34 @@ pub fn run(request: &Request) -> Result<Audit, PrivacyError> {
             examples: Vec::new(),
         };
         let mut exposed = BTreeSet::new();
-        for (ri, (r, _)) in releases.iter().enumerate() {
-            let contributors = &audit_truth[ri];
-            for (id, products) in &cells {
-                let keys = canary_keys(products, &r.product, &r.keys, &zoning)?;
-                let mut hits: Vec<&Vec<String>> =
-                    keys.iter().filter(|k| r.rows.contains_key(*k)).collect();
-                hits.sort_unstable();
-                for key in hits {
-                    out.cells_with_a_canary += 1;
-                    let n = contributors.get(key).map_or(0, |t| t.0);
-                    if n < options.k {
-                        out.exposing_cells += 1;
-                        exposed.insert(*id);
-                        if out.examples.len() < MAX_EXAMPLES {
-                            out.examples.push(CellExample {
-                                key: r.named(key),
-                                released: r.rows[key],
-                                true_contributors: n,
-                            });
+        for (zi, z) in zonings.iter().enumerate() {
+            if !releases.iter().any(|(r, _)| zoning_of(r) == zi) {
+                continue;
+            }
+            let cells = canary_cells(&source, z, &request.products.options, planted)?;
+            for (ri, (r, _)) in releases.iter().enumerate() {
+                if zoning_of(r) != zi {
+                    continue;
+                }
+                let contributors = &audit_truth[ri];
+                for (id, products) in &cells {
+                    let keys = canary_keys(products, &r.product, &r.keys, z)?;
+                    let mut hits: Vec<&Vec<String>> =
+                        keys.iter().filter(|k| r.rows.contains_key(*k)).collect();
+                    hits.sort_unstable();
+                    for key in hits {
+                        out.cells_with_a_canary += 1;
+                        let n = contributors.get(key).map_or(0, |t| t.0);
+                        if n < options.k {
+                            out.exposing_cells += 1;
+                            exposed.insert(*id);
+                            if out.examples.len() < MAX_EXAMPLES {
+                                out.examples.push(CellExample {
+                                    key: r.named(key),
+                                    released: r.rows[key],
+                                    true_contributors: n,
+                                });
+                            }
                         }
                     }
                 }
@@ -941,13 +1265,13 @@ pub fn run(request: &Request) -> Result<Audit, PrivacyError> {
         out.canaries_exposed = exposed.into_iter().collect();
         audit.canaries = Some(out);
     }
-    audit.uniqueness = uniqueness::of_dataset(&source.reader, &zoning, options.k)?;
+    audit.uniqueness = uniqueness::of_dataset(&source.reader, zoning, options.k)?;
     if options.unicity {
         audit.unicity = unicity_curve(&source, options.sample)?;
     }
-    if let (true, Some(truth)) = (options.trajectory, &truth) {
-        // The released presence when there is one, else the truth's (the
-        // attacker's best case, as in Xu et al.).
+    if let (true, Some(truth)) = (options.trajectory, &truths[0]) {
+        // The released presence on `--zones` when there is one, else the
+        // truth's (the attacker's best case, as in Xu et al.).
         let given = request
             .files
             .iter()
@@ -955,7 +1279,7 @@ pub fn run(request: &Request) -> Result<Audit, PrivacyError> {
             .map(|(_, p)| p.as_path());
         audit.trajectory = Some(trajectory::audit(
             &source,
-            &zoning,
+            zoning,
             &truth.products,
             given,
             options.sample,

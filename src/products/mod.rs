@@ -134,7 +134,7 @@ pub struct FootfallCell {
     pub dwell_ms: i64,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct OdKey {
     pub origin: ZoneId,
     pub destination: ZoneId,
