@@ -33,7 +33,7 @@ use std::path::{Path, PathBuf};
 use arrow::record_batch::RecordBatch;
 use serde::Serialize;
 
-use crate::products::{OdKey, Products, ProductsError, Source, tables, zone_within};
+use crate::products::{OdKey, Products, ProductsError, Source, tables};
 use crate::reader::{DatasetError, column_i64, column_ms, column_str};
 use crate::score::{KeyKind, SPECS, ScoreError, key_rows, read_table, serr};
 use crate::sink::network_tables::events_schema;
@@ -492,10 +492,8 @@ impl TruthTables {
 /// verdict on it is then certain, a pass is not. Returns the hourly cells
 /// and the daily ones (keyed at hour 0).
 fn od_travellers(source: &Source, zoning: &Zoning) -> Result<(Products, Products), DatasetError> {
-    use crate::sink::tables::trips_schema;
     let reader = &source.reader;
     let people = crate::products::read_people(reader)?;
-    let path = reader.dir().join("truth/trips");
     let mut seen: HashSet<(OdKey, i64)> = HashSet::new();
     let mut seen_daily: HashSet<(OdKey, i64)> = HashSet::new();
     let mut out = Products {
@@ -512,40 +510,26 @@ fn od_travellers(source: &Source, zoning: &Zoning) -> Result<(Products, Products
         // pairs seen can be forgotten (memory holds a day, not the run).
         let partition_day = crate::products::clock::day_of(&date);
         let mut within_day = true;
-        for b in reader.read_date("truth/trips", &date, trips_schema())? {
-            let sub = column_i64(&b, "subscriber_id", &path)?;
-            let start = column_ms(&b, "start", &path)?;
-            let mode = column_str(&b, "mode", &path)?;
-            let f = |n: &str| crate::reader::column_f64(&b, n, &path);
-            let (olon, olat, dlon, dlat) = (
-                f("origin_lon")?,
-                f("origin_lat")?,
-                f("destination_lon")?,
-                f("destination_lat")?,
-            );
-            let g = |n: &str| crate::reader::column_bool(&b, n, &path);
-            let (obeyond, dbeyond) = (g("origin_out_of_area")?, g("destination_out_of_area")?);
-            for (i, mode) in mode.into_iter().enumerate() {
-                if people.get(&sub[i]).is_none_or(|p| p.machine) {
-                    continue;
-                }
-                // Zones as the truth's `od` places them: beyond the map's
-                // edge is `outside`.
-                let key = OdKey {
-                    origin: zone_within(zoning, obeyond[i], olon[i], olat[i]),
-                    destination: zone_within(zoning, dbeyond[i], dlon[i], dlat[i]),
-                    when: crate::products::clock::local_hour(&source.calendar, start[i]),
-                    mode: Some(mode),
-                };
-                within_day &= partition_day == Some(key.when.day);
-                let mut day_key = key.clone();
-                day_key.when.hour = 0;
-                if seen_daily.insert((day_key.clone(), sub[i])) {
-                    *daily.od.entry(day_key).or_insert(0) += 1;
-                }
-                if seen.insert((key.clone(), sub[i])) {
-                    *out.od.entry(key).or_insert(0) += 1;
-                }
+        // Zones as the truth's `od` places them: beyond the map's edge is
+        // `outside`.
+        for trip in crate::products::truth_zone_trips(reader, &date, zoning)? {
+            if people.get(&trip.subscriber).is_none_or(|p| p.machine) {
+                continue;
+            }
+            let key = OdKey {
+                origin: trip.origin,
+                destination: trip.destination,
+                when: crate::products::clock::local_hour(&source.calendar, trip.start_ms),
+                mode: trip.mode,
+            };
+            within_day &= partition_day == Some(key.when.day);
+            let mut day_key = key.clone();
+            day_key.when.hour = 0;
+            if seen_daily.insert((day_key.clone(), trip.subscriber)) {
+                *daily.od.entry(day_key).or_insert(0) += 1;
+            }
+            if seen.insert((key.clone(), trip.subscriber)) {
+                *out.od.entry(key).or_insert(0) += 1;
             }
         }
         if within_day {
@@ -567,10 +551,8 @@ fn canary_cells(
     planted: u32,
 ) -> Result<Vec<(i64, Products)>, DatasetError> {
     use crate::products::{StayAggregator, ZoneStay};
-    use crate::sink::tables::stays_schema;
     let reader = &source.reader;
     let people = crate::products::read_people(reader)?;
-    let path = reader.dir().join("truth/stays");
     let ids: Vec<i64> = (0..i64::from(planted)).collect();
     let mut out: Vec<(i64, Products)> = ids
         .iter()
@@ -590,23 +572,9 @@ fn canary_cells(
     let n = days.len();
     for (d, (date, ends_ms)) in days.into_iter().enumerate() {
         let mut stays: Vec<Vec<ZoneStay>> = vec![Vec::new(); ids.len()];
-        for b in reader.read_date("truth/stays", &date, stays_schema())? {
-            let sub = column_i64(&b, "subscriber_id", &path)?;
-            let start = column_ms(&b, "start", &path)?;
-            let end = column_ms(&b, "end", &path)?;
-            let lon = crate::reader::column_f64(&b, "lon", &path)?;
-            let lat = crate::reader::column_f64(&b, "lat", &path)?;
-            let beyond = crate::reader::column_bool(&b, "out_of_area", &path)?;
-            for i in 0..b.num_rows() {
-                if sub[i] >= 0 && sub[i] < i64::from(planted) {
-                    stays[sub[i] as usize].push(ZoneStay {
-                        subscriber: sub[i],
-                        start_ms: start[i],
-                        end_ms: end[i],
-                        zone: zone_within(zoning, beyond[i], lon[i], lat[i]),
-                        weight: 1,
-                    });
-                }
+        for stay in crate::products::truth_zone_stays(reader, &date, zoning)? {
+            if stay.subscriber >= 0 && stay.subscriber < i64::from(planted) {
+                stays[stay.subscriber as usize].push(stay);
             }
         }
         let ends = if d + 1 == n { i64::MAX } else { ends_ms };
@@ -618,57 +586,19 @@ fn canary_cells(
         agg.finish(products);
     }
     // Their trips, for `od`, zoned as the truth's `od` zones them.
-    let path = reader.dir().join("truth/trips");
     for (date, _) in source.days("truth/trips")? {
-        for b in reader.read_date("truth/trips", &date, crate::sink::tables::trips_schema())? {
-            let sub = column_i64(&b, "subscriber_id", &path)?;
-            let start = column_ms(&b, "start", &path)?;
-            let mode = column_str(&b, "mode", &path)?;
-            let f = |n: &str| crate::reader::column_f64(&b, n, &path);
-            let (olon, olat, dlon, dlat) = (
-                f("origin_lon")?,
-                f("origin_lat")?,
-                f("destination_lon")?,
-                f("destination_lat")?,
-            );
-            let g = |n: &str| crate::reader::column_bool(&b, n, &path);
-            let (obeyond, dbeyond) = (g("origin_out_of_area")?, g("destination_out_of_area")?);
-            for (i, mode) in mode.into_iter().enumerate() {
-                if sub[i] < 0 || sub[i] >= i64::from(planted) {
-                    continue;
-                }
-                let trip = crate::products::ZoneTrip {
-                    subscriber: sub[i],
-                    start_ms: start[i],
-                    origin: zone_within(zoning, obeyond[i], olon[i], olat[i]),
-                    destination: zone_within(zoning, dbeyond[i], dlon[i], dlat[i]),
-                    mode: Some(mode),
-                    weight: 1,
-                };
-                let products = &mut out[sub[i] as usize].1;
-                crate::products::add_trips(&[trip], &source.calendar, &people, products);
+        for trip in crate::products::truth_zone_trips(reader, &date, zoning)? {
+            if trip.subscriber < 0 || trip.subscriber >= i64::from(planted) {
+                continue;
             }
+            let products = &mut out[trip.subscriber as usize].1;
+            crate::products::add_trips(&[trip], &source.calendar, &people, products);
         }
     }
     // Home and work, for `commute`.
-    let path = reader.dir().join("subscribers");
-    for b in reader.read("subscribers", crate::sink::tables::subscribers_schema())? {
-        let id = column_i64(&b, "subscriber_id", &path)?;
-        let f = |n: &str| crate::reader::column_f64(&b, n, &path);
-        let (hlon, hlat) = (f("home_lon")?, f("home_lat")?);
-        let g = |n: &str| crate::reader::column_opt_f64(&b, n, &path);
-        let (alon, alat) = (g("anchor_lon")?, g("anchor_lat")?);
-        let anchor = crate::reader::column_opt_i64(&b, "anchor_place_id", &path)?;
-        for i in 0..b.num_rows() {
-            if let Some((_, products)) = out.iter_mut().find(|(c, _)| *c == id[i]) {
-                products.home_work.insert(
-                    id[i],
-                    crate::products::HomeWork {
-                        home: Some(zoning.zone_of(hlon[i], hlat[i])),
-                        work: crate::products::anchor_zone(zoning, anchor[i], alon[i], alat[i]),
-                    },
-                );
-            }
+    for (id, home_work) in crate::products::truth_home_work(reader, zoning)? {
+        if let Some((_, products)) = out.iter_mut().find(|(c, _)| *c == id) {
+            products.home_work.insert(id, home_work);
         }
     }
     Ok(out)

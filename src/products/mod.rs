@@ -492,81 +492,83 @@ pub fn anchor_zone(
         .map(|(lon, lat)| zone_within(zoning, place.is_none(), lon, lat))
 }
 
-/// The truth products of a dataset on `zoning`.
-pub fn truth(
-    source: &Source,
+/// The truth's stays of one date partition, zoned: a stay beyond the map's
+/// edge is in `outside` (see [`zone_within`]).
+pub fn truth_zone_stays(
+    reader: &DatasetReader,
+    date: &str,
     zoning: &Zoning,
-    options: &ProductOptions,
-) -> Result<Products, DatasetError> {
-    let reader = &source.reader;
-    let dir = reader.dir();
-    require_truth(reader)?;
-    let people = read_people(reader)?;
-    let mut out = Products {
-        od_has_mode: true,
-        ..Products::default()
-    };
-    let mut stays_agg = StayAggregator::new(&source.calendar, options);
-    let path = dir.join("truth/stays");
-    let days = source.days("truth/stays")?;
-    let n = days.len();
-    for (k, (date, ends_ms)) in days.into_iter().enumerate() {
-        let mut stays = Vec::new();
-        for b in reader.read_date("truth/stays", &date, stays_schema())? {
-            let sub = column_i64(&b, "subscriber_id", &path)?;
-            let start = column_ms(&b, "start", &path)?;
-            let end = column_ms(&b, "end", &path)?;
-            let lon = column_f64(&b, "lon", &path)?;
-            let lat = column_f64(&b, "lat", &path)?;
-            let beyond = column_bool(&b, "out_of_area", &path)?;
-            for i in 0..b.num_rows() {
-                stays.push(ZoneStay {
-                    subscriber: sub[i],
-                    start_ms: start[i],
-                    end_ms: end[i],
-                    zone: zone_within(zoning, beyond[i], lon[i], lat[i]),
-                    weight: 1,
-                });
-            }
+) -> Result<Vec<ZoneStay>, DatasetError> {
+    let path = reader.dir().join("truth/stays");
+    let mut stays = Vec::new();
+    for b in reader.read_date("truth/stays", date, stays_schema())? {
+        let sub = column_i64(&b, "subscriber_id", &path)?;
+        let start = column_ms(&b, "start", &path)?;
+        let end = column_ms(&b, "end", &path)?;
+        let lon = column_f64(&b, "lon", &path)?;
+        let lat = column_f64(&b, "lat", &path)?;
+        let beyond = column_bool(&b, "out_of_area", &path)?;
+        for i in 0..b.num_rows() {
+            stays.push(ZoneStay {
+                subscriber: sub[i],
+                start_ms: start[i],
+                end_ms: end[i],
+                zone: zone_within(zoning, beyond[i], lon[i], lat[i]),
+                weight: 1,
+            });
         }
-        let ends = if k + 1 == n { i64::MAX } else { ends_ms };
-        stays_agg.add(&mut stays, ends, &people, &mut out);
     }
-    stays_agg.finish(&mut out);
-    let path = dir.join("truth/trips");
-    for (date, _) in source.days("truth/trips")? {
-        let mut trips = Vec::new();
-        for b in reader.read_date("truth/trips", &date, trips_schema())? {
-            let sub = column_i64(&b, "subscriber_id", &path)?;
-            let start = column_ms(&b, "start", &path)?;
-            let mode = column_str(&b, "mode", &path)?;
-            let (olon, olat) = (
-                column_f64(&b, "origin_lon", &path)?,
-                column_f64(&b, "origin_lat", &path)?,
-            );
-            let (dlon, dlat) = (
-                column_f64(&b, "destination_lon", &path)?,
-                column_f64(&b, "destination_lat", &path)?,
-            );
-            let (obeyond, dbeyond) = (
-                column_bool(&b, "origin_out_of_area", &path)?,
-                column_bool(&b, "destination_out_of_area", &path)?,
-            );
-            for (i, mode) in mode.into_iter().enumerate() {
-                trips.push(ZoneTrip {
-                    subscriber: sub[i],
-                    start_ms: start[i],
-                    origin: zone_within(zoning, obeyond[i], olon[i], olat[i]),
-                    destination: zone_within(zoning, dbeyond[i], dlon[i], dlat[i]),
-                    mode: Some(mode),
-                    weight: 1,
-                });
-            }
+    Ok(stays)
+}
+
+/// The truth's trips of one date partition, zoned at both ends, with
+/// their mode: an end beyond the map's edge is in `outside`.
+pub fn truth_zone_trips(
+    reader: &DatasetReader,
+    date: &str,
+    zoning: &Zoning,
+) -> Result<Vec<ZoneTrip>, DatasetError> {
+    let path = reader.dir().join("truth/trips");
+    let mut trips = Vec::new();
+    for b in reader.read_date("truth/trips", date, trips_schema())? {
+        let sub = column_i64(&b, "subscriber_id", &path)?;
+        let start = column_ms(&b, "start", &path)?;
+        let mode = column_str(&b, "mode", &path)?;
+        let (olon, olat) = (
+            column_f64(&b, "origin_lon", &path)?,
+            column_f64(&b, "origin_lat", &path)?,
+        );
+        let (dlon, dlat) = (
+            column_f64(&b, "destination_lon", &path)?,
+            column_f64(&b, "destination_lat", &path)?,
+        );
+        let (obeyond, dbeyond) = (
+            column_bool(&b, "origin_out_of_area", &path)?,
+            column_bool(&b, "destination_out_of_area", &path)?,
+        );
+        for (i, mode) in mode.into_iter().enumerate() {
+            trips.push(ZoneTrip {
+                subscriber: sub[i],
+                start_ms: start[i],
+                origin: zone_within(zoning, obeyond[i], olon[i], olat[i]),
+                destination: zone_within(zoning, dbeyond[i], dlon[i], dlat[i]),
+                mode: Some(mode),
+                weight: 1,
+            });
         }
-        add_trips(&trips, &source.calendar, &people, &mut out);
     }
-    // Home and work: the places the population was drawn with.
-    let path = dir.join("subscribers");
+    Ok(trips)
+}
+
+/// Every subscriber's home and work zones, from `subscribers`: the places
+/// the population was drawn with (see [`anchor_zone`] for a work place
+/// beyond the map's edge).
+pub fn truth_home_work(
+    reader: &DatasetReader,
+    zoning: &Zoning,
+) -> Result<BTreeMap<i64, HomeWork>, DatasetError> {
+    let path = reader.dir().join("subscribers");
+    let mut out = BTreeMap::new();
     for b in reader.read("subscribers", subscribers_schema())? {
         let id = column_i64(&b, "subscriber_id", &path)?;
         let (hlon, hlat) = (
@@ -579,16 +581,48 @@ pub fn truth(
             column_opt_f64(&b, "anchor_lat", &path)?,
         );
         for i in 0..b.num_rows() {
-            if people.get(&id[i]).is_none_or(|p| p.machine) {
-                continue;
-            }
-            out.home_work.insert(
+            out.insert(
                 id[i],
                 HomeWork {
                     home: Some(zoning.zone_of(hlon[i], hlat[i])),
                     work: anchor_zone(zoning, anchor[i], alon[i], alat[i]),
                 },
             );
+        }
+    }
+    Ok(out)
+}
+
+/// The truth products of a dataset on `zoning`.
+pub fn truth(
+    source: &Source,
+    zoning: &Zoning,
+    options: &ProductOptions,
+) -> Result<Products, DatasetError> {
+    let reader = &source.reader;
+    require_truth(reader)?;
+    let people = read_people(reader)?;
+    let mut out = Products {
+        od_has_mode: true,
+        ..Products::default()
+    };
+    let mut stays_agg = StayAggregator::new(&source.calendar, options);
+    let days = source.days("truth/stays")?;
+    let n = days.len();
+    for (k, (date, ends_ms)) in days.into_iter().enumerate() {
+        let mut stays = truth_zone_stays(reader, &date, zoning)?;
+        let ends = if k + 1 == n { i64::MAX } else { ends_ms };
+        stays_agg.add(&mut stays, ends, &people, &mut out);
+    }
+    stays_agg.finish(&mut out);
+    for (date, _) in source.days("truth/trips")? {
+        let trips = truth_zone_trips(reader, &date, zoning)?;
+        add_trips(&trips, &source.calendar, &people, &mut out);
+    }
+    // Home and work: the places the population was drawn with.
+    for (id, home_work) in truth_home_work(reader, zoning)? {
+        if people.get(&id).is_some_and(|p| !p.machine) {
+            out.home_work.insert(id, home_work);
         }
     }
     Ok(out)
