@@ -549,6 +549,11 @@ impl<'m> Generator<'m> {
         for s in subscribers {
             let mut person: PersonDays = days::simulate(&self.world, &mut worker.query, s);
             if !happenings.is_empty() {
+                if let Some((k, home)) = happenings.new_home(s) {
+                    let moved = Subscriber { home, ..s.clone() };
+                    let there = days::simulate(&self.world, &mut worker.query, &moved);
+                    happenings.move_home(k, s, &mut person, there);
+                }
                 happenings.edit_days(s, map, &mut person);
             }
             let id = s.id.0;

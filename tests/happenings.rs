@@ -258,6 +258,82 @@ fn relocated_residents_leave_their_homes() {
 }
 
 #[test]
+fn residents_relocated_within_the_map_live_from_their_new_homes_and_return() {
+    let with = run(scenario("relocation-within", 800), 0, 1);
+    let without = run(without_happenings(scenario("relocation-within", 800)), 0, 1);
+    let h = &with.model.happenings().items[0];
+    let (to, to_radius) = h.destination.unwrap();
+    let map = with.model.map();
+    let movers: HashSet<i64> = with.participants.iter().map(|p| p.1).collect();
+    assert!(movers.len() >= 10, "{} movers", movers.len());
+    let place_pos = |p: i64| {
+        let pos = map.place(mobsynth::map::PlaceId(p as u32)).pos;
+        (pos.x, pos.y)
+    };
+    // The day between the move and the return: every home stay of a mover
+    // is in the destination area, and they still go out (trips from there).
+    let (mid_from, mid_to) = ((h.start + 24 * 3600) * 1000, (h.start + 30 * 3600) * 1000);
+    let mut mover_homes = 0;
+    let mut out_mid = 0;
+    for s in with.stays.iter().filter(|s| movers.contains(&s.0)) {
+        if s.1 >= mid_from && s.1 < mid_to {
+            if s.3 == "home" {
+                mover_homes += 1;
+                assert!(
+                    near(place_pos(s.4.unwrap()), to, to_radius),
+                    "a mover's home stay {s:?} is not in the destination area"
+                );
+            } else {
+                out_mid += 1;
+            }
+        }
+    }
+    assert!(
+        mover_homes > 0 && out_mid > 0,
+        "{mover_homes} home stays, {out_mid} others"
+    );
+    // After the end, they are home again: the last home stay of a mover is
+    // the same home as without the happening.
+    let last_home = |stays: &[StayRow], sub: i64| {
+        stays
+            .iter()
+            .filter(|s| s.0 == sub && s.3 == "home")
+            .max_by_key(|s| s.1)
+            .and_then(|s| s.4)
+    };
+    // A mover out late on the last evening moves back after the run ends
+    // (the move needs both homes free for the trip and ten minutes).
+    let back = movers
+        .iter()
+        .filter(|&&m| last_home(&with.stays, m) == last_home(&without.stays, m))
+        .count();
+    assert!(
+        back * 10 >= movers.len() * 8,
+        "{back} of {} back",
+        movers.len()
+    );
+    for &m in &movers {
+        let home = last_home(&with.stays, m).unwrap();
+        assert!(
+            last_home(&without.stays, m) == Some(home) || near(place_pos(home), to, to_radius),
+            "mover {m} ends at neither home"
+        );
+    }
+    // Others are untouched: the same stays as without the happening.
+    let others = |r: &Run| -> Vec<StayRow> {
+        let mut v: Vec<StayRow> = r
+            .stays
+            .iter()
+            .filter(|s| !movers.contains(&s.0))
+            .cloned()
+            .collect();
+        v.sort();
+        v
+    };
+    assert_eq!(others(&with), others(&without));
+}
+
+#[test]
 fn parts_make_the_same_events_with_happenings() {
     let whole = run(scenario("gathering", 300), 0, 1);
     let mut events = Vec::new();

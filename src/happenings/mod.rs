@@ -100,6 +100,15 @@ pub struct HappeningSpec {
     /// Relocation: share of the area's residents who leave (0.3).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub share: Option<f64>,
+    /// Relocation: where the movers go, an area of the map (a point and a
+    /// radius); each mover gets a home among the homes there. Without it
+    /// they leave the map.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_lon: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_lat: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_radius_m: Option<f64>,
 }
 
 const DEFAULT_DISTANCE_SCALE_KM: f64 = 10.0;
@@ -131,6 +140,16 @@ impl HappeningSpec {
         }
         if let Some(r) = self.radius_m {
             crate::check::in_range("radius_m", r, 1.0, 1e6, "metres between 1 and 1000000")?;
+        }
+        let to = self.to_lon.is_some() || self.to_lat.is_some() || self.to_radius_m.is_some();
+        if to && (self.to_lon.is_none() || self.to_lat.is_none() || self.to_radius_m.is_none()) {
+            return e(
+                "to_radius_m",
+                "a destination needs to_lon, to_lat and to_radius_m together".into(),
+            );
+        }
+        if let Some(r) = self.to_radius_m {
+            crate::check::in_range("to_radius_m", r, 1.0, 1e6, "metres between 1 and 1000000")?;
         }
         for (k, v) in [("compliance", self.compliance), ("share", self.share)] {
             if let Some(v) = v {
@@ -166,8 +185,9 @@ impl HappeningSpec {
             }
         }
         // A key of another kind is a mistake, not something to ignore.
-        let others: [(&str, bool, Kind); 9] = [
+        let others: [(&str, bool, Kind); 10] = [
             ("sites", !self.sites.is_empty(), Kind::Outage),
+            ("to_lon", to, Kind::Relocation),
             ("place_kinds", !self.place_kinds.is_empty(), Kind::Closure),
             ("compliance", self.compliance.is_some(), Kind::Closure),
             ("share", self.share.is_some(), Kind::Relocation),
@@ -280,6 +300,11 @@ pub struct Happening {
     /// Gathering attendees or relocated residents, by subscriber id, in
     /// increasing order.
     pub participants: Vec<u32>,
+    /// Relocation into an area of the map: the area (centre, radius).
+    pub destination: Option<(Coord, f64)>,
+    /// Relocation into an area of the map: each mover's new home, in the
+    /// order of `participants`.
+    pub new_homes: Vec<PlaceId>,
 }
 
 impl Happening {
@@ -352,6 +377,18 @@ impl Happenings {
                 _ => None,
             };
             let radius_m = spec.radius_m.unwrap_or(0.0);
+            let destination = match (spec.to_lon, spec.to_lat, spec.to_radius_m) {
+                (Some(lon), Some(lat), Some(r)) => {
+                    if !map.bbox.contains(lon, lat) {
+                        return Err(fail(
+                            "to_lon",
+                            format!("({lon}, {lat}) is outside the map's extent"),
+                        ));
+                    }
+                    Some((map.projection.to_xy(lon, lat), r))
+                }
+                _ => None,
+            };
             let mut sites = HashSet::new();
             for &s in &spec.sites {
                 if s < 0 || s >= i64::from(n_sites) {
@@ -394,12 +431,18 @@ impl Happenings {
                     .collect(),
                 venue,
                 participants: Vec::new(),
+                destination,
+                new_homes: Vec::new(),
             };
             h.participants = match spec.kind {
                 Kind::Gathering => attendees(&h, seed, map, population),
                 Kind::Relocation => movers(&h, seed, map, population),
                 _ => Vec::new(),
             };
+            if let Some((c, r)) = h.destination {
+                h.new_homes = new_homes(&h, seed, map, population, c, r)
+                    .map_err(|m| fail("to_radius_m", m))?;
+            }
             items.push(h);
         }
         let mut roles: HashMap<u32, Vec<usize>> = HashMap::new();
@@ -425,6 +468,37 @@ impl Happenings {
         self.items.is_empty()
     }
 
+    /// A mover into an area of the map: the relocation (index) and the new
+    /// home. Their days are simulated a second time from that home and
+    /// spliced in by [`Happenings::move_home`].
+    pub fn new_home(&self, sub: &Subscriber) -> Option<(usize, PlaceId)> {
+        let mine = self.roles.get(&sub.id.0)?;
+        mine.iter().find_map(|&k| {
+            let h = &self.items[k];
+            h.destination?;
+            let i = h.participants.binary_search(&sub.id.0).ok()?;
+            h.new_homes.get(i).map(|&home| (k, home))
+        })
+    }
+
+    /// Splices the days `there` (simulated from the new home) into `days`
+    /// from the relocation's start, and back to `days` at its end when it
+    /// has one. The move happens at the first moment at or after the start
+    /// (end) when the subscriber is at home in both versions long enough
+    /// for a straight-line trip between the homes; without such a moment the
+    /// subscriber does not move.
+    pub fn move_home(&self, k: usize, sub: &Subscriber, days: &mut PersonDays, there: PersonDays) {
+        let h = &self.items[k];
+        let record_end = days.stays.last().map_or(h.end, |s| s.end);
+        let here = days.clone();
+        if !splice_at_home(days, &there, h.start, sub) {
+            return;
+        }
+        if h.end < record_end {
+            splice_at_home(days, &here, h.end, sub);
+        }
+    }
+
     /// Edits one subscriber's simulated days: relocations, then closures,
     /// then gatherings.
     pub fn edit_days(&self, sub: &Subscriber, map: &Map, days: &mut PersonDays) {
@@ -436,7 +510,7 @@ impl Happenings {
         for h in &self.items {
             let takes_part = mine.is_some_and(|m| m.contains(&(h.id as usize)));
             match h.spec.kind {
-                Kind::Relocation if takes_part => {
+                Kind::Relocation if takes_part && h.destination.is_none() => {
                     let away = relocation_point(map, home);
                     let tour = [(Activity::Home, None, away, true)];
                     replace_window(days, h.start, h.end, &tour, sub, true);
@@ -730,6 +804,127 @@ fn movers(h: &Happening, seed: u64, map: &Map, population: &[Subscriber]) -> Vec
         })
         .map(|s| s.id.0)
         .collect()
+}
+
+/// New homes of the movers into the area (`centre`, `radius`): one of the
+/// area's homes each, uniformly, from a stream keyed by the happening and
+/// the subscriber. An area without homes is an error naming it.
+fn new_homes(
+    h: &Happening,
+    seed: u64,
+    map: &Map,
+    population: &[Subscriber],
+    centre: Coord,
+    radius: f64,
+) -> Result<Vec<PlaceId>, String> {
+    let homes: Vec<PlaceId> = map
+        .places
+        .iter()
+        .filter(|p| p.class == PlaceClass::Home && crate::map::distance(p.pos, centre) <= radius)
+        .map(|p| p.id)
+        .collect();
+    if homes.is_empty() {
+        return Err(format!(
+            "no homes of the map lie within {radius} m of (to_lon, to_lat)"
+        ));
+    }
+    Ok(h.participants
+        .iter()
+        .map(|&id| {
+            let old = population.get(id as usize).map(|s| s.home);
+            // A second draw of the same stream family, told apart from the
+            // mover draw by the high bit of the happening key.
+            let u = rng::unit_hash(
+                seed,
+                Purpose::Happenings,
+                (1 << 32) | u64::from(h.id),
+                u64::from(id),
+            );
+            let i = ((u * homes.len() as f64) as usize).min(homes.len() - 1);
+            // Moving into the same home is no move: take the next one.
+            if Some(homes[i]) == old && homes.len() > 1 {
+                homes[(i + 1) % homes.len()]
+            } else {
+                homes[i]
+            }
+        })
+        .collect())
+}
+
+/// Replaces `days` from about `at` by `other`: at the first moment at or
+/// after `at` when the subscriber is at home in both, with time for a
+/// straight-line trip from one home to the other and ten minutes at the new
+/// one, `days` leaves its home stay and `other`'s days follow. Returns
+/// whether it found such a moment.
+fn splice_at_home(days: &mut PersonDays, other: &PersonDays, at: i64, sub: &Subscriber) -> bool {
+    let homes = |d: &PersonDays| -> Vec<usize> {
+        (0..d.stays.len())
+            .filter(|&i| d.stays[i].activity == Activity::Home && d.stays[i].end > at)
+            .collect()
+    };
+    let (mine, theirs) = (homes(days), homes(other));
+    let mut found = None;
+    'search: for &i in &mine {
+        for &j in &theirs {
+            let (a, b) = (&days.stays[i], &other.stays[j]);
+            let d = crate::map::distance(a.pos, b.pos);
+            let travel = (d / TRAVEL_SPEED_MS + TRAVEL_EXTRA_S).round() as i64;
+            let t0 = a.start.max(b.start).max(at);
+            if t0 + travel + 600 <= a.end.min(b.end) {
+                found = Some((i, j, t0, travel, d));
+                break 'search;
+            }
+        }
+    }
+    let Some((i, j, t0, travel, d)) = found else {
+        return false;
+    };
+    let mode = if sub.has_car {
+        TripMode::CarDriver
+    } else {
+        TripMode::PublicTransport
+    };
+    let (from, to) = (days.stays[i].pos, other.stays[j].pos);
+    days.stays.truncate(i + 1);
+    days.stays[i].end = t0;
+    days.trips.retain(|t| t.to_stay <= i);
+    days.trips.push(Trip {
+        start: t0,
+        end: t0 + travel,
+        mode,
+        distance_m: d * DETOUR,
+        from_stay: i,
+        to_stay: i + 1,
+        path: vec![
+            Waypoint {
+                t: t0 as f64,
+                pos: from,
+            },
+            Waypoint {
+                t: (t0 + travel) as f64,
+                pos: to,
+            },
+        ],
+        outside: None,
+    });
+    let mut first = other.stays[j].clone();
+    first.start = t0 + travel;
+    days.stays.push(first);
+    days.stays.extend(other.stays[j + 1..].iter().cloned());
+    let shift = (i + 1) as isize - j as isize;
+    days.trips.extend(
+        other
+            .trips
+            .iter()
+            .filter(|t| t.from_stay >= j)
+            .cloned()
+            .map(|mut t| {
+                t.from_stay = (t.from_stay as isize + shift) as usize;
+                t.to_stay = (t.to_stay as isize + shift) as usize;
+                t
+            }),
+    );
+    true
 }
 
 /// Tours: (index of the home stay left, index of the home stay reached),

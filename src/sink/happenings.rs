@@ -28,6 +28,9 @@ pub fn happenings_schema() -> SchemaRef {
         field("sites", DataType::Utf8, true),
         field("place_kinds", DataType::Utf8, true),
         field("participants", DataType::Int64, false),
+        field("to_lon", DataType::Float64, true),
+        field("to_lat", DataType::Float64, true),
+        field("to_radius_m", DataType::Float64, true),
     ]))
 }
 
@@ -54,6 +57,9 @@ pub fn happenings_batch(h: &Happenings, map: &Map) -> RecordBatch {
     let mut sites = StringBuilder::new();
     let mut kinds = StringBuilder::new();
     let mut participants = Int64Builder::with_capacity(n);
+    let mut to_lon = Float64Builder::with_capacity(n);
+    let mut to_lat = Float64Builder::with_capacity(n);
+    let mut to_radius = Float64Builder::with_capacity(n);
     for x in &h.items {
         id.append_value(i64::from(x.id));
         name.append_value(&x.spec.name);
@@ -74,6 +80,10 @@ pub fn happenings_batch(h: &Happenings, map: &Map) -> RecordBatch {
         sites.append_option((x.spec.kind == Kind::Outage).then_some(text));
         kinds.append_option((!x.spec.place_kinds.is_empty()).then(|| x.spec.place_kinds.join(" ")));
         participants.append_value(x.participants.len() as i64);
+        let to = x.destination.map(|(c, r)| (map.lon_lat(c), r));
+        to_lon.append_option(to.map(|t| t.0.0));
+        to_lat.append_option(to.map(|t| t.0.1));
+        to_radius.append_option(to.map(|t| t.1));
     }
     let columns: Vec<ArrayRef> = vec![
         Arc::new(id.finish()),
@@ -87,6 +97,9 @@ pub fn happenings_batch(h: &Happenings, map: &Map) -> RecordBatch {
         Arc::new(sites.finish()),
         Arc::new(kinds.finish()),
         Arc::new(participants.finish()),
+        Arc::new(to_lon.finish()),
+        Arc::new(to_lat.finish()),
+        Arc::new(to_radius.finish()),
     ];
     batch(&happenings_schema(), columns)
 }
