@@ -8,7 +8,9 @@ use super::travel::{End, LegSpec, outside_part, travel, travel_outside};
 use super::{Activity, PersonDays, Stay, Trip, TripMode, World};
 use crate::calendar::{Day, DayKind};
 use crate::map::{PlaceClass, PlaceId};
-use crate::population::beyond::{bearing, direction, jump_beyond, place_beyond};
+use crate::population::beyond::{
+    JumpLaw, bearing, direction, jump_beyond, personal_range, place_beyond,
+};
 use crate::population::draw::{chance, log_normal, normal, pick, unit};
 use crate::population::{DeviceType, Occupation, Subscriber};
 use crate::rng::{Purpose, stream};
@@ -178,17 +180,22 @@ pub(super) struct Sim<'w, 'a, 'q, 'r, 'g> {
     /// Exploration weights around home, by purpose (empty until needed):
     /// most tours start there, and weighing visits every grid cell.
     home_weights: HomeWeights,
+    /// The jump law of this person's discretionary places: the published
+    /// law with the person's own range as its cutoff.
+    jumps: JumpLaw,
 }
 
 type HomeWeights = [Vec<f64>; super::EXPLORE_PURPOSE_SHARES.len()];
 
-/// The places for `purpose` and their cumulative weights around `origin`,
-/// from `home_weights` when the origin is home.
+/// The places for `purpose` and their cumulative weights around `origin`
+/// by the person's jump law `law`, from `home_weights` when the origin is
+/// home.
 fn exploration_weights<'w, 's>(
     world: &'w World,
     purpose: usize,
     origin: Coord,
     home: Coord,
+    law: &JumpLaw,
     home_weights: &'s mut HomeWeights,
     scratch: &'s mut Vec<f64>,
 ) -> Option<(&'w crate::population::spatial::GravityPlaces, &'s [f64])> {
@@ -196,12 +203,12 @@ fn exploration_weights<'w, 's>(
         && let Some(cached) = home_weights.get_mut(purpose)
     {
         if cached.is_empty() {
-            world.weigh_exploration(purpose, origin, cached)?;
+            world.weigh_exploration(purpose, origin, law, cached)?;
         }
         let places = world.explore.get(purpose)?;
         return Some((places, cached));
     }
-    let places = world.weigh_exploration(purpose, origin, scratch)?;
+    let places = world.weigh_exploration(purpose, origin, law, scratch)?;
     Some((places, scratch))
 }
 
@@ -219,6 +226,13 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
             _ => None,
         };
         let mut hrng = stream(world.spec.seed, Purpose::Habits, key, 0);
+        // The person's own range, from a stream of its own.
+        let range_m = personal_range(
+            &mut stream(world.spec.seed, Purpose::Habits, key, 2),
+            world.jumps.cutoff_m,
+            world.params.range_scale,
+        );
+        let jumps = world.jumps.with_cutoff(range_m);
         let tastes = [(); 5].map(|_| 0.9 * normal(&mut hrng));
         let mut memory = Memory {
             places: Vec::new(),
@@ -235,7 +249,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
             let visits = (16.0 / (rank as f64 + 1.0).powf(1.6)).ceil() as u32;
             // Known places obey the jump-length law too: some lie beyond
             // the map's edge.
-            let length = world.jumps.draw(&mut hrng);
+            let length = jumps.draw(&mut hrng);
             let dir = direction(bearing(&mut hrng));
             if let Some(o) = jump_beyond(&world.extent, &world.gates, origin, dir, length) {
                 memory.places.push(Known {
@@ -250,6 +264,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
                 purpose,
                 origin,
                 origin,
+                &jumps,
                 &mut home_weights,
                 &mut scratch,
             )
@@ -281,6 +296,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
             anchor,
             scratch,
             home_weights,
+            jumps,
         }
     }
 
@@ -473,7 +489,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
         let mut outside = None;
         if explore {
             let purpose = pick(rng, &super::EXPLORE_PURPOSE_SHARES);
-            let length = world.jumps.draw(rng);
+            let length = self.jumps.draw(rng);
             let dir = direction(bearing(rng));
             if let Some(o) = jump_beyond(&world.extent, &world.gates, from, dir, length) {
                 outside = Some((world.outside_loc(o), purpose_activity(purpose)));
@@ -483,6 +499,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
                     purpose,
                     from,
                     self.home.pos,
+                    &self.jumps,
                     &mut self.home_weights,
                     &mut self.scratch,
                 );

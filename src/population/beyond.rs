@@ -25,6 +25,11 @@ use crate::map::{RoadGraph, distance};
 pub const JUMP_BETA: f64 = 1.75;
 /// Published offset Δr₀ of the jump-length law, metres.
 pub const JUMP_OFFSET_M: f64 = 1_500.0;
+/// Published exponent of the distribution of people's radii of gyration,
+/// P(rg) ∝ (rg + rg₀)^−β e^(−rg/κ) (González et al. 2008).
+pub const RANGE_BETA: f64 = 1.65;
+/// Published offset rg₀ of that distribution, metres.
+pub const RANGE_OFFSET_M: f64 = 5_800.0;
 /// A place outside lies at least this far beyond the outline, so that it is
 /// never on the edge (nor on a gate).
 pub const BEYOND_EDGE_M: f64 = 500.0;
@@ -46,6 +51,22 @@ impl JumpLaw {
             offset_m: JUMP_OFFSET_M,
             cutoff_m: cutoff_km * 1000.0,
         }
+    }
+
+    /// The same law with another cutoff κ, metres.
+    pub fn with_cutoff(self, cutoff_m: f64) -> Self {
+        JumpLaw { cutoff_m, ..self }
+    }
+
+    /// The law's density per unit area at distance `d_m` from the origin,
+    /// up to a constant: P(Δr) / (2π Δr). Weighting places by it around an
+    /// origin makes the distances of the places chosen follow the law where
+    /// places are evenly spread, so that destinations inside the map obey
+    /// the same law as those beyond its edge. `d_m` is taken as at least
+    /// `near_m` (half a sampling cell), which keeps it finite next door.
+    pub fn density_per_area(&self, d_m: f64, near_m: f64) -> f64 {
+        let d = d_m.max(near_m).max(1.0);
+        (d + self.offset_m).powf(-self.beta) * (-d / self.cutoff_m).exp() / d
     }
 
     /// A jump length, metres.
@@ -75,6 +96,22 @@ impl JumpLaw {
         }
         if r.is_finite() { r } else { min_m }
     }
+}
+
+/// A person's own range: the cutoff κ of the jump law their discretionary
+/// places follow, metres. González et al. (2008) found that each person's
+/// jumps are bounded by their own radius of gyration, and that the
+/// population's jump law is the mixture of these individual laws over the
+/// heavy-tailed distribution of radii; so a person's range is drawn from
+/// that published distribution, P(rg) ∝ (rg + 5.8 km)^−1.65 e^(−rg/κ) with
+/// κ the national cutoff `national_cutoff_m`, times `scale`.
+pub fn personal_range<R: Rng + ?Sized>(rng: &mut R, national_cutoff_m: f64, scale: f64) -> f64 {
+    let ranges = JumpLaw {
+        beta: RANGE_BETA,
+        offset_m: RANGE_OFFSET_M,
+        cutoff_m: national_cutoff_m,
+    };
+    (ranges.draw(rng) * scale).max(1.0)
 }
 
 /// The outline of the map: the convex hull of its road nodes. Inside it
