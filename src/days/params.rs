@@ -60,7 +60,7 @@ pub struct MobilityParams {
     /// Each person's range (the cutoff of the jump law of their
     /// discretionary places) is drawn from the published distribution of
     /// radii of gyration (González et al. 2008) times this factor.
-    /// Default 8, calibrated so that the population's jumps follow the
+    /// Default 2, calibrated so that the population's jumps follow the
     /// published law (β about 1.75) and its radii of gyration have a tail.
     pub range_scale: f64,
     /// Mode-choice constants; the defaults are calibrated so that the
@@ -113,9 +113,9 @@ impl Default for MobilityParams {
             epr_rho: 0.6,
             epr_gamma: 0.08,
             known_places: 8,
-            range_scale: 8.0,
+            range_scale: 2.0,
             mode_constants: ModeConstants {
-                walk: 2.1,
+                walk: 1.65,
                 bike: 0.15,
                 car_driver: 0.8,
                 car_passenger: -2.0,

@@ -9,7 +9,7 @@ use super::{Activity, PersonDays, Stay, Trip, TripMode, World};
 use crate::calendar::{Day, DayKind};
 use crate::map::{PlaceClass, PlaceId};
 use crate::population::beyond::{
-    JumpLaw, bearing, direction, jump_beyond, personal_range, place_beyond,
+    JumpLaw, bearing, direction, jump_beyond, personal_law, place_beyond,
 };
 use crate::population::draw::{chance, log_normal, normal, pick, unit};
 use crate::population::{DeviceType, Occupation, Subscriber};
@@ -20,6 +20,8 @@ use crate::routing::RouteQuery;
 /// position and `node` the gate.
 type Loc = super::LocInfo;
 
+/// How fast walking loses utility with the distance of a tour, per km.
+const WALK_PER_KM: f64 = 1.3;
 /// Excursions go at least this far from home, metres.
 const EXCURSION_MIN_M: f64 = 10_000.0;
 /// Roamers' homes lie at least this far beyond the gate, metres.
@@ -226,13 +228,12 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
             _ => None,
         };
         let mut hrng = stream(world.spec.seed, Purpose::Habits, key, 0);
-        // The person's own range, from a stream of its own.
-        let range_m = personal_range(
+        // The person's own jump law, from a stream of its own.
+        let jumps = personal_law(
             &mut stream(world.spec.seed, Purpose::Habits, key, 2),
             world.jumps.cutoff_m,
             world.params.range_scale,
         );
-        let jumps = world.jumps.with_cutoff(range_m);
         let tastes = [(); 5].map(|_| 0.9 * normal(&mut hrng));
         let mut memory = Memory {
             places: Vec::new(),
@@ -559,12 +560,15 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
         })
     }
 
-    /// A day trip far from home: a jump of at least [`EXCURSION_MIN_M`] by
-    /// the jump-length law, to a place outside when it ends beyond the edge
-    /// and otherwise to a leisure place of the map.
+    /// A day trip far from home: a jump by the person's own law of at
+    /// least [`EXCURSION_MIN_M`], or of their range when that is shorter
+    /// (far is relative: someone whose life lies within a few km does not
+    /// drive 10 km for a day out), to a place outside when it ends beyond
+    /// the edge and otherwise to a leisure place of the map.
     fn excursion(&mut self, duration: f64, rng: &mut Pcg64Mcg) -> Option<Stop> {
         let world = self.world;
-        let length = world.jumps.draw_beyond(rng, EXCURSION_MIN_M);
+        let min = EXCURSION_MIN_M.min(self.jumps.cutoff_m);
+        let length = self.jumps.draw_beyond(rng, min);
         let dir = direction(bearing(rng));
         match jump_beyond(&world.extent, &world.gates, self.home.pos, dir, length) {
             Some(o) => Some(Stop {
@@ -599,7 +603,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
         let no_car = !sub.has_car;
         let neg = f64::NEG_INFINITY;
         let u = [
-            c.walk - 1.8 * km,
+            c.walk - WALK_PER_KM * km,
             c.bike - 0.45 * km + young_old_bike,
             if can_drive {
                 c.car_driver + 0.05 * km

@@ -30,9 +30,14 @@ pub const JUMP_OFFSET_M: f64 = 1_500.0;
 pub const RANGE_BETA: f64 = 1.65;
 /// Published offset rg₀ of that distribution, metres.
 pub const RANGE_OFFSET_M: f64 = 5_800.0;
+/// Exponent of one person's jump law, P(Δr | rg) (González et al. 2008
+/// found the individual laws flatter than the population's, α ≈ 1.2, with
+/// a cutoff set by the person's own radius of gyration; mixed over the
+/// radii's distribution they give the population's β ≈ 1.75).
+pub const PERSONAL_BETA: f64 = 1.2;
 /// A place outside lies at least this far beyond the outline, so that it is
 /// never on the edge (nor on a gate).
-pub const BEYOND_EDGE_M: f64 = 500.0;
+pub const BEYOND_EDGE_M: f64 = 200.0;
 
 /// The truncated power law P(Δr) ∝ (Δr + Δr₀)^−β e^(−Δr/κ) of jump lengths.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -75,18 +80,20 @@ impl JumpLaw {
     }
 
     /// A jump length of at least `min_m`, metres: the law conditioned on
-    /// Δr ≥ min_m. The power-law part is drawn by inversion, the cutoff by
-    /// rejection (accepted with e^(−(Δr − min)/κ)); after many rejections,
-    /// which only a cutoff far below `min_m` causes, the last draw is kept.
+    /// Δr ≥ min_m. The power-law part is drawn by inversion on
+    /// [min_m, min_m + 40 κ] (beyond which the cutoff leaves less than
+    /// e^−40), the cutoff by rejection (accepted with e^(−(Δr − min)/κ));
+    /// after many rejections, which only a cutoff far below `min_m` causes,
+    /// the last draw is kept.
     pub fn draw_beyond<R: Rng + ?Sized>(&self, rng: &mut R, min_m: f64) -> f64 {
         let min_m = min_m.max(0.0);
-        let base = min_m + self.offset_m;
-        let inv = -1.0 / (self.beta - 1.0);
+        let a = 1.0 - self.beta;
+        let low = (min_m + self.offset_m).powf(a);
+        let high = (min_m + 40.0 * self.cutoff_m + self.offset_m).powf(a);
         let mut r = min_m;
         for _ in 0..64 {
-            // 1 − u lies in (0, 1], so the power is finite.
-            let u = 1.0 - unit(rng);
-            r = base * u.powf(inv) - self.offset_m;
+            let u = unit(rng);
+            r = (low + u * (high - low)).powf(1.0 / a) - self.offset_m;
             if !r.is_finite() {
                 continue;
             }
@@ -94,24 +101,28 @@ impl JumpLaw {
                 return r;
             }
         }
-        if r.is_finite() { r } else { min_m }
+        if r.is_finite() { r.max(min_m) } else { min_m }
     }
 }
 
-/// A person's own range: the cutoff κ of the jump law their discretionary
-/// places follow, metres. González et al. (2008) found that each person's
-/// jumps are bounded by their own radius of gyration, and that the
-/// population's jump law is the mixture of these individual laws over the
-/// heavy-tailed distribution of radii; so a person's range is drawn from
-/// that published distribution, P(rg) ∝ (rg + 5.8 km)^−1.65 e^(−rg/κ) with
-/// κ the national cutoff `national_cutoff_m`, times `scale`.
-pub fn personal_range<R: Rng + ?Sized>(rng: &mut R, national_cutoff_m: f64, scale: f64) -> f64 {
+/// A person's own jump law: the law of their discretionary places. After
+/// González et al. (2008), each person's jumps follow a law flatter than
+/// the population's ([`PERSONAL_BETA`]) up to a cutoff set by their own
+/// range, and the population's law is the mixture of these over the
+/// heavy-tailed distribution of ranges. The range is drawn from the
+/// published distribution of radii of gyration, P(rg) ∝ (rg + 5.8 km)^−1.65
+/// e^(−rg/κ) with κ the national cutoff `national_cutoff_m`, times `scale`.
+pub fn personal_law<R: Rng + ?Sized>(rng: &mut R, national_cutoff_m: f64, scale: f64) -> JumpLaw {
     let ranges = JumpLaw {
         beta: RANGE_BETA,
         offset_m: RANGE_OFFSET_M,
         cutoff_m: national_cutoff_m,
     };
-    (ranges.draw(rng) * scale).max(1.0)
+    JumpLaw {
+        beta: PERSONAL_BETA,
+        offset_m: JUMP_OFFSET_M,
+        cutoff_m: (ranges.draw(rng) * scale).max(1.0),
+    }
 }
 
 /// The outline of the map: the convex hull of its road nodes. Inside it

@@ -71,6 +71,12 @@ pub const FAMILIAR_WINDOW_DAYS: i64 = 28;
 /// neighbourhood and the annulus area is ill-defined.
 pub const VISITATION_MIN_R_M: f64 = 1_000.0;
 
+/// Visitation-law distances reach at least this far, beyond the map's edge
+/// if need be: places outside have their real positions in the truth, and a
+/// window of 1 to 1.8 km (half of Monaco's diameter) holds too few scales to
+/// fit an exponent.
+pub const VISITATION_MIN_R_MAX_M: f64 = 10_000.0;
+
 /// Reported, not judged: the law is a property of CDR location sequences
 /// (a stay ends at the next record elsewhere), not of diaries of about three
 /// trips a day (see `docs/MODEL.md`).
@@ -987,14 +993,15 @@ pub fn visitor_pairs(traj: &Trajectories) -> Vec<(f64, u64)> {
 /// unit distance (annulus 2πr dr) that is r^(1−η). Pooling all
 /// (visitor, place) pairs, the distances from home therefore follow a power
 /// law with exponent η − 1, fitted by MLE bounded to
-/// [[`VISITATION_MIN_R_M`], half the map diameter]. The value is that
+/// [[`VISITATION_MIN_R_M`], half the map diameter, at least
+/// [`VISITATION_MIN_R_MAX_M`]]. The value is that
 /// exponent plus one. The detail gives a second estimate from the visit
 /// counts, whose distribution at fixed r falls as f^−η (discrete MLE).
 /// Uniform population around each place is assumed, and the edge of the map
 /// truncates annuli; both bias η on small maps.
 pub fn visitation_law(traj: &Trajectories, diameter_m: f64) -> Metric {
     let pairs = visitor_pairs(traj);
-    let r_max = diameter_m / 2.0;
+    let r_max = (diameter_m / 2.0).max(VISITATION_MIN_R_MAX_M);
     let distances: Vec<f64> = pairs.iter().map(|p| p.0).collect();
     let Some(f) = fit::fit_bounded_power_law(&distances, VISITATION_MIN_R_M, r_max) else {
         return Metric::missing(&VISITATION_LAW, "too few visitor-place pairs in range");
