@@ -115,7 +115,7 @@ impl Default for MobilityParams {
             known_places: 8,
             range_scale: 2.0,
             mode_constants: ModeConstants {
-                walk: 1.65,
+                walk: 1.2,
                 bike: 0.15,
                 car_driver: 0.8,
                 car_passenger: -2.0,

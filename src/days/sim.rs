@@ -21,7 +21,7 @@ use crate::routing::RouteQuery;
 type Loc = super::LocInfo;
 
 /// How fast walking loses utility with the distance of a tour, per km.
-const WALK_PER_KM: f64 = 1.3;
+const WALK_PER_KM: f64 = 0.9;
 /// Excursions go at least this far from home, metres.
 const EXCURSION_MIN_M: f64 = 10_000.0;
 /// Roamers' homes lie at least this far beyond the gate, metres.
