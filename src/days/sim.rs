@@ -22,6 +22,10 @@ type Loc = super::LocInfo;
 
 /// How fast walking loses utility with the distance of a tour, per km.
 const WALK_PER_KM: f64 = 0.9;
+/// Past visits of the favourite among the places known before the run.
+const KNOWN_TOP_VISITS: f64 = 16.0;
+/// How past visits of known places fall with their rank.
+const KNOWN_RANK_EXPONENT: f64 = 1.6;
 /// Excursions go at least this far from home, metres.
 const EXCURSION_MIN_M: f64 = 10_000.0;
 /// Roamers' homes lie at least this far beyond the gate, metres.
@@ -247,7 +251,8 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
         let mut home_weights = HomeWeights::default();
         for rank in 0..known {
             let purpose = pick(&mut hrng, &super::EXPLORE_PURPOSE_SHARES);
-            let visits = (16.0 / (rank as f64 + 1.0).powf(1.6)).ceil() as u32;
+            let visits =
+                (KNOWN_TOP_VISITS / (rank as f64 + 1.0).powf(KNOWN_RANK_EXPONENT)).ceil() as u32;
             // Known places obey the jump-length law too: some lie beyond
             // the map's edge.
             let length = jumps.draw(&mut hrng);
