@@ -174,7 +174,9 @@ pub fn truth_metrics(
         .period
         .or_else(|| DayRange::from_stays(stays, calendar))
         .or_else(|| survey::trip_days(trips, calendar));
-    let diameter_m = config.map_diameter_m.unwrap_or_else(|| traj.extent_m());
+    let diameter_m = config
+        .map_diameter_m
+        .unwrap_or_else(|| inside_extent_m(&traj));
     let mut out = Vec::new();
     out.extend(survey::leaving_home(persons, trips, days, calendar));
     out.extend(survey::trips_per_person_day(persons, trips, days, calendar));
@@ -288,6 +290,28 @@ pub fn stay_durations(traj: &Trajectories, spec: &Spec) -> Metric {
         ),
     )
     .with_plot(ccdf_plot("stay duration (h)", &tail, laws))
+}
+
+/// The diagonal of the bounding box of the visits inside the map, metres:
+/// the map's size when the dataset gives none (places beyond the edge lie
+/// up to hundreds of km away and are not the map).
+fn inside_extent_m(traj: &Trajectories) -> f64 {
+    let (mut x0, mut y0, mut x1, mut y1) = (
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    );
+    for v in traj.people.iter().flat_map(|(_, vs)| vs) {
+        if !is_outside_place(v.place) {
+            (x0, y0, x1, y1) = (x0.min(v.x_m), y0.min(v.y_m), x1.max(v.x_m), y1.max(v.y_m));
+        }
+    }
+    if x0.is_finite() {
+        (x1 - x0).hypot(y1 - y0)
+    } else {
+        0.0
+    }
 }
 
 /// Distances in km between consecutive visits of each person.
