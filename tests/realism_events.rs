@@ -107,6 +107,8 @@ const PROMISED: &[&str] = &[
     "events.ping_pong_share",
     "events.radius_of_gyration_km",
     "events.jump_lengths_vs_truth",
+    "events.motifs_top17",
+    "events.unicity_4_points",
 ];
 
 fn value(metrics: &[Metric], id: &str) -> f64 {

@@ -39,6 +39,10 @@ const ASSERTED: &[&str] = &[
     "truth.exploration_gamma",
     "truth.uncorrelated_entropy",
     "truth.motifs_top17",
+    "truth.jump_beta",
+    "truth.radius_of_gyration_tail",
+    "truth.visitation_law_eta",
+    "truth.returners_share",
 ];
 
 /// On a small extract, the figures that depend on the world beyond the edge.
@@ -51,6 +55,8 @@ const ASSERTED_SMALL_MAP: &[&str] = &[
     "truth.mode_share.public_transport",
     "truth.travel_minutes",
     "truth.jump_beta",
+    "truth.radius_of_gyration_tail",
+    "truth.visitation_law_eta",
 ];
 
 /// Simulates the residents and roamers of a 28-day run and measures it.

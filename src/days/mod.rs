@@ -393,25 +393,21 @@ impl<'a> World<'a> {
     }
 
     /// Weighs the places for `purpose` (index into
-    /// [`EXPLORE_PURPOSE_SHARES`]) by the gravity kernel (d + d0)^−α around
-    /// `origin` into `weights`, for as many draws from the returned places
-    /// as a choice needs.
+    /// [`EXPLORE_PURPOSE_SHARES`]) around `origin` into `weights`, each by
+    /// its attractiveness × the density per unit area of the jump law `law`
+    /// at its distance, so that the distances of the places chosen inside
+    /// the map follow the same law as the jumps beyond its edge. Returns
+    /// the places, for as many draws as a choice needs.
     pub(crate) fn weigh_exploration(
         &self,
         purpose: usize,
         origin: Coord,
+        law: &JumpLaw,
         weights: &mut Vec<f64>,
     ) -> Option<&GravityPlaces> {
-        let p = &self.params;
-        let (d0, alpha) = (p.explore_offset_m, p.explore_exponent);
         let places = self.explore.get(purpose)?;
-        // The kernel is evaluated for every grid cell at every exploration:
-        // the usual square law is worth sparing the general power.
-        if alpha == 2.0 {
-            places.weigh(origin, |d| (d + d0).powi(-2), weights);
-        } else {
-            places.weigh(origin, |d| (d + d0).powf(-alpha), weights);
-        }
+        let near = EXPLORE_CELL_M / 2.0;
+        places.weigh(origin, |d| law.density_per_area(d, near), weights);
         Some(places)
     }
 }

@@ -57,11 +57,12 @@ pub struct MobilityParams {
     /// Places each person already knows when the run starts, besides home
     /// and work. Default 6.
     pub known_places: usize,
-    /// Exponent α of the gravity kernel (d + d0)^−α of new places.
-    /// Default 2.
-    pub explore_exponent: f64,
-    /// Offset d0 of the gravity kernel, metres. Default 500.
-    pub explore_offset_m: f64,
+    /// Each person's range (the cutoff of the jump law of their
+    /// discretionary places) is drawn from the published distribution of
+    /// radii of gyration (González et al. 2008) times this factor.
+    /// Default 2, calibrated so that the population's jumps follow the
+    /// published law (β about 1.75) and its radii of gyration have a tail.
+    pub range_scale: f64,
     /// Mode-choice constants; the defaults are calibrated so that the
     /// default map reproduces the MiD 2017 mode shares.
     pub mode_constants: ModeConstants,
@@ -112,12 +113,11 @@ impl Default for MobilityParams {
             epr_rho: 0.6,
             epr_gamma: 0.08,
             known_places: 8,
-            explore_exponent: 2.0,
-            explore_offset_m: 500.0,
+            range_scale: 2.0,
             mode_constants: ModeConstants {
-                walk: 3.0,
+                walk: 1.2,
                 bike: 0.15,
-                car_driver: 0.6,
+                car_driver: 0.8,
                 car_passenger: -2.0,
                 public_transport: -2.6,
             },
@@ -161,18 +161,11 @@ impl MobilityParams {
             ));
         }
         in_range(
-            "explore_exponent",
-            self.explore_exponent,
-            0.0,
-            10.0,
-            "between 0 and 10",
-        )?;
-        in_range(
-            "explore_offset_m",
-            self.explore_offset_m,
-            1.0,
-            1e6,
-            "at least 1 metre",
+            "range_scale",
+            self.range_scale,
+            0.01,
+            100.0,
+            "a factor between 0.01 and 100",
         )?;
         let c = &self.mode_constants;
         for (k, v) in [

@@ -8,7 +8,9 @@ use super::travel::{End, LegSpec, outside_part, travel, travel_outside};
 use super::{Activity, PersonDays, Stay, Trip, TripMode, World};
 use crate::calendar::{Day, DayKind};
 use crate::map::{PlaceClass, PlaceId};
-use crate::population::beyond::{bearing, direction, jump_beyond, place_beyond};
+use crate::population::beyond::{
+    JumpLaw, bearing, direction, jump_beyond, personal_law, place_beyond,
+};
 use crate::population::draw::{chance, log_normal, normal, pick, unit};
 use crate::population::{DeviceType, Occupation, Subscriber};
 use crate::rng::{Purpose, stream};
@@ -18,6 +20,12 @@ use crate::routing::RouteQuery;
 /// position and `node` the gate.
 type Loc = super::LocInfo;
 
+/// How fast walking loses utility with the distance of a tour, per km.
+const WALK_PER_KM: f64 = 0.9;
+/// Past visits of the favourite among the places known before the run.
+const KNOWN_TOP_VISITS: f64 = 16.0;
+/// How past visits of known places fall with their rank.
+const KNOWN_RANK_EXPONENT: f64 = 1.6;
 /// Excursions go at least this far from home, metres.
 const EXCURSION_MIN_M: f64 = 10_000.0;
 /// Roamers' homes lie at least this far beyond the gate, metres.
@@ -178,17 +186,22 @@ pub(super) struct Sim<'w, 'a, 'q, 'r, 'g> {
     /// Exploration weights around home, by purpose (empty until needed):
     /// most tours start there, and weighing visits every grid cell.
     home_weights: HomeWeights,
+    /// The jump law of this person's discretionary places: the published
+    /// law with the person's own range as its cutoff.
+    jumps: JumpLaw,
 }
 
 type HomeWeights = [Vec<f64>; super::EXPLORE_PURPOSE_SHARES.len()];
 
-/// The places for `purpose` and their cumulative weights around `origin`,
-/// from `home_weights` when the origin is home.
+/// The places for `purpose` and their cumulative weights around `origin`
+/// by the person's jump law `law`, from `home_weights` when the origin is
+/// home.
 fn exploration_weights<'w, 's>(
     world: &'w World,
     purpose: usize,
     origin: Coord,
     home: Coord,
+    law: &JumpLaw,
     home_weights: &'s mut HomeWeights,
     scratch: &'s mut Vec<f64>,
 ) -> Option<(&'w crate::population::spatial::GravityPlaces, &'s [f64])> {
@@ -196,12 +209,12 @@ fn exploration_weights<'w, 's>(
         && let Some(cached) = home_weights.get_mut(purpose)
     {
         if cached.is_empty() {
-            world.weigh_exploration(purpose, origin, cached)?;
+            world.weigh_exploration(purpose, origin, law, cached)?;
         }
         let places = world.explore.get(purpose)?;
         return Some((places, cached));
     }
-    let places = world.weigh_exploration(purpose, origin, scratch)?;
+    let places = world.weigh_exploration(purpose, origin, law, scratch)?;
     Some((places, scratch))
 }
 
@@ -219,6 +232,12 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
             _ => None,
         };
         let mut hrng = stream(world.spec.seed, Purpose::Habits, key, 0);
+        // The person's own jump law, from a stream of its own.
+        let jumps = personal_law(
+            &mut stream(world.spec.seed, Purpose::Habits, key, 2),
+            world.jumps.cutoff_m,
+            world.params.range_scale,
+        );
         let tastes = [(); 5].map(|_| 0.9 * normal(&mut hrng));
         let mut memory = Memory {
             places: Vec::new(),
@@ -232,10 +251,11 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
         let mut home_weights = HomeWeights::default();
         for rank in 0..known {
             let purpose = pick(&mut hrng, &super::EXPLORE_PURPOSE_SHARES);
-            let visits = (16.0 / (rank as f64 + 1.0).powf(1.6)).ceil() as u32;
+            let visits =
+                (KNOWN_TOP_VISITS / (rank as f64 + 1.0).powf(KNOWN_RANK_EXPONENT)).ceil() as u32;
             // Known places obey the jump-length law too: some lie beyond
             // the map's edge.
-            let length = world.jumps.draw(&mut hrng);
+            let length = jumps.draw(&mut hrng);
             let dir = direction(bearing(&mut hrng));
             if let Some(o) = jump_beyond(&world.extent, &world.gates, origin, dir, length) {
                 memory.places.push(Known {
@@ -250,6 +270,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
                 purpose,
                 origin,
                 origin,
+                &jumps,
                 &mut home_weights,
                 &mut scratch,
             )
@@ -281,6 +302,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
             anchor,
             scratch,
             home_weights,
+            jumps,
         }
     }
 
@@ -473,7 +495,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
         let mut outside = None;
         if explore {
             let purpose = pick(rng, &super::EXPLORE_PURPOSE_SHARES);
-            let length = world.jumps.draw(rng);
+            let length = self.jumps.draw(rng);
             let dir = direction(bearing(rng));
             if let Some(o) = jump_beyond(&world.extent, &world.gates, from, dir, length) {
                 outside = Some((world.outside_loc(o), purpose_activity(purpose)));
@@ -483,6 +505,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
                     purpose,
                     from,
                     self.home.pos,
+                    &self.jumps,
                     &mut self.home_weights,
                     &mut self.scratch,
                 );
@@ -542,12 +565,15 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
         })
     }
 
-    /// A day trip far from home: a jump of at least [`EXCURSION_MIN_M`] by
-    /// the jump-length law, to a place outside when it ends beyond the edge
-    /// and otherwise to a leisure place of the map.
+    /// A day trip far from home: a jump by the person's own law of at
+    /// least [`EXCURSION_MIN_M`], or of their range when that is shorter
+    /// (far is relative: someone whose life lies within a few km does not
+    /// drive 10 km for a day out), to a place outside when it ends beyond
+    /// the edge and otherwise to a leisure place of the map.
     fn excursion(&mut self, duration: f64, rng: &mut Pcg64Mcg) -> Option<Stop> {
         let world = self.world;
-        let length = world.jumps.draw_beyond(rng, EXCURSION_MIN_M);
+        let min = EXCURSION_MIN_M.min(self.jumps.cutoff_m);
+        let length = self.jumps.draw_beyond(rng, min);
         let dir = direction(bearing(rng));
         match jump_beyond(&world.extent, &world.gates, self.home.pos, dir, length) {
             Some(o) => Some(Stop {
@@ -582,7 +608,7 @@ impl<'w, 'a, 'q, 'r, 'g> Sim<'w, 'a, 'q, 'r, 'g> {
         let no_car = !sub.has_car;
         let neg = f64::NEG_INFINITY;
         let u = [
-            c.walk - 1.8 * km,
+            c.walk - WALK_PER_KM * km,
             c.bike - 0.45 * km + young_old_bike,
             if can_drive {
                 c.car_driver + 0.05 * km

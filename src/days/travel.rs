@@ -34,9 +34,25 @@ pub(crate) struct Leg {
     pub outside: Option<(f64, f64)>,
 }
 
-/// Average door-to-door car speed beyond the map's edge, m/s (70 km/h:
-/// trips there are long and mostly on main roads).
-const OUTSIDE_CAR_MPS: f64 = 70.0 / 3.6;
+/// Average car speed beyond the map's edge on a short leg, m/s (30 km/h:
+/// town streets next to the extract).
+const OUTSIDE_CAR_NEAR_MPS: f64 = 30.0 / 3.6;
+/// Average car speed beyond the map's edge on a long leg, m/s (70 km/h:
+/// mostly main roads and motorways).
+const OUTSIDE_CAR_FAR_MPS: f64 = 70.0 / 3.6;
+/// Leg length over which the car speed beyond the edge rises from the town
+/// speed towards the main-road speed, metres.
+const OUTSIDE_CAR_SPEEDUP_M: f64 = 15_000.0;
+
+/// Average car speed of a leg of `metres` beyond the map's edge: short legs
+/// run on town streets, long ones mostly on main roads (assumption in line
+/// with the average car trip speeds of travel surveys, which grow with the
+/// trip's length).
+fn outside_car_mps(metres: f64) -> f64 {
+    OUTSIDE_CAR_NEAR_MPS
+        + (OUTSIDE_CAR_FAR_MPS - OUTSIDE_CAR_NEAR_MPS)
+            * (1.0 - (-metres / OUTSIDE_CAR_SPEEDUP_M).exp())
+}
 /// Routes missing in a mode's network, and every route beyond the map's
 /// edge, are the straight line with this detour factor.
 pub(crate) const DETOUR: f64 = 1.3;
@@ -58,8 +74,8 @@ pub(crate) fn outside_part(p: &MobilityParams, mode: TripMode, a: Coord, b: Coor
     let speed = match mode {
         TripMode::Walk => WALK_SPEED_MPS,
         TripMode::Bike => BIKE_SPEED_MPS,
-        TripMode::CarDriver | TripMode::CarPassenger => OUTSIDE_CAR_MPS,
-        TripMode::PublicTransport => OUTSIDE_CAR_MPS * p.transit_speed_factor,
+        TripMode::CarDriver | TripMode::CarPassenger => outside_car_mps(metres),
+        TripMode::PublicTransport => outside_car_mps(metres) * p.transit_speed_factor,
     };
     OutsidePart {
         pos: b,

@@ -25,9 +25,19 @@ use crate::map::{RoadGraph, distance};
 pub const JUMP_BETA: f64 = 1.75;
 /// Published offset Δr₀ of the jump-length law, metres.
 pub const JUMP_OFFSET_M: f64 = 1_500.0;
+/// Published exponent of the distribution of people's radii of gyration,
+/// P(rg) ∝ (rg + rg₀)^−β e^(−rg/κ) (González et al. 2008).
+pub const RANGE_BETA: f64 = 1.65;
+/// Published offset rg₀ of that distribution, metres.
+pub const RANGE_OFFSET_M: f64 = 5_800.0;
+/// Exponent of one person's jump law, P(Δr | rg) (González et al. 2008
+/// found the individual laws flatter than the population's, α ≈ 1.2, with
+/// a cutoff set by the person's own radius of gyration; mixed over the
+/// radii's distribution they give the population's β ≈ 1.75).
+pub const PERSONAL_BETA: f64 = 1.2;
 /// A place outside lies at least this far beyond the outline, so that it is
 /// never on the edge (nor on a gate).
-pub const BEYOND_EDGE_M: f64 = 500.0;
+pub const BEYOND_EDGE_M: f64 = 200.0;
 
 /// The truncated power law P(Δr) ∝ (Δr + Δr₀)^−β e^(−Δr/κ) of jump lengths.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -48,24 +58,42 @@ impl JumpLaw {
         }
     }
 
+    /// The same law with another cutoff κ, metres.
+    pub fn with_cutoff(self, cutoff_m: f64) -> Self {
+        JumpLaw { cutoff_m, ..self }
+    }
+
+    /// The law's density per unit area at distance `d_m` from the origin,
+    /// up to a constant: P(Δr) / (2π Δr). Weighting places by it around an
+    /// origin makes the distances of the places chosen follow the law where
+    /// places are evenly spread, so that destinations inside the map obey
+    /// the same law as those beyond its edge. `d_m` is taken as at least
+    /// `near_m` (half a sampling cell), which keeps it finite next door.
+    pub fn density_per_area(&self, d_m: f64, near_m: f64) -> f64 {
+        let d = d_m.max(near_m).max(1.0);
+        (d + self.offset_m).powf(-self.beta) * (-d / self.cutoff_m).exp() / d
+    }
+
     /// A jump length, metres.
     pub fn draw<R: Rng + ?Sized>(&self, rng: &mut R) -> f64 {
         self.draw_beyond(rng, 0.0)
     }
 
     /// A jump length of at least `min_m`, metres: the law conditioned on
-    /// Δr ≥ min_m. The power-law part is drawn by inversion, the cutoff by
-    /// rejection (accepted with e^(−(Δr − min)/κ)); after many rejections,
-    /// which only a cutoff far below `min_m` causes, the last draw is kept.
+    /// Δr ≥ min_m. The power-law part is drawn by inversion on
+    /// [min_m, min_m + 40 κ] (beyond which the cutoff leaves less than
+    /// e^−40), the cutoff by rejection (accepted with e^(−(Δr − min)/κ));
+    /// after many rejections, which only a cutoff far below `min_m` causes,
+    /// the last draw is kept.
     pub fn draw_beyond<R: Rng + ?Sized>(&self, rng: &mut R, min_m: f64) -> f64 {
         let min_m = min_m.max(0.0);
-        let base = min_m + self.offset_m;
-        let inv = -1.0 / (self.beta - 1.0);
+        let a = 1.0 - self.beta;
+        let low = (min_m + self.offset_m).powf(a);
+        let high = (min_m + 40.0 * self.cutoff_m + self.offset_m).powf(a);
         let mut r = min_m;
         for _ in 0..64 {
-            // 1 − u lies in (0, 1], so the power is finite.
-            let u = 1.0 - unit(rng);
-            r = base * u.powf(inv) - self.offset_m;
+            let u = unit(rng);
+            r = (low + u * (high - low)).powf(1.0 / a) - self.offset_m;
             if !r.is_finite() {
                 continue;
             }
@@ -73,7 +101,27 @@ impl JumpLaw {
                 return r;
             }
         }
-        if r.is_finite() { r } else { min_m }
+        if r.is_finite() { r.max(min_m) } else { min_m }
+    }
+}
+
+/// A person's own jump law: the law of their discretionary places. After
+/// González et al. (2008), each person's jumps follow a law flatter than
+/// the population's ([`PERSONAL_BETA`]) up to a cutoff set by their own
+/// range, and the population's law is the mixture of these over the
+/// heavy-tailed distribution of ranges. The range is drawn from the
+/// published distribution of radii of gyration, P(rg) ∝ (rg + 5.8 km)^−1.65
+/// e^(−rg/κ) with κ the national cutoff `national_cutoff_m`, times `scale`.
+pub fn personal_law<R: Rng + ?Sized>(rng: &mut R, national_cutoff_m: f64, scale: f64) -> JumpLaw {
+    let ranges = JumpLaw {
+        beta: RANGE_BETA,
+        offset_m: RANGE_OFFSET_M,
+        cutoff_m: national_cutoff_m,
+    };
+    JumpLaw {
+        beta: PERSONAL_BETA,
+        offset_m: JUMP_OFFSET_M,
+        cutoff_m: (ranges.draw(rng) * scale).max(1.0),
     }
 }
 

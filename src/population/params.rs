@@ -83,17 +83,14 @@ pub struct PopulationParams {
     /// 999, which ITU-T E.212 keeps for internal use and never assigns to a
     /// country, so these IMSIs can never belong to a real subscriber.
     pub roamer_networks: Vec<RoamerNetwork>,
-    /// Cutoff κ of the jump-length law (km) that decides whether a work or
-    /// school place lies beyond the map's edge: a commute is a jump from
-    /// home of a length drawn from P(Δr) ∝ (Δr + 1.5 km)^−1.75 e^(−Δr/κ) in
-    /// a uniform direction, and lies outside when it ends beyond the edge
-    /// (see `docs/MODEL.md`). Default 100 km.
+    /// Cutoff κ of the jump-length law (km) of work places: a commute is a
+    /// jump from home of a length drawn from P(Δr) ∝ (Δr + 1.5 km)^−1.75
+    /// e^(−Δr/κ) in a uniform direction; it lies outside when it ends beyond
+    /// the edge, and inside, workplaces are weighted by the law's density
+    /// per unit area at their distance (see `docs/MODEL.md`). Default 100 km.
     pub anchor_cutoff_km: f64,
-    /// Distance scale of the exponential decay in the choice of a
-    /// workplace, metres. Default 8000.
-    pub commute_scale_m: f64,
-    /// Distance scale of the choice of a school or university, metres.
-    /// Default 3000.
+    /// Cutoff κ of the same law for schools, metres (four times this for
+    /// universities). Default 3000.
     pub school_scale_m: f64,
 }
 
@@ -140,7 +137,6 @@ impl Default for PopulationParams {
                 })
                 .collect(),
             anchor_cutoff_km: 100.0,
-            commute_scale_m: 8000.0,
             school_scale_m: 3000.0,
         }
     }
@@ -252,7 +248,6 @@ impl PopulationParams {
             sums_to_one("roamer_networks", &shares)?;
         }
         positive("anchor_cutoff_km", self.anchor_cutoff_km)?;
-        positive("commute_scale_m", self.commute_scale_m)?;
         positive("school_scale_m", self.school_scale_m)?;
         Ok(())
     }

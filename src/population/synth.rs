@@ -396,42 +396,35 @@ impl<'a> Synthesizer<'a> {
         if matches!(occupation, Occupation::Retired | Occupation::Other) {
             return (None, None);
         }
-        // Whether work or school lies beyond the map's edge: a jump from
-        // home by the jump-length law, in a uniform direction, from a stream
-        // of its own so that the choice inside draws as before.
+        // Work and school are a jump from home by the jump-length law (with
+        // a shorter cutoff for schools), in a uniform direction, from a
+        // stream of its own: beyond the map's edge when the jump ends
+        // there; inside, a place weighted by the law's density per unit
+        // area at its distance, so that commutes inside follow the law too.
+        let cutoff_m = match occupation {
+            Occupation::Employed => p.anchor_cutoff_km * 1000.0,
+            // Universities draw from further away than schools.
+            Occupation::Student => p.school_scale_m * 4.0,
+            _ => p.school_scale_m,
+        };
+        let law = JumpLaw::published(p.anchor_cutoff_km).with_cutoff(cutoff_m);
         let mut jrng = stream(self.spec.seed, Purpose::Anchors, key, 2);
-        let law = JumpLaw::published(p.anchor_cutoff_km);
         let length = law.draw(&mut jrng);
         let dir = direction(bearing(&mut jrng));
         if let Some(outside) = jump_beyond(&self.extent, &self.gates, origin, dir, length) {
             return (None, Some(outside));
         }
         let mut scratch = Vec::new();
-        match occupation {
-            Occupation::Employed => {
-                let scale = p.commute_scale_m;
-                let place =
-                    self.workplaces
-                        .sample(origin, |d| (-d / scale).exp(), rng, &mut scratch);
-                (place, None)
-            }
-            _ => {
-                // Universities draw from further away than schools.
-                let scale = if occupation == Occupation::Student {
-                    p.school_scale_m * 4.0
-                } else {
-                    p.school_scale_m
-                };
-                let place = self
-                    .schools
-                    .sample(origin, |d| (-d / scale).exp(), rng, &mut scratch)
-                    .or_else(|| {
-                        self.workplaces
-                            .sample(origin, |d| (-d / scale).exp(), rng, &mut scratch)
-                    });
-                (place, None)
-            }
-        }
+        let near = GRAVITY_CELL_M / 2.0;
+        let kernel = |d: f64| law.density_per_area(d, near);
+        let place = match occupation {
+            Occupation::Employed => self.workplaces.sample(origin, kernel, rng, &mut scratch),
+            _ => self
+                .schools
+                .sample(origin, kernel, rng, &mut scratch)
+                .or_else(|| self.workplaces.sample(origin, kernel, rng, &mut scratch)),
+        };
+        (place, None)
     }
 }
 

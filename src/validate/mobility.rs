@@ -71,6 +71,12 @@ pub const FAMILIAR_WINDOW_DAYS: i64 = 28;
 /// neighbourhood and the annulus area is ill-defined.
 pub const VISITATION_MIN_R_M: f64 = 1_000.0;
 
+/// Visitation-law distances reach at least this far, beyond the map's edge
+/// if need be: places outside have their real positions in the truth, and a
+/// window of 1 to 1.8 km (half of Monaco's diameter) holds too few scales to
+/// fit an exponent.
+pub const VISITATION_MIN_R_MAX_M: f64 = 10_000.0;
+
 /// Reported, not judged: the law is a property of CDR location sequences
 /// (a stay ends at the next record elsewhere), not of diaries of about three
 /// trips a day (see `docs/MODEL.md`).
@@ -168,7 +174,9 @@ pub fn truth_metrics(
         .period
         .or_else(|| DayRange::from_stays(stays, calendar))
         .or_else(|| survey::trip_days(trips, calendar));
-    let diameter_m = config.map_diameter_m.unwrap_or_else(|| traj.extent_m());
+    let diameter_m = config
+        .map_diameter_m
+        .unwrap_or_else(|| inside_extent_m(&traj));
     let mut out = Vec::new();
     out.extend(survey::leaving_home(
         persons,
@@ -300,6 +308,28 @@ pub fn stay_durations(traj: &Trajectories, spec: &Spec) -> Metric {
         ),
     )
     .with_plot(ccdf_plot("stay duration (h)", &tail, laws))
+}
+
+/// The diagonal of the bounding box of the visits inside the map, metres:
+/// the map's size when the dataset gives none (places beyond the edge lie
+/// up to hundreds of km away and are not the map).
+fn inside_extent_m(traj: &Trajectories) -> f64 {
+    let (mut x0, mut y0, mut x1, mut y1) = (
+        f64::INFINITY,
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        f64::NEG_INFINITY,
+    );
+    for v in traj.people.iter().flat_map(|(_, vs)| vs) {
+        if !is_outside_place(v.place) {
+            (x0, y0, x1, y1) = (x0.min(v.x_m), y0.min(v.y_m), x1.max(v.x_m), y1.max(v.y_m));
+        }
+    }
+    if x0.is_finite() {
+        (x1 - x0).hypot(y1 - y0)
+    } else {
+        0.0
+    }
 }
 
 /// Distances in km between consecutive visits of each person.
@@ -1014,14 +1044,15 @@ pub fn visitor_pairs(traj: &Trajectories) -> Vec<(f64, u64)> {
 /// unit distance (annulus 2πr dr) that is r^(1−η). Pooling all
 /// (visitor, place) pairs, the distances from home therefore follow a power
 /// law with exponent η − 1, fitted by MLE bounded to
-/// [[`VISITATION_MIN_R_M`], half the map diameter]. The value is that
+/// [[`VISITATION_MIN_R_M`], half the map diameter, at least
+/// [`VISITATION_MIN_R_MAX_M`]]. The value is that
 /// exponent plus one. The detail gives a second estimate from the visit
 /// counts, whose distribution at fixed r falls as f^−η (discrete MLE).
 /// Uniform population around each place is assumed, and the edge of the map
 /// truncates annuli; both bias η on small maps.
 pub fn visitation_law(traj: &Trajectories, diameter_m: f64) -> Metric {
     let pairs = visitor_pairs(traj);
-    let r_max = diameter_m / 2.0;
+    let r_max = (diameter_m / 2.0).max(VISITATION_MIN_R_MAX_M);
     let distances: Vec<f64> = pairs.iter().map(|p| p.0).collect();
     let Some(f) = fit::fit_bounded_power_law(&distances, VISITATION_MIN_R_M, r_max) else {
         return Metric::missing(&VISITATION_LAW, "too few visitor-place pairs in range");
