@@ -253,8 +253,23 @@ impl Model {
             &map,
         )
         .map_err(|e| invalid(e.to_string()))?;
+        // A zone file is named relative to the scenario's file.
+        let happening_specs: Vec<_> = scenario
+            .happenings
+            .iter()
+            .cloned()
+            .map(|mut h| {
+                h.zone_file = h.zone_file.map(|f| {
+                    scenario
+                        .resolve_path(std::path::Path::new(&f))
+                        .display()
+                        .to_string()
+                });
+                h
+            })
+            .collect();
         let happenings = Happenings::build(
-            &scenario.happenings,
+            &happening_specs,
             scenario.seed,
             &calendar,
             &map,

@@ -218,6 +218,56 @@ fn a_closure_leaves_no_stay_at_closed_places() {
 }
 
 #[test]
+fn a_closure_of_geojson_zones_leaves_no_stay_inside_them() {
+    // Central Vaduz as one GeoJSON square, its places of the closed kinds
+    // (homes are never closed) shut; the point-in-square test below is the
+    // independent check.
+    let (w, e, south, north) = (9.505, 9.535, 47.130, 47.150);
+    let dir = temp("closure-zones");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("zones.geojson");
+    std::fs::write(
+        &file,
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","id":"centre","properties":{{}},"geometry":{{"type":"Polygon","coordinates":[[[{w},{south}],[{e},{south}],[{e},{north}],[{w},{north}],[{w},{south}]]]}}}}]}}"#
+        ),
+    )
+    .unwrap();
+    let mut s = scenario("closure", 1000);
+    let h = &mut s.happenings[0];
+    (h.lon, h.lat, h.radius_m) = (None, None, None);
+    h.zone_file = Some(file.display().to_string());
+    h.zone_ids = vec!["centre".into()];
+    h.compliance = Some(1.0);
+    let with = run(s.clone(), 0, 1);
+    let without = run(without_happenings(s), 0, 1);
+    let h = &with.model.happenings().items[0];
+    let map = with.model.map();
+    let (from, to) = (h.start * 1000, h.end * 1000);
+    let inside = |r: &Run| {
+        r.stays
+            .iter()
+            .filter(|s| s.3 != "home" && s.1 < to && s.2 > from)
+            .filter(|s| {
+                s.4.is_some_and(|p| {
+                    let place = map.place(mobsynth::map::PlaceId(p as u32));
+                    let (lon, lat) = map.lon_lat(place.pos);
+                    (w..e).contains(&lon)
+                        && (south..north).contains(&lat)
+                        && h.closed.contains(&place.class)
+                })
+            })
+            .filter(|s| with.model.subscribers()[s.0 as usize].roaming.is_none())
+            .count()
+    };
+    assert!(
+        inside(&without) > 20,
+        "the zone is visited on ordinary days"
+    );
+    assert_eq!(inside(&with), 0, "stays in the closed zone in the window");
+}
+
+#[test]
 fn relocated_residents_leave_their_homes() {
     let with = run(scenario("relocation", 800), 0, 1);
     let h = &with.model.happenings().items[0];

@@ -27,6 +27,7 @@ use crate::map::{Map, PlaceClass, PlaceId};
 use crate::population::{DeviceType, Subscriber};
 use crate::radio::{CellId, CellIdx, Network};
 use crate::rng::{self, Purpose};
+use crate::zones::{ZoneId, Zoning};
 
 /// What kind of happening.
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -63,13 +64,28 @@ pub struct HappeningSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<String>,
     /// Where: a point and a radius (venue, closed or relocated area, or the
-    /// sites of an outage).
+    /// sites of an outage). The point may instead be a place of the map
+    /// (`place_id`, as in `truth/stays`), and the area instead zones of a
+    /// GeoJSON file (`zone_file`, `zone_ids`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lon: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub lat: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub radius_m: Option<f64>,
+    /// The point is this place of the map (a gathering's venue is then
+    /// the place itself).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub place_id: Option<i64>,
+    /// The area is the union of the zones `zone_ids` of this GeoJSON file
+    /// (a path relative to the scenario's file), ids from the features'
+    /// `id` or from the property `zone_id_property`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub zone_ids: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zone_id_property: Option<String>,
     /// Outage: the sites (`site_id` of `cells`) that go dark.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sites: Vec<i64>,
@@ -131,13 +147,37 @@ impl HappeningSpec {
         if self.name.trim().is_empty() {
             return e("name", "must not be empty".into());
         }
-        let area = self.lon.is_some() || self.lat.is_some() || self.radius_m.is_some();
-        if area && (self.lon.is_none() || self.lat.is_none() || self.radius_m.is_none()) {
+        if self.lon.is_some() != self.lat.is_some() {
+            return e("lat", "a point needs lon and lat together".into());
+        }
+        if self.place_id.is_some() && self.lon.is_some() {
             return e(
-                "radius_m",
-                "an area needs lon, lat and radius_m together".into(),
+                "place_id",
+                "give the point as lon and lat or as place_id, not both".into(),
             );
         }
+        let point = self.place_id.is_some() || self.lon.is_some();
+        let circle = self.lon.is_some() || self.radius_m.is_some();
+        if circle && (!point || self.radius_m.is_none()) {
+            return e(
+                "radius_m",
+                "an area needs lon, lat (or place_id) and radius_m together".into(),
+            );
+        }
+        if self.zone_file.is_some() == self.zone_ids.is_empty() {
+            return e(
+                "zone_ids",
+                "zones need zone_file and zone_ids (a list of zone ids) together".into(),
+            );
+        }
+        let zones = self.zone_file.is_some();
+        if zones && point {
+            return e(
+                "zone_file",
+                "an area is either a point and radius_m or zones, not both".into(),
+            );
+        }
+        let area = (point && self.radius_m.is_some()) || zones;
         if let Some(r) = self.radius_m {
             crate::check::in_range("radius_m", r, 1.0, 1e6, "metres between 1 and 1000000")?;
         }
@@ -219,10 +259,17 @@ impl HappeningSpec {
         }
         match self.kind {
             Kind::Gathering => {
-                if !area {
+                if !area && self.place_id.is_none() {
                     return e(
                         "lon",
-                        "a gathering needs a venue: lon, lat and radius_m".into(),
+                        "a gathering needs a venue: place_id, or lon, lat and radius_m".into(),
+                    );
+                }
+                if zones {
+                    return e(
+                        "zone_file",
+                        "a gathering's venue is a point (place_id, or lon, lat and radius_m)"
+                            .into(),
                     );
                 }
                 if self.attendees.is_none_or(|n| n == 0) {
@@ -236,19 +283,19 @@ impl HappeningSpec {
             Kind::Outage if self.sites.is_empty() && !area => {
                 return e(
                     "sites",
-                    "an outage needs sites, or an area (lon, lat, radius_m)".into(),
+                    "an outage needs sites, or an area (lon, lat, radius_m, or zones)".into(),
                 );
             }
             Kind::Closure if self.place_kinds.is_empty() && !area => {
                 return e(
                     "place_kinds",
-                    "a closure needs place kinds, or an area (lon, lat, radius_m)".into(),
+                    "a closure needs place kinds, or an area (lon, lat, radius_m, or zones)".into(),
                 );
             }
             Kind::Relocation if !area => {
                 return e(
                     "lon",
-                    "a relocation needs an area: lon, lat and radius_m".into(),
+                    "a relocation needs an area: lon, lat and radius_m, or zones".into(),
                 );
             }
             _ => {}
@@ -292,6 +339,8 @@ pub struct Happening {
     pub end: i64,
     pub center: Option<Coord>,
     pub radius_m: f64,
+    /// An area made of zones of a GeoJSON file, instead of the circle.
+    pub zones: Option<AreaZones>,
     /// Outage: the dark sites (dense site index, as `cells.site_id`).
     pub sites: HashSet<u32>,
     pub closed: Vec<PlaceClass>,
@@ -308,10 +357,60 @@ pub struct Happening {
 }
 
 impl Happening {
-    fn in_area(&self, p: Coord) -> bool {
-        self.center
-            .is_some_and(|c| crate::map::distance(c, p) <= self.radius_m)
+    fn in_area(&self, map: &Map, p: Coord) -> bool {
+        match &self.zones {
+            Some(z) => z.contains(map.lon_lat(p)),
+            None => self
+                .center
+                .is_some_and(|c| crate::map::distance(c, p) <= self.radius_m),
+        }
     }
+}
+
+/// An area given as zones of a GeoJSON file.
+#[derive(Clone)]
+pub struct AreaZones {
+    zoning: std::sync::Arc<Zoning>,
+    ids: Vec<ZoneId>,
+    /// The ids as given, for the truth.
+    pub keys: Vec<String>,
+}
+
+impl AreaZones {
+    fn contains(&self, (lon, lat): (f64, f64)) -> bool {
+        self.ids.contains(&self.zoning.zone_of(lon, lat))
+    }
+}
+
+impl std::fmt::Debug for AreaZones {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "AreaZones({}: {:?})", self.zoning.spec(), self.keys)
+    }
+}
+
+/// Reads the zones of `spec`'s area: the error is (key, what was expected).
+fn area_zones(spec: &HappeningSpec, map: &Map) -> Result<Option<AreaZones>, (String, String)> {
+    let Some(file) = &spec.zone_file else {
+        return Ok(None);
+    };
+    let b = map.bbox;
+    let centre = ((b.min_lon + b.max_lon) / 2.0, (b.min_lat + b.max_lat) / 2.0);
+    let zoning = Zoning::parse(file, spec.zone_id_property.as_deref(), centre)
+        .map_err(|e| ("zone_file".to_string(), e.0))?;
+    let mut ids = Vec::new();
+    for key in &spec.zone_ids {
+        match zoning.parse_key(key) {
+            Some(id) if id != ZoneId::OUTSIDE => ids.push(id),
+            _ => {
+                return Err(("zone_ids".to_string(), format!("no zone {key:?} in {file}")));
+            }
+        }
+    }
+    Ok(Some(AreaZones {
+        zoning: std::sync::Arc::new(zoning),
+        ids,
+        keys: spec.zone_ids.clone(),
+    }))
 }
 
 /// Every happening of a run.
@@ -364,7 +463,29 @@ impl Happenings {
                     "the window lies outside the run's days".into(),
                 ));
             }
+            let zones = area_zones(spec, map).map_err(|(k, m)| fail(&k, m))?;
+            let place = match spec.place_id {
+                Some(id) if id >= 0 && (id as usize) < map.places.len() => Some(PlaceId(id as u32)),
+                Some(id) => {
+                    return Err(fail(
+                        "place_id",
+                        format!(
+                            "no place {id} in the map (place ids 0 to {})",
+                            map.places.len().saturating_sub(1)
+                        ),
+                    ));
+                }
+                None => None,
+            };
+            let zone_centre = zones.as_ref().and_then(|z| {
+                z.ids
+                    .first()
+                    .and_then(|&id| z.zoning.centroid(id))
+                    .map(|(lon, lat)| map.projection.to_xy(lon, lat))
+            });
             let center = match (spec.lon, spec.lat) {
+                _ if place.is_some() => place.map(|p| map.place(p).pos),
+                _ if zone_centre.is_some() => zone_centre,
                 (Some(lon), Some(lat)) => {
                     if !map.bbox.contains(lon, lat) {
                         return Err(fail(
@@ -402,19 +523,8 @@ impl Happenings {
                 }
                 sites.insert(s as u32);
             }
-            if spec.kind == Kind::Outage
-                && let Some(c) = center
-            {
-                sites.extend(
-                    network
-                        .cells()
-                        .iter()
-                        .filter(|cell| crate::map::distance(cell.pos, c) <= radius_m)
-                        .map(|cell| cell.site),
-                );
-            }
             let venue = (spec.kind == Kind::Gathering)
-                .then(|| center.and_then(|c| nearest_place(map, c)))
+                .then(|| place.or_else(|| center.and_then(|c| nearest_place(map, c))))
                 .flatten();
             let mut h = Happening {
                 id: i as u32,
@@ -423,6 +533,7 @@ impl Happenings {
                 end,
                 center,
                 radius_m,
+                zones,
                 sites,
                 closed: spec
                     .place_kinds
@@ -434,6 +545,15 @@ impl Happenings {
                 destination,
                 new_homes: Vec::new(),
             };
+            if spec.kind == Kind::Outage && (spec.radius_m.is_some() || h.zones.is_some()) {
+                let dark: Vec<u32> = network
+                    .cells()
+                    .iter()
+                    .filter(|cell| h.in_area(map, cell.pos))
+                    .map(|cell| cell.site)
+                    .collect();
+                h.sites.extend(dark);
+            }
             h.participants = match spec.kind {
                 Kind::Gathering => attendees(&h, seed, map, population),
                 Kind::Relocation => movers(&h, seed, map, population),
@@ -541,7 +661,8 @@ impl Happenings {
                 && s.place.is_some_and(|p| {
                     let place = map.place(p);
                     let kind_ok = h.closed.is_empty() || h.closed.contains(&place.class);
-                    let area_ok = h.center.is_none() || h.in_area(place.pos);
+                    let area_ok =
+                        (h.center.is_none() && h.zones.is_none()) || h.in_area(map, place.pos);
                     kind_ok && area_ok && place.class != PlaceClass::Home
                 })
         };
@@ -793,7 +914,7 @@ fn movers(h: &Happening, seed: u64, map: &Map, population: &[Subscriber]) -> Vec
     let share = h.spec.share.unwrap_or(DEFAULT_SHARE);
     population
         .iter()
-        .filter(|s| eligible(s) && h.in_area(map.place(s.home).pos))
+        .filter(|s| eligible(s) && h.in_area(map, map.place(s.home).pos))
         .filter(|s| {
             rng::unit_hash(
                 seed,
@@ -1174,6 +1295,57 @@ fn replace_window(
 mod tests {
     use super::*;
     use crate::population::SubscriberId;
+
+    fn spec(kind: &str, rest: &str) -> HappeningSpec {
+        let text = format!(
+            "name = \"x\"\nkind = \"{kind}\"\nstart = \"2026-03-03T08:00\"\nend = \"2026-03-03T10:00\"\n{rest}"
+        );
+        toml::from_str(&text).unwrap()
+    }
+
+    #[test]
+    fn areas_are_a_circle_or_zones_and_a_venue_may_be_a_place() {
+        let key = |kind: &str, rest: &str| spec(kind, rest).check().err().map(|e| e.0);
+        assert_eq!(
+            key("closure", "zone_file = \"z.geojson\"\nzone_ids = [\"a\"]"),
+            None
+        );
+        assert_eq!(key("gathering", "place_id = 3\nattendees = 10"), None);
+        assert_eq!(key("outage", "place_id = 3\nradius_m = 500"), None);
+        assert_eq!(
+            key("closure", "zone_file = \"z.geojson\""),
+            Some("zone_ids".into())
+        );
+        assert_eq!(
+            key(
+                "closure",
+                "place_id = 3\nlon = 9.5\nlat = 47.1\nradius_m = 5"
+            ),
+            Some("place_id".into())
+        );
+        assert_eq!(
+            key(
+                "relocation",
+                "lon = 9.5\nlat = 47.1\nradius_m = 5\nzone_file = \"z\"\nzone_ids = [\"a\"]"
+            ),
+            Some("zone_file".into())
+        );
+        assert_eq!(
+            key(
+                "gathering",
+                "zone_file = \"z\"\nzone_ids = [\"a\"]\nattendees = 5"
+            ),
+            Some("zone_file".into())
+        );
+        assert_eq!(
+            key("closure", "radius_m = 5\nplace_kinds = [\"work\"]"),
+            Some("radius_m".into())
+        );
+        assert_eq!(
+            key("closure", "lon = 9.5\nplace_kinds = [\"work\"]"),
+            Some("lat".into())
+        );
+    }
 
     fn day(places: &[(Activity, u32)]) -> PersonDays {
         let stays: Vec<Stay> = places

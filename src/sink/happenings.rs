@@ -31,6 +31,7 @@ pub fn happenings_schema() -> SchemaRef {
         field("to_lon", DataType::Float64, true),
         field("to_lat", DataType::Float64, true),
         field("to_radius_m", DataType::Float64, true),
+        field("zone_ids", DataType::Utf8, true),
     ]))
 }
 
@@ -60,6 +61,7 @@ pub fn happenings_batch(h: &Happenings, map: &Map) -> RecordBatch {
     let mut to_lon = Float64Builder::with_capacity(n);
     let mut to_lat = Float64Builder::with_capacity(n);
     let mut to_radius = Float64Builder::with_capacity(n);
+    let mut zone_ids = StringBuilder::new();
     for x in &h.items {
         id.append_value(i64::from(x.id));
         name.append_value(&x.spec.name);
@@ -69,7 +71,7 @@ pub fn happenings_batch(h: &Happenings, map: &Map) -> RecordBatch {
         let ll = x.center.map(|c| map.lon_lat(c));
         lon.append_option(ll.map(|l| l.0));
         lat.append_option(ll.map(|l| l.1));
-        radius.append_option(x.center.map(|_| x.radius_m));
+        radius.append_option(x.spec.radius_m);
         let mut dark: Vec<u32> = x.sites.iter().copied().collect();
         dark.sort_unstable();
         let text = dark
@@ -84,6 +86,7 @@ pub fn happenings_batch(h: &Happenings, map: &Map) -> RecordBatch {
         to_lon.append_option(to.map(|t| t.0.0));
         to_lat.append_option(to.map(|t| t.0.1));
         to_radius.append_option(to.map(|t| t.1));
+        zone_ids.append_option(x.zones.as_ref().map(|z| z.keys.join(" ")));
     }
     let columns: Vec<ArrayRef> = vec![
         Arc::new(id.finish()),
@@ -100,6 +103,7 @@ pub fn happenings_batch(h: &Happenings, map: &Map) -> RecordBatch {
         Arc::new(to_lon.finish()),
         Arc::new(to_lat.finish()),
         Arc::new(to_radius.finish()),
+        Arc::new(zone_ids.finish()),
     ];
     batch(&happenings_schema(), columns)
 }
