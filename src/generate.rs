@@ -259,12 +259,14 @@ impl Model {
             .iter()
             .cloned()
             .map(|mut h| {
-                h.zone_file = h.zone_file.map(|f| {
+                let resolve = |f: String| {
                     scenario
                         .resolve_path(std::path::Path::new(&f))
                         .display()
                         .to_string()
-                });
+                };
+                h.zone_file = h.zone_file.map(resolve);
+                h.to_zone_file = h.to_zone_file.map(resolve);
                 h
             })
             .collect();

@@ -384,6 +384,46 @@ fn residents_relocated_within_the_map_live_from_their_new_homes_and_return() {
 }
 
 #[test]
+fn residents_relocated_into_geojson_zones_have_their_new_homes_there() {
+    let (w, e, south, north) = (9.505, 9.535, 47.130, 47.150);
+    let dir = temp("relocation-zones");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("zones.geojson");
+    std::fs::write(
+        &file,
+        format!(
+            r#"{{"type":"FeatureCollection","features":[{{"type":"Feature","properties":{{"name":"Vaduz"}},"geometry":{{"type":"Polygon","coordinates":[[[{w},{south}],[{e},{south}],[{e},{north}],[{w},{north}],[{w},{south}]]]}}}}]}}"#
+        ),
+    )
+    .unwrap();
+    let mut s = scenario("relocation-within", 600);
+    let h = &mut s.happenings[0];
+    (h.to_lon, h.to_lat, h.to_radius_m) = (None, None, None);
+    h.to_zone_file = Some(file.display().to_string());
+    h.to_zone_ids = vec!["Vaduz".into()];
+    h.zone_id_property = Some("name".into());
+    let with = run(s, 0, 1);
+    let h = &with.model.happenings().items[0];
+    let map = with.model.map();
+    let movers: HashSet<i64> = with.participants.iter().map(|p| p.1).collect();
+    assert!(movers.len() >= 10, "{} movers", movers.len());
+    let (mid_from, mid_to) = ((h.start + 24 * 3600) * 1000, (h.start + 30 * 3600) * 1000);
+    let homes: Vec<(f64, f64)> = with
+        .stays
+        .iter()
+        .filter(|s| movers.contains(&s.0) && s.3 == "home" && s.1 >= mid_from && s.1 < mid_to)
+        .map(|s| map.lon_lat(map.place(mobsynth::map::PlaceId(s.4.unwrap() as u32)).pos))
+        .collect();
+    assert!(!homes.is_empty());
+    for (lon, lat) in homes {
+        assert!(
+            (w..e).contains(&lon) && (south..north).contains(&lat),
+            "a mover's home at ({lon}, {lat}) is outside the destination zone"
+        );
+    }
+}
+
+#[test]
 fn parts_make_the_same_events_with_happenings() {
     let whole = run(scenario("gathering", 300), 0, 1);
     let mut events = Vec::new();

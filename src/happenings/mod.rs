@@ -125,6 +125,12 @@ pub struct HappeningSpec {
     pub to_lat: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub to_radius_m: Option<f64>,
+    /// Relocation: or zones of a GeoJSON file as the destination (read as
+    /// `zone_file`, with `zone_id_property`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_zone_file: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub to_zone_ids: Vec<String>,
 }
 
 const DEFAULT_DISTANCE_SCALE_KM: f64 = 10.0;
@@ -188,6 +194,19 @@ impl HappeningSpec {
                 "a destination needs to_lon, to_lat and to_radius_m together".into(),
             );
         }
+        if self.to_zone_file.is_some() == self.to_zone_ids.is_empty() {
+            return e(
+                "to_zone_ids",
+                "destination zones need to_zone_file and to_zone_ids together".into(),
+            );
+        }
+        if to && self.to_zone_file.is_some() {
+            return e(
+                "to_zone_file",
+                "a destination is either to_lon, to_lat, to_radius_m or zones, not both".into(),
+            );
+        }
+        let to = to || self.to_zone_file.is_some();
         if let Some(r) = self.to_radius_m {
             crate::check::in_range("to_radius_m", r, 1.0, 1e6, "metres between 1 and 1000000")?;
         }
@@ -351,6 +370,8 @@ pub struct Happening {
     pub participants: Vec<u32>,
     /// Relocation into an area of the map: the area (centre, radius).
     pub destination: Option<(Coord, f64)>,
+    /// Relocation into zones of a GeoJSON file.
+    pub destination_zones: Option<AreaZones>,
     /// Relocation into an area of the map: each mover's new home, in the
     /// order of `participants`.
     pub new_homes: Vec<PlaceId>,
@@ -388,28 +409,33 @@ impl std::fmt::Debug for AreaZones {
     }
 }
 
-/// Reads the zones of `spec`'s area: the error is (key, what was expected).
-fn area_zones(spec: &HappeningSpec, map: &Map) -> Result<Option<AreaZones>, (String, String)> {
-    let Some(file) = &spec.zone_file else {
+/// Reads the zones `keys` of `file` (an area, or a relocation's
+/// destination, named by `key`): the error is (key, what was expected).
+fn area_zones(
+    file: Option<&String>,
+    keys: &[String],
+    key: &str,
+    id_property: Option<&str>,
+    map: &Map,
+) -> Result<Option<AreaZones>, (String, String)> {
+    let Some(file) = file else {
         return Ok(None);
     };
+    let ids_key = format!("{}_ids", key.trim_end_matches("_file"));
     let b = map.bbox;
     let centre = ((b.min_lon + b.max_lon) / 2.0, (b.min_lat + b.max_lat) / 2.0);
-    let zoning = Zoning::parse(file, spec.zone_id_property.as_deref(), centre)
-        .map_err(|e| ("zone_file".to_string(), e.0))?;
+    let zoning = Zoning::parse(file, id_property, centre).map_err(|e| (key.to_string(), e.0))?;
     let mut ids = Vec::new();
-    for key in &spec.zone_ids {
-        match zoning.parse_key(key) {
+    for k in keys {
+        match zoning.parse_key(k) {
             Some(id) if id != ZoneId::OUTSIDE => ids.push(id),
-            _ => {
-                return Err(("zone_ids".to_string(), format!("no zone {key:?} in {file}")));
-            }
+            _ => return Err((ids_key, format!("no zone {k:?} in {file}"))),
         }
     }
     Ok(Some(AreaZones {
         zoning: std::sync::Arc::new(zoning),
         ids,
-        keys: spec.zone_ids.clone(),
+        keys: keys.to_vec(),
     }))
 }
 
@@ -463,7 +489,23 @@ impl Happenings {
                     "the window lies outside the run's days".into(),
                 ));
             }
-            let zones = area_zones(spec, map).map_err(|(k, m)| fail(&k, m))?;
+            let property = spec.zone_id_property.as_deref();
+            let zones = area_zones(
+                spec.zone_file.as_ref(),
+                &spec.zone_ids,
+                "zone_file",
+                property,
+                map,
+            )
+            .map_err(|(k, m)| fail(&k, m))?;
+            let destination_zones = area_zones(
+                spec.to_zone_file.as_ref(),
+                &spec.to_zone_ids,
+                "to_zone_file",
+                property,
+                map,
+            )
+            .map_err(|(k, m)| fail(&k, m))?;
             let place = match spec.place_id {
                 Some(id) if id >= 0 && (id as usize) < map.places.len() => Some(PlaceId(id as u32)),
                 Some(id) => {
@@ -543,6 +585,7 @@ impl Happenings {
                 venue,
                 participants: Vec::new(),
                 destination,
+                destination_zones,
                 new_homes: Vec::new(),
             };
             if spec.kind == Kind::Outage && (spec.radius_m.is_some() || h.zones.is_some()) {
@@ -560,8 +603,18 @@ impl Happenings {
                 _ => Vec::new(),
             };
             if let Some((c, r)) = h.destination {
-                h.new_homes = new_homes(&h, seed, map, population, c, r)
-                    .map_err(|m| fail("to_radius_m", m))?;
+                let within = |p: Coord| crate::map::distance(p, c) <= r;
+                h.new_homes = new_homes(&h, seed, map, population, &within).map_err(|m| {
+                    fail(
+                        "to_radius_m",
+                        format!("{m} within {r} m of (to_lon, to_lat)"),
+                    )
+                })?;
+            }
+            if let Some(z) = &h.destination_zones {
+                let within = |p: Coord| z.contains(map.lon_lat(p));
+                h.new_homes = new_homes(&h, seed, map, population, &within)
+                    .map_err(|m| fail("to_zone_ids", format!("{m} in these zones")))?;
             }
             items.push(h);
         }
@@ -595,7 +648,9 @@ impl Happenings {
         let mine = self.roles.get(&sub.id.0)?;
         mine.iter().find_map(|&k| {
             let h = &self.items[k];
-            h.destination?;
+            if h.destination.is_none() && h.destination_zones.is_none() {
+                return None;
+            }
             let i = h.participants.binary_search(&sub.id.0).ok()?;
             h.new_homes.get(i).map(|&home| (k, home))
         })
@@ -630,7 +685,9 @@ impl Happenings {
         for h in &self.items {
             let takes_part = mine.is_some_and(|m| m.contains(&(h.id as usize)));
             match h.spec.kind {
-                Kind::Relocation if takes_part && h.destination.is_none() => {
+                Kind::Relocation
+                    if takes_part && h.destination.is_none() && h.destination_zones.is_none() =>
+                {
                     let away = relocation_point(map, home);
                     let tour = [(Activity::Home, None, away, true)];
                     replace_window(days, h.start, h.end, &tour, sub, true);
@@ -927,7 +984,7 @@ fn movers(h: &Happening, seed: u64, map: &Map, population: &[Subscriber]) -> Vec
         .collect()
 }
 
-/// New homes of the movers into the area (`centre`, `radius`): one of the
+/// New homes of the movers into the area (where `within` holds): one of the
 /// area's homes each, uniformly, from a stream keyed by the happening and
 /// the subscriber. An area without homes is an error naming it.
 fn new_homes(
@@ -935,19 +992,16 @@ fn new_homes(
     seed: u64,
     map: &Map,
     population: &[Subscriber],
-    centre: Coord,
-    radius: f64,
+    within: &dyn Fn(Coord) -> bool,
 ) -> Result<Vec<PlaceId>, String> {
     let homes: Vec<PlaceId> = map
         .places
         .iter()
-        .filter(|p| p.class == PlaceClass::Home && crate::map::distance(p.pos, centre) <= radius)
+        .filter(|p| p.class == PlaceClass::Home && within(p.pos))
         .map(|p| p.id)
         .collect();
     if homes.is_empty() {
-        return Err(format!(
-            "no homes of the map lie within {radius} m of (to_lon, to_lat)"
-        ));
+        return Err("no homes of the map lie".into());
     }
     Ok(h.participants
         .iter()
@@ -1344,6 +1398,27 @@ mod tests {
         assert_eq!(
             key("closure", "lon = 9.5\nplace_kinds = [\"work\"]"),
             Some("lat".into())
+        );
+        let reloc = "lon = 9.5\nlat = 47.1\nradius_m = 5\n";
+        assert_eq!(
+            key("relocation", &format!("{reloc}to_zone_file = \"z\"")),
+            Some("to_zone_ids".into())
+        );
+        assert_eq!(
+            key(
+                "relocation",
+                &format!(
+                    "{reloc}to_lon = 9.5\nto_lat = 47.1\nto_radius_m = 9\nto_zone_file = \"z\"\nto_zone_ids = [\"a\"]"
+                )
+            ),
+            Some("to_zone_file".into())
+        );
+        assert_eq!(
+            key(
+                "closure",
+                "place_kinds = [\"work\"]\nto_zone_file = \"z\"\nto_zone_ids = [\"a\"]"
+            ),
+            Some("to_lon".into())
         );
     }
 

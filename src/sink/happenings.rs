@@ -32,6 +32,7 @@ pub fn happenings_schema() -> SchemaRef {
         field("to_lat", DataType::Float64, true),
         field("to_radius_m", DataType::Float64, true),
         field("zone_ids", DataType::Utf8, true),
+        field("to_zone_ids", DataType::Utf8, true),
     ]))
 }
 
@@ -62,6 +63,7 @@ pub fn happenings_batch(h: &Happenings, map: &Map) -> RecordBatch {
     let mut to_lat = Float64Builder::with_capacity(n);
     let mut to_radius = Float64Builder::with_capacity(n);
     let mut zone_ids = StringBuilder::new();
+    let mut to_zone_ids = StringBuilder::new();
     for x in &h.items {
         id.append_value(i64::from(x.id));
         name.append_value(&x.spec.name);
@@ -87,6 +89,7 @@ pub fn happenings_batch(h: &Happenings, map: &Map) -> RecordBatch {
         to_lat.append_option(to.map(|t| t.0.1));
         to_radius.append_option(to.map(|t| t.1));
         zone_ids.append_option(x.zones.as_ref().map(|z| z.keys.join(" ")));
+        to_zone_ids.append_option(x.destination_zones.as_ref().map(|z| z.keys.join(" ")));
     }
     let columns: Vec<ArrayRef> = vec![
         Arc::new(id.finish()),
@@ -104,6 +107,7 @@ pub fn happenings_batch(h: &Happenings, map: &Map) -> RecordBatch {
         Arc::new(to_lat.finish()),
         Arc::new(to_radius.finish()),
         Arc::new(zone_ids.finish()),
+        Arc::new(to_zone_ids.finish()),
     ];
     batch(&happenings_schema(), columns)
 }
