@@ -15,8 +15,7 @@ use std::hash::Hash;
 use serde::Serialize;
 
 use crate::products::{AGE_BANDS, SEXES};
-use crate::reader::{DatasetError, DatasetReader, column_f64, column_i64, column_opt_i64};
-use crate::sink::tables::subscribers_schema;
+use crate::reader::{DatasetError, DatasetReader};
 use crate::zones::{ZoneId, Zoning};
 
 /// Anonymity-set sizes, bucketed: `[from, to]` inclusive, the last open.
@@ -117,34 +116,20 @@ pub fn of_dataset(
     k: i64,
 ) -> Result<Vec<Uniqueness>, DatasetError> {
     let people = crate::products::read_people(reader)?;
-    let path = reader.dir().join("subscribers");
     let mut out = Vec::new();
-    for b in reader.read("subscribers", subscribers_schema())? {
-        let id = column_i64(&b, "subscriber_id", &path)?;
-        let (hlon, hlat) = (
-            column_f64(&b, "home_lon", &path)?,
-            column_f64(&b, "home_lat", &path)?,
-        );
-        let anchor = column_opt_i64(&b, "anchor_place_id", &path)?;
-        let (alon, alat) = (
-            crate::reader::column_opt_f64(&b, "anchor_lon", &path)?,
-            crate::reader::column_opt_f64(&b, "anchor_lat", &path)?,
-        );
-        for i in 0..b.num_rows() {
-            let Some(p) = people.get(&id[i]).filter(|p| !p.machine) else {
-                continue;
-            };
-            let Some(work) = crate::products::anchor_zone(zoning, anchor[i], alon[i], alat[i])
-            else {
-                continue;
-            };
-            out.push(HomeWorkPerson {
-                home: zoning.zone_of(hlon[i], hlat[i]),
-                work,
-                band: p.band,
-                sex: p.sex,
-            });
-        }
+    for (id, hw) in crate::products::truth_home_work(reader, zoning)? {
+        let Some(p) = people.get(&id).filter(|p| !p.machine) else {
+            continue;
+        };
+        let (Some(home), Some(work)) = (hw.home, hw.work) else {
+            continue;
+        };
+        out.push(HomeWorkPerson {
+            home,
+            work,
+            band: p.band,
+            sex: p.sex,
+        });
     }
     debug_assert!(AGE_BANDS.len() < 256 && SEXES.len() < 256);
     Ok(of_people(&out, zoning.spec(), k))
